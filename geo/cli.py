@@ -1,0 +1,135 @@
+"""The ``gridmap`` command line (see the data contract, section 5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from geo.store import open_store, resolve_location
+from geo.timeutil import parse_day, today
+
+IMPORT_KINDS = ("grids", "households", "visits", "staff", "reports", "boundary")
+
+
+def _day(text: str):
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="gridmap", description="网格民情地图 gridmap")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", help="data location: a .gpkg path or postgresql://... (default $GRIDMAP_DB or data/gridmap.gpkg)")
+        return p
+
+    demo = with_db(sub.add_parser("demo", help="build the demo data set (replaces what the store holds)"))
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--households", type=int, default=None, help="scale to about N households")
+    demo.add_argument("--as-of", type=_day, default=None, help="last day of the demo's history (default today)")
+
+    imp = with_db(sub.add_parser("import", help="import a file (upsert by id)"))
+    imp.add_argument("kind", choices=IMPORT_KINDS)
+    imp.add_argument("file")
+    imp.add_argument("--replace", action="store_true", help="replace the whole table")
+    imp.add_argument("--encoding", help="text encoding of a CSV or DBF (utf-8, gbk, gb18030)")
+    imp.add_argument("--crs", help="coordinate system of the file, e.g. EPSG:4490")
+    imp.add_argument("--coords", choices=("wgs84", "gcj02", "bd09"), default="wgs84")
+
+    met = with_db(sub.add_parser("metrics", help="the contract's metrics"))
+    met.add_argument("--as-of", type=_day, default=None)
+    met.add_argument("--by", choices=("grid",), default=None)
+    met.add_argument("--json", action="store_true")
+
+    chk = with_db(sub.add_parser("check", help="data-quality findings"))
+    chk.add_argument("--as-of", type=_day, default=None)
+    chk.add_argument("--json", action="store_true")
+
+    wk = with_db(sub.add_parser("weekly", help="the weekly review pack"))
+    wk.add_argument("--as-of", type=_day, default=None)
+    wk.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
+    wk.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    store = open_store(resolve_location(args.db))
+    handler = {
+        "demo": _demo,
+        "import": _import,
+        "metrics": _metrics,
+        "check": _check,
+        "weekly": _weekly,
+    }[args.command]
+    return handler(store, args)
+
+
+def _demo(store, args) -> int:
+    from geo.demo import build_demo
+
+    counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
+    print(f"demo data written to {store.location}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _import(store, args) -> int:
+    from geo.importers import import_file
+
+    report = import_file(
+        store, args.kind, args.file, replace=args.replace, encoding=args.encoding, crs=args.crs, coords=args.coords
+    )
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.problems:
+        for problem in report.problems:
+            print(str(problem), file=sys.stderr)
+        print(f"{len(report.problems)} problem(s): nothing was imported", file=sys.stderr)
+        return 1
+    print(f"{args.kind}: {report.written} row(s) imported into {store.location}")
+    return 0
+
+
+def _metrics(store, args) -> int:
+    from geo.metrics import compute_metrics, format_metrics
+
+    as_of = args.as_of or today()
+    result = compute_metrics(store, as_of, by=args.by)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(format_metrics(result))
+    return 0
+
+
+def _check(store, args) -> int:
+    from geo.check import run_checks
+
+    findings = run_checks(store, args.as_of or today())
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            print(str(finding))
+        if not findings:
+            print("no findings")
+    return 0
+
+
+def _weekly(store, args) -> int:
+    from geo.weekly import write_weekly
+
+    path = write_weekly(store, args.as_of or today(), args.out, lang=args.lang)
+    print(f"weekly review pack written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

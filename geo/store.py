@@ -1,0 +1,435 @@
+"""The store: where grids, households, visits, staff and reports live.
+
+``open_store(location)`` gives a ``Store``: a GeoPackage file for a plain path (the
+embedded store), PostGIS for ``postgresql://...``. Every write goes through
+``Store.transaction()``; the transaction commits whole or not at all, and a failed
+one leaves the file exactly as it was (byte for byte: nothing is written before
+``COMMIT``). Reading a store that does not exist yet gives empty tables and creates
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import gpkg
+from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
+
+DEFAULT_LOCATION = "data/gridmap.gpkg"
+Where = dict[str, Any]
+
+
+def resolve_location(flag: str | None = None) -> str:
+    """The data location: ``--db`` flag, else ``$GRIDMAP_DB``, else ``data/gridmap.gpkg``."""
+    return flag or os.environ.get("GRIDMAP_DB") or DEFAULT_LOCATION
+
+
+def open_store(location: str | None = None) -> Store:
+    """The store at ``location`` (resolved as ``resolve_location`` does)."""
+    location = resolve_location(location)
+    if location.startswith(("postgresql://", "postgres://")):
+        from geo.store_postgis import PostGISStore  # optional dependency
+
+        return PostGISStore(location)
+    return GeoPackageStore(Path(location))
+
+
+def empty_frame(table: Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """An empty frame with the table's columns (a GeoDataFrame for feature tables)."""
+    cols = list(columns) if columns is not None else table.column_names
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    if table.geometry:
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    return frame
+
+
+class Transaction(ABC):
+    """Writes inside one transaction; reads inside it see its own writes."""
+
+    @abstractmethod
+    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert rows, or update the given columns of rows whose key exists; returns rows."""
+
+    @abstractmethod
+    def replace(self, table: str, frame: pd.DataFrame) -> int:
+        """Replace the whole table by ``frame``; returns rows."""
+
+    @abstractmethod
+    def append(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert rows (tables without a key, e.g. the audit log); returns rows."""
+
+    @abstractmethod
+    def update(self, table: str, where: Where, values: dict[str, Any]) -> int:
+        """Set ``values`` on the rows matching ``where``; returns rows changed."""
+
+    @abstractmethod
+    def delete(self, table: str, where: Where) -> int:
+        """Delete rows matching ``where``; returns rows deleted."""
+
+    @abstractmethod
+    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        """As ``Store.read``, inside the transaction."""
+
+    @abstractmethod
+    def set_grid_ids(self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]) -> None:
+        """Set ``grid_id`` of many rows of ``table`` at once (by its single key)."""
+
+
+class Store(ABC):
+    """A data location holding the tables of ``geo.schema``."""
+
+    location: str
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """True once something has been written here."""
+
+    @abstractmethod
+    def version(self) -> int:
+        """A number that changes with every committed write (a cache key)."""
+
+    @abstractmethod
+    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        """Rows of ``table`` (a GeoDataFrame in EPSG:4326 for feature tables).
+
+        ``where`` maps a column to a value, or to a list of values (SQL ``IN``); a value
+        of None matches NULL.
+        """
+
+    @abstractmethod
+    def visit_days(self, first_day: str, last_day: str) -> pd.DataFrame:
+        """Distinct (household_id, day) pairs with a visit on a day in [first_day, last_day]."""
+
+    @abstractmethod
+    def transaction(self) -> Any:
+        """A context manager yielding a ``Transaction``; commits on success."""
+
+    @abstractmethod
+    def count(self, table: str) -> int:
+        """Rows in ``table``."""
+
+
+# --- GeoPackage --------------------------------------------------------------------
+
+
+def _where_sql(where: Where | None) -> tuple[str, list[Any]]:
+    if not where:
+        return "", []
+    parts: list[str] = []
+    params: list[Any] = []
+    for col, value in where.items():
+        if value is None:
+            parts.append(f'"{col}" IS NULL')
+        elif isinstance(value, list | tuple | set | np.ndarray | pd.Series | pd.Index):
+            values = list(value)
+            if not values:
+                parts.append("0")
+                continue
+            parts.append(f'"{col}" IN ({",".join("?" * len(values))})')
+            params.extend(values)
+        else:
+            parts.append(f'"{col}" = ?')
+            params.append(value)
+    return " WHERE " + " AND ".join(parts), params
+
+
+def _py(value: Any) -> Any:
+    """A value sqlite3 can bind: NaN/NA/NaT become NULL, numpy scalars become Python."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    data = frame[columns].astype(object).where(frame[columns].notna(), None)
+    return [tuple(_py(v) for v in row) for row in data.itertuples(index=False, name=None)]
+
+
+class _GpkgTransaction(Transaction):
+    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+        self.store = store
+        self.con = con
+        self.changed: set[str] = set()
+
+    def _table(self, name: str) -> Table:
+        return TABLES[name]
+
+    def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+        cols = [c for c in table.column_names if c in frame.columns]
+        rows = _rows(frame, cols)
+        if table.geometry and isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
+            geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
+            arr = np.asarray(geoms, dtype=object)
+            if table.geometry == "POINT":
+                blobs = gpkg.encode_points(shapely.get_x(arr), shapely.get_y(arr))
+            else:
+                blobs = gpkg.encode_geometries(shapely.force_2d(arr))
+            cols = [*cols, GEOMETRY_COLUMN]
+            rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
+        return cols, rows
+
+    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+        t = self._table(table)
+        if frame.empty:
+            return 0
+        cols, rows = self._columns_and_rows(t, frame)
+        quoted = ",".join(f'"{c}"' for c in cols)
+        updates = [c for c in cols if c not in t.key]
+        conflict = ",".join(f'"{c}"' for c in t.key)
+        action = (
+            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates) if updates else "DO NOTHING"
+        )
+        sql = (
+            f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}) '
+            f"ON CONFLICT({conflict}) {action}"
+        )
+        self.con.executemany(sql, rows)
+        self.changed.add(table)
+        return len(rows)
+
+    def replace(self, table: str, frame: pd.DataFrame) -> int:
+        self.con.execute(f'DELETE FROM "{table}"')
+        self.changed.add(table)
+        return self.append(table, frame)
+
+    def append(self, table: str, frame: pd.DataFrame) -> int:
+        t = self._table(table)
+        if frame.empty:
+            return 0
+        cols, rows = self._columns_and_rows(t, frame)
+        quoted = ",".join(f'"{c}"' for c in cols)
+        self.con.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))})', rows)
+        self.changed.add(table)
+        return len(rows)
+
+    def update(self, table: str, where: Where, values: dict[str, Any]) -> int:
+        sets = ",".join(f'"{c}"=?' for c in values)
+        clause, params = _where_sql(where)
+        cur = self.con.execute(
+            f'UPDATE "{table}" SET {sets}{clause}', [_py(v) for v in values.values()] + params
+        )
+        self.changed.add(table)
+        return cur.rowcount
+
+    def delete(self, table: str, where: Where) -> int:
+        clause, params = _where_sql(where)
+        cur = self.con.execute(f'DELETE FROM "{table}"{clause}', params)
+        self.changed.add(table)
+        return cur.rowcount
+
+    def set_grid_ids(self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]) -> None:
+        key = TABLES[table].key[0]
+        self.con.executemany(
+            f'UPDATE "{table}" SET grid_id=? WHERE "{key}"=?',
+            [(_py(g), _py(k)) for k, g in zip(key_values, grid_ids, strict=True)],
+        )
+        self.changed.add(table)
+
+    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        return _read(self.con, TABLES[table], columns, where)
+
+
+def _read(con: sqlite3.Connection, table: Table, columns: Sequence[str] | None, where: Where | None) -> pd.DataFrame:
+    cols = list(columns) if columns is not None else table.column_names
+    attr_cols = [c for c in cols if c != GEOMETRY_COLUMN]
+    want_geom = table.geometry is not None
+    select = [f'"{c}"' for c in attr_cols] + ([GEOMETRY_COLUMN] if want_geom else [])
+    clause, params = _where_sql(where)
+    if not select:
+        select = ["1"]
+    rows = con.execute(f'SELECT {",".join(select)} FROM "{table.name}"{clause} ORDER BY fid', params).fetchall()
+    if want_geom:
+        blobs = [r[-1] for r in rows]
+        frame = pd.DataFrame.from_records([r[:-1] for r in rows], columns=attr_cols)
+        if table.geometry == "POINT":
+            xs, ys = gpkg.decode_points(blobs)
+            geometry = gpd.points_from_xy(xs, ys, crs=WGS84)
+        else:
+            geometry = gpd.GeoSeries(gpkg.decode_geometries(blobs), crs=WGS84).values
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+    return pd.DataFrame.from_records(rows, columns=attr_cols)
+
+
+class GeoPackageStore(Store):
+    """The embedded store: one OGC GeoPackage file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists() and self.path.stat().st_size > 0
+
+    def _connect(self, readonly: bool = False) -> sqlite3.Connection:
+        if readonly:
+            con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        else:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        gpkg.register_functions(con)
+        return con
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection | None]:
+        if not self.exists():
+            yield None
+            return
+        con = self._connect(readonly=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def version(self) -> int:
+        with self._reader() as con:
+            if con is None:
+                return 0
+            row = con.execute("SELECT value FROM gridmap_meta WHERE key='data_version'").fetchone()
+            return int(row[0]) if row else 0
+
+    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        t = TABLES[table]
+        with self._reader() as con:
+            if con is None:
+                return empty_frame(t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN])
+            return _read(con, t, columns, where)
+
+    def count(self, table: str) -> int:
+        with self._reader() as con:
+            if con is None:
+                return 0
+            return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def visit_days(self, first_day: str, last_day: str) -> pd.DataFrame:
+        with self._reader() as con:
+            if con is None:
+                return pd.DataFrame({"household_id": pd.Series(dtype=object), "day": pd.Series(dtype=object)})
+            # visited_at is 'YYYY-MM-DD HH:MM:SS' local time, so text order is time order
+            rows = con.execute(
+                "SELECT DISTINCT household_id, substr(visited_at, 1, 10) FROM visits "
+                "WHERE visited_at >= ? AND visited_at < ?",
+                (first_day, _next_day_text(last_day)),
+            ).fetchall()
+        return pd.DataFrame.from_records(rows, columns=["household_id", "day"])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        created = False
+        if not self.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_geopackage(self.path)
+            created = True
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            tx = _GpkgTransaction(self, con)
+            try:
+                yield tx
+                if tx.changed:
+                    _touch(con, tx.changed)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        except BaseException:
+            con.close()
+            if created:
+                _remove_store_files(self.path)
+            raise
+        con.close()
+
+
+def _next_day_text(day: str) -> str:
+    return (pd.Timestamp(day) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def _remove_store_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
+    con.execute(
+        "UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'"
+    )
+    for name in tables:
+        t = TABLES[name]
+        if t.geometry:
+            con.execute(
+                "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
+                (name,),
+            )
+
+
+def _create_geopackage(path: Path) -> None:
+    """Create an empty GeoPackage with every table of the schema, atomically."""
+    tmp = path.with_name(path.name + ".creating")
+    _remove_store_files(tmp)
+    con = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        con.execute(f"PRAGMA application_id = {gpkg.GPKG_APPLICATION_ID}")
+        con.execute(f"PRAGMA user_version = {gpkg.GPKG_USER_VERSION}")
+        con.execute("BEGIN")
+        for ddl in gpkg.CORE_DDL:
+            con.execute(ddl)
+        con.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", gpkg.CORE_SRS)
+        for t in TABLES.values():
+            _create_table(con, t)
+        con.execute("CREATE TABLE gridmap_meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.executemany(
+            "INSERT INTO gridmap_meta VALUES (?, ?)",
+            [("data_version", "0"), ("schema_version", str(SCHEMA_VERSION))],
+        )
+        con.execute("COMMIT")
+        con.execute("PRAGMA journal_mode = WAL")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+
+
+def _create_table(con: sqlite3.Connection, t: Table) -> None:
+    cols = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
+    if t.geometry:
+        cols.append(f"{GEOMETRY_COLUMN} {t.geometry}")
+    for name, sqltype in t.columns:
+        null = " NOT NULL" if name in t.key else ""
+        cols.append(f'"{name}" {sqltype}{null}')
+    if t.key:
+        cols.append(f"UNIQUE ({','.join(t.key)})")
+    con.execute(f'CREATE TABLE "{t.name}" ({", ".join(cols)})')
+    for i, index_cols in enumerate(t.indexes):
+        con.execute(f'CREATE INDEX "idx_{t.name}_{i}" ON "{t.name}" ({",".join(index_cols)})')
+    data_type = "features" if t.geometry else "attributes"
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES (?,?,?,?)",
+        (t.name, data_type, t.name, gpkg.SRS_ID if t.geometry else None),
+    )
+    if t.geometry:
+        con.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?,?,?,?,0,0)",
+            (t.name, GEOMETRY_COLUMN, t.geometry, gpkg.SRS_ID),
+        )
+    if t.name == "audit_log":
+        for op in ("UPDATE", "DELETE"):
+            con.execute(
+                f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+            )
