@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--as-of", type=_day, default=None)
     chk.add_argument("--json", action="store_true")
 
+    srv = with_db(sub.add_parser("serve", help="start the app (building the demo data first if the store is empty)"))
+    srv.add_argument("--port", type=int, default=8501)
+    srv.add_argument("--address", default="127.0.0.1", help="address to listen on (0.0.0.0 for the intranet)")
+
     wk = with_db(sub.add_parser("weekly", help="the weekly review pack"))
     wk.add_argument("--as-of", type=_day, default=None)
     wk.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
@@ -68,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "metrics": _metrics,
         "check": _check,
         "weekly": _weekly,
+        "serve": _serve,
     }[args.command]
     return handler(store, args)
 
@@ -129,6 +134,27 @@ def _weekly(store, args) -> int:
     path = write_weekly(store, args.as_of or today(), args.out, lang=args.lang)
     print(f"weekly review pack written to {path}")
     return 0
+
+
+def _serve(store, args) -> int:
+    import os
+    import subprocess
+    from pathlib import Path
+
+    if not store.exists():
+        from geo.demo import build_demo
+
+        print(f"{store.location} is empty: building the demo data set first ...")
+        counts = build_demo(store)
+        print("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, GRIDMAP_DB=str(Path(store.location).resolve()) if "://" not in store.location else store.location)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
+        "--server.port", str(args.port), "--server.address", args.address, "--server.headless", "true",
+    ]
+    print(f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)")
+    return subprocess.call(cmd, cwd=root, env=env)
 
 
 if __name__ == "__main__":
