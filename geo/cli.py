@@ -55,6 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--address", default="127.0.0.1", help="address to listen on (0.0.0.0 for the intranet)")
 
+    usr = sub.add_parser("user", help="local accounts")
+    usr_sub = usr.add_subparsers(dest="user_command", required=True)
+    ua = with_db(usr_sub.add_parser("add", help="create an account"))
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, help="admin, street_leader, community_staff, grid_worker, planner, meeting")
+    ua.add_argument("--community", help="the community of a community_staff account")
+    ua.add_argument("--grid", action="append", default=[], help="a grid of a grid_worker account (repeatable)")
+    ua.add_argument("--password-stdin", action="store_true", required=True, help="read the password from standard input")
+    up = with_db(usr_sub.add_parser("passwd", help="set a password (read from standard input)"))
+    up.add_argument("name")
+    up.add_argument("--password-stdin", action="store_true", required=True)
+    ud = with_db(usr_sub.add_parser("disable", help="disable an account"))
+    ud.add_argument("name")
+    ue = with_db(usr_sub.add_parser("enable", help="re-enable an account"))
+    ue.add_argument("name")
+    with_db(usr_sub.add_parser("list", help="list accounts"))
+
+    aud = with_db(sub.add_parser("audit", help="print the audit log"))
+    aud.add_argument("--since", type=_day, default=None)
+    aud.add_argument("--actor")
+    aud.add_argument("--action")
+    aud.add_argument("--json", action="store_true")
+
     wk = with_db(sub.add_parser("weekly", help="the weekly review pack"))
     wk.add_argument("--as-of", type=_day, default=None)
     wk.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
@@ -73,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
         "weekly": _weekly,
         "serve": _serve,
+        "user": _user,
+        "audit": _audit,
     }[args.command]
     return handler(store, args)
 
@@ -133,6 +158,50 @@ def _weekly(store, args) -> int:
 
     path = write_weekly(store, args.as_of or today(), args.out, lang=args.lang)
     print(f"weekly review pack written to {path}")
+    return 0
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _user(store, args) -> int:
+    from geo import auth
+
+    try:
+        if args.user_command == "add":
+            auth.add_user(store, args.name, args.role, _read_password(), community=args.community, grids=args.grid)
+            print(f"user {args.name} ({args.role}) created")
+        elif args.user_command == "passwd":
+            auth.set_password(store, args.name, _read_password())
+            print(f"password of {args.name} changed")
+        elif args.user_command in ("disable", "enable"):
+            auth.set_disabled(store, args.name, args.user_command == "disable")
+            print(f"user {args.name} {args.user_command}d")
+        else:
+            users = auth.list_users(store)
+            if users.empty:
+                print("no users")
+            for row in users.itertuples():
+                state = "disabled" if int(row.disabled or 0) else "active"
+                scope = row.community or (row.grids or "").replace(";", ",") or "-"
+                print(f"{row.username}\t{row.role}\t{scope}\t{state}")
+    except auth.AuthError as exc:
+        print(f"gridmap user: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _audit(store, args) -> int:
+    from geo.audit import read_audit
+
+    events = read_audit(store, since=args.since, actor=args.actor, action=args.action)
+    if args.json:
+        print(events.to_json(orient="records", force_ascii=False))
+        return 0
+    for row in events.itertuples():
+        print(f"{row.at}\t{row.actor}\t{row.action}\t{row.detail}\t{row.records}")
     return 0
 
 

@@ -1,0 +1,198 @@
+"""Local accounts, sign-in and roles with scopes.
+
+Passwords are hashed with argon2id (argon2-cffi). There is no default account and no
+default password: an admin is created with ``gridmap user add NAME --role admin
+--password-stdin``. After ``MAX_FAILURES`` wrong passwords an account is locked for
+``LOCK_MINUTES``. A signed-in session lasts ``SESSION_HOURS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geo.audit import audit_row
+from geo.store import Store
+from geo.timeutil import format_timestamp, now_local
+
+ROLES = ("admin", "street_leader", "community_staff", "grid_worker", "planner", "meeting")
+AGGREGATE_ROLES = frozenset({"planner", "meeting"})
+REVEAL_ROLES = frozenset({"admin", "street_leader", "community_staff", "grid_worker"})
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+SESSION_HOURS = 8
+MIN_PASSWORD_LENGTH = 8
+
+_HASHER = PasswordHasher()
+
+
+class AuthError(Exception):
+    """A refused sign-in or account change; ``str()`` is the message to show."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, and what they may load: the scope is applied where data is read."""
+
+    username: str
+    role: str
+    community: str | None = None
+    grids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def aggregates_only(self) -> bool:
+        """Planner and meeting roles see grid/community figures only, no household rows."""
+        return self.role in AGGREGATE_ROLES
+
+    @property
+    def may_reveal(self) -> bool:
+        """Whether this role may reveal a masked field of a household in its scope."""
+        return self.role in REVEAL_ROLES
+
+    def grid_filter(self, grids: pd.DataFrame) -> list[str] | None:
+        """The grid ids in scope (None = all), given the grids table (grid_id, community)."""
+        if self.role == "community_staff":
+            return grids.loc[grids["community"] == self.community, "grid_id"].tolist()
+        if self.role == "grid_worker":
+            return list(self.grids)
+        return None
+
+    def as_dict(self) -> dict:
+        return {"username": self.username, "role": self.role, "community": self.community, "grids": list(self.grids)}
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _HASHER.hash(password)
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def add_user(
+    store: Store,
+    username: str,
+    role: str,
+    password: str,
+    community: str | None = None,
+    grids: list[str] | None = None,
+    actor: str = "cli",
+) -> None:
+    """Create an account; refuses unknown roles, missing scopes and existing names."""
+    username = username.strip()
+    if not username:
+        raise AuthError("user name is empty")
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if role == "community_staff" and not community:
+        raise AuthError("role community_staff needs --community NAME")
+    if role == "grid_worker" and not grids:
+        raise AuthError("role grid_worker needs at least one --grid ID")
+    _check_password_rules(password)
+    existing = store.read("users", ["username"], where={"username": username})
+    if len(existing):
+        raise AuthError(f"user {username!r} exists already")
+    if community:
+        known = set(store.read("grids", ["community"])["community"].dropna())
+        if community not in known:
+            raise AuthError(f"unknown community {community!r}")
+    if grids:
+        known_grids = set(store.read("grids", ["grid_id"])["grid_id"])
+        missing = [g for g in grids if g not in known_grids]
+        if missing:
+            raise AuthError(f"unknown grid(s): {', '.join(missing)}")
+    row = pd.DataFrame(
+        [
+            {
+                "username": username,
+                "role": role,
+                "community": community,
+                "grids": ";".join(grids or []) or None,
+                "password_hash": hash_password(password),
+                "disabled": 0,
+                "failed_attempts": 0,
+                "locked_until": None,
+                "created_at": format_timestamp(now_local()),
+            }
+        ]
+    )
+    with store.transaction() as tx:
+        tx.append("users", row)
+        tx.append("audit_log", audit_row(actor, "user_add", f"{username} role={role}", username))
+
+
+def _user(store: Store, username: str) -> pd.Series:
+    users = store.read("users", where={"username": username})
+    if users.empty:
+        raise AuthError(f"no such user {username!r}")
+    return users.iloc[0]
+
+
+def set_password(store: Store, username: str, password: str, actor: str = "cli") -> None:
+    """Change a password (and unlock the account)."""
+    _user(store, username)
+    _check_password_rules(password)
+    with store.transaction() as tx:
+        tx.update(
+            "users",
+            {"username": username},
+            {"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": None},
+        )
+        tx.append("audit_log", audit_row(actor, "user_passwd", username, username))
+
+
+def set_disabled(store: Store, username: str, disabled: bool = True, actor: str = "cli") -> None:
+    """Disable (or re-enable) an account."""
+    _user(store, username)
+    with store.transaction() as tx:
+        tx.update("users", {"username": username}, {"disabled": int(disabled)})
+        tx.append("audit_log", audit_row(actor, "user_disable" if disabled else "user_enable", username, username))
+
+
+def list_users(store: Store) -> pd.DataFrame:
+    """Accounts without their password hashes."""
+    users = store.read("users")
+    return users.drop(columns=["password_hash"])
+
+
+def authenticate(store: Store, username: str, password: str, now: dt.datetime | None = None) -> Viewer:
+    """The Viewer for a correct password; raises AuthError (and counts the failure) otherwise."""
+    now = now or now_local()
+    users = store.read("users", where={"username": username.strip()})
+    refused = AuthError("wrong user name or password")
+    if users.empty:
+        _HASHER.hash(password)  # same work as a real check: no timing hint that the name is unknown
+        raise refused
+    user = users.iloc[0]
+    locked_until = user["locked_until"]
+    if locked_until and str(locked_until) > format_timestamp(now):
+        raise AuthError(f"too many failed sign-ins: locked until {locked_until}")
+    try:
+        _HASHER.verify(user["password_hash"], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        failures = int(user["failed_attempts"] or 0) + 1
+        values: dict = {"failed_attempts": failures}
+        if failures >= MAX_FAILURES:
+            values = {"failed_attempts": 0, "locked_until": format_timestamp(now + dt.timedelta(minutes=LOCK_MINUTES))}
+        with store.transaction() as tx:
+            tx.update("users", {"username": user["username"]}, values)
+            tx.append("audit_log", audit_row(user["username"], "sign_in_failed", f"attempt {failures}"))
+        raise refused from None
+    if int(user["disabled"] or 0):
+        raise AuthError("this account is disabled")
+    with store.transaction() as tx:
+        tx.update("users", {"username": user["username"]}, {"failed_attempts": 0, "locked_until": None})
+        tx.append("audit_log", audit_row(user["username"], "sign_in", user["role"]))
+    grids = tuple(g for g in str(user["grids"] or "").split(";") if g)
+    return Viewer(str(user["username"]), str(user["role"]), user["community"] or None, grids)
+
+
+def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:
+    """True once a session is older than SESSION_HOURS."""
+    return (now or now_local()) - signed_in_at > dt.timedelta(hours=SESSION_HOURS)
