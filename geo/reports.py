@@ -1,0 +1,308 @@
+"""Citizen reports: intake, the duplicate guard and the respond -> resolve -> follow-up workflow.
+
+Every step is one transaction that writes the report's timestamp, a ``report_steps``
+history row (who, when) and nothing else; a refused step writes nothing. Steps go
+forward one at a time: a report is responded to, then resolved, then followed up with
+a satisfaction answer (一事一回访).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo.assign import assign_to_grids
+from geo.config import load_config
+from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.store import Store
+from geo.timeutil import format_timestamp, now_local, parse_timestamp
+
+STEPS = ("reported", "responded", "resolved", "followed_up")
+STEP_COLUMNS = {"reported": "reported_at", "responded": "responded_at", "resolved": "resolved_at", "followed_up": "followed_up_at"}
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+EARTH_RADIUS_M = 6_371_008.8
+
+
+class ReportError(ValueError):
+    """A refused intake or workflow step; ``str()`` is the message for the clerk."""
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    """What intake tells the person filing: where the report went and who is responsible."""
+
+    report_id: str
+    grid_id: str | None
+    grid_workers: tuple[str, ...]
+
+    @property
+    def unassigned(self) -> bool:
+        """True when the location lies outside every grid."""
+        return self.grid_id is None
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+def next_step(report: Mapping) -> str | None:
+    """The step a report is waiting for (None once followed up)."""
+    for step in STEPS[1:]:
+        if _empty(report.get(STEP_COLUMNS[step])):
+            return step
+    return None
+
+
+def check_step(report: Mapping, step: str, at: dt.datetime, satisfaction: str | None, now: dt.datetime) -> None:
+    """Raise ReportError unless ``step`` at ``at`` is the report's next step and in time order."""
+    if step not in STEPS[1:]:
+        raise ReportError(f"unknown step {step!r}")
+    expected = next_step(report)
+    if expected is None:
+        raise ReportError(f"report {report['report_id']} is already followed up: nothing left to record")
+    if step != expected:
+        done = STEPS.index(step) < STEPS.index(expected)
+        if done:
+            raise ReportError(f"report {report['report_id']}: step '{step}' was already recorded; steps cannot go backwards")
+        raise ReportError(
+            f"report {report['report_id']}: cannot record '{step}' before '{expected}' (steps cannot be skipped)"
+        )
+    if at > now:
+        raise ReportError(f"{step}: time {format_timestamp(at)} is in the future")
+    previous = STEPS[STEPS.index(step) - 1]
+    previous_at = report.get(STEP_COLUMNS[previous])
+    if not _empty(previous_at) and format_timestamp(at) < str(previous_at):
+        raise ReportError(f"{step}: time {format_timestamp(at)} is before the '{previous}' step ({previous_at})")
+    if step == "followed_up" and satisfaction not in load_config().satisfaction:
+        raise ReportError("a follow-up visit needs the resident's answer: satisfied (满意) or unsatisfied (不满意)")
+
+
+def record_step(
+    store: Store,
+    report_id: str,
+    step: str,
+    actor: str,
+    at: dt.datetime | None = None,
+    satisfaction: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record ``step`` of a report (now unless ``at``), with its history row, in one transaction."""
+    now = now_local()
+    at = at or now
+    column = STEP_COLUMNS.get(step)
+    with store.transaction() as tx:
+        found = tx.read("reports", where={"report_id": report_id})
+        if found.empty:
+            raise ReportError(f"no report {report_id!r}")
+        report = found.drop(columns="geometry").iloc[0].to_dict()
+        check_step(report, step, at, satisfaction, now)
+        values: dict[str, object] = {column: format_timestamp(at)}
+        if step == "followed_up":
+            values["satisfaction"] = satisfaction
+        # optimistic check: only if nobody recorded this step since we read the report
+        changed = tx.update("reports", {"report_id": report_id, column: None}, values)
+        if changed != 1:
+            raise ReportError(f"report {report_id}: '{step}' was recorded by someone else meanwhile; reload")
+        tx.append("report_steps", _step_row(report_id, step, at, actor, note, now))
+
+
+def _step_row(report_id: str, step: str, at: dt.datetime, actor: str, note: str | None, now: dt.datetime) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "report_id": report_id,
+                "step": step,
+                "at": format_timestamp(at),
+                "actor": actor,
+                "note": note,
+                "recorded_at": format_timestamp(now),
+            }
+        ]
+    )
+
+
+def distances_m(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """Great-circle distances in metres from one point to many (haversine)."""
+    phi1, phi2 = np.radians(lat), np.radians(np.asarray(lats, dtype=float))
+    dphi = phi2 - phi1
+    dlmb = np.radians(np.asarray(lons, dtype=float) - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+
+
+def find_duplicates(
+    reports: pd.DataFrame,
+    category: str,
+    lon: float,
+    lat: float,
+    at: dt.datetime,
+    radius_m: float | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """Open reports of the same category within ``radius_m`` reported in the ``window_days`` before ``at``.
+
+    ``reports`` is a reports GeoDataFrame (EPSG:4326). Returned nearest first with a
+    ``distance_m`` column; reports that are themselves duplicates are left out.
+    """
+    config = load_config()
+    radius_m = config.duplicate_radius_m if radius_m is None else radius_m
+    window_days = config.duplicate_window_days if window_days is None else window_days
+    if reports.empty:
+        return reports.assign(distance_m=pd.Series(dtype=float))
+    since = format_timestamp(at - dt.timedelta(days=window_days))
+    until = format_timestamp(at)
+    candidates = reports[
+        (reports["category"] == category)
+        & reports["resolved_at"].isna()
+        & reports["duplicate_of"].isna()
+        & (reports["reported_at"] >= since)
+        & (reports["reported_at"] <= until)
+    ]
+    if candidates.empty:
+        return candidates.assign(distance_m=pd.Series(dtype=float))
+    dist = distances_m(lon, lat, candidates.geometry.x.to_numpy(), candidates.geometry.y.to_numpy())
+    near = candidates.assign(distance_m=dist.round(1))
+    return near[near["distance_m"] <= radius_m].sort_values("distance_m")
+
+
+def photo_mime(data: bytes) -> str:
+    """The image type of ``data`` from its first bytes; ReportError if not an accepted image."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ReportError(f"photo too large: {len(data) / 1e6:.1f} MB (at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB)")
+    for signature, mime in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    raise ReportError("photo: only JPEG, PNG, GIF or WebP images are accepted")
+
+
+def to_wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
+    """WGS-84 of a coordinate typed in ``coords`` (wgs84, gcj02 from Gaode/Tencent, bd09 from Baidu)."""
+    if coords == "gcj02":
+        x, y = gcj02_to_wgs84([lon], [lat])
+        return float(x[0]), float(y[0])
+    if coords == "bd09":
+        x, y = bd09_to_wgs84([lon], [lat])
+        return float(x[0]), float(y[0])
+    return lon, lat
+
+
+def file_report(
+    store: Store,
+    *,
+    source: str,
+    category: str,
+    lon: float,
+    lat: float,
+    actor: str,
+    description: str | None = None,
+    reporter_id: str | None = None,
+    reported_at: dt.datetime | None = None,
+    photo: bytes | None = None,
+    coords: str = "wgs84",
+    duplicate_of: str | None = None,
+) -> FiledReport:
+    """File a new report (validated; placed in its grid; history row) in one transaction.
+
+    A location outside every grid is accepted and left unassigned. With ``duplicate_of``
+    the report is kept linked to that report and not counted twice in the rates.
+    """
+    config = load_config()
+    now = now_local()
+    reported_at = reported_at or now
+    problems = []
+    if source not in config.sources:
+        problems.append(f"source: unknown {source!r} (one of {', '.join(config.sources)})")
+    if not category or not str(category).strip():
+        problems.append("category: required")
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        problems.append("location: longitude and latitude must be numbers")
+    else:
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append(f"location: ({lon}, {lat}) is out of range")
+    if reported_at > now:
+        problems.append(f"reported_at: {format_timestamp(reported_at)} is in the future")
+    mime = None
+    if photo:
+        try:
+            mime = photo_mime(photo)
+        except ReportError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ReportError("; ".join(problems))
+    lon, lat = to_wgs84(lon, lat, coords)
+    import geopandas as gpd
+
+    with store.transaction() as tx:
+        if duplicate_of and tx.read("reports", ["report_id"], where={"report_id": duplicate_of}).empty:
+            raise ReportError(f"duplicate_of: no report {duplicate_of!r}")
+        grids = tx.read("grids", ["grid_id"])
+        grid_id = assign_to_grids([lon], [lat], grids)[0] if len(grids) else None
+        report_id = _new_report_id(tx, now)
+        row = gpd.GeoDataFrame(
+            [
+                {
+                    "report_id": report_id,
+                    "source": source,
+                    "category": str(category).strip(),
+                    "description": description or None,
+                    "reporter_id": reporter_id or None,
+                    "reported_at": format_timestamp(reported_at),
+                    "photo": mime and f"photos/{report_id}",
+                    "grid_id": grid_id,
+                    "duplicate_of": duplicate_of or None,
+                }
+            ],
+            geometry=gpd.points_from_xy([lon], [lat]),
+            crs="EPSG:4326",
+        )
+        tx.append("reports", row)
+        tx.append("report_steps", _step_row(report_id, "reported", reported_at, actor, None, now))
+        if photo:
+            tx.append("photos", pd.DataFrame([{"report_id": report_id, "mime": mime, "data": photo}]))
+        workers = ()
+        if grid_id is not None:
+            staff = tx.read("staff", ["staff_id", "name", "role"], where={"grid_id": grid_id, "role": "grid_worker"})
+            workers = tuple(f"{r.name} ({r.staff_id})" for r in staff.itertuples())
+    return FiledReport(report_id, grid_id, workers)
+
+
+def _new_report_id(tx, now: dt.datetime) -> str:
+    prefix = f"R{now:%Y%m%d}"
+    existing = tx.read("reports", ["report_id"])["report_id"]
+    taken = existing[existing.str.startswith(prefix, na=False)]
+    number = len(taken) + 1
+    while f"{prefix}-{number:04d}" in set(taken):
+        number += 1
+    return f"{prefix}-{number:04d}"
+
+
+def report_history(store: Store, report_id: str) -> pd.DataFrame:
+    """The timeline of one report (every step, who, when), in time order."""
+    steps = store.read("report_steps", where={"report_id": report_id})
+    order = {s: i for i, s in enumerate(STEPS)}
+    return steps.assign(_o=steps["step"].map(order)).sort_values(["at", "_o"]).drop(columns="_o").reset_index(drop=True)
+
+
+def parse_when(text: str) -> dt.datetime:
+    """A timestamp typed in a form; ReportError with the reason when it is not one."""
+    try:
+        value = parse_timestamp(text)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+    if value is None:
+        raise ReportError("time is required")
+    return value

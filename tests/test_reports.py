@@ -1,0 +1,149 @@
+import datetime as dt
+import hashlib
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geo import reports as rp
+from geo.store import open_store
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Two 0.01-degree grids near Hohhot sharing the edge lon=111.71; G1 has a grid worker."""
+    store = open_store(str(tmp_path / "r.gpkg"))
+    grids = gpd.GeoDataFrame(
+        {"grid_id": ["G1", "G2"]},
+        geometry=[box(111.70, 40.84, 111.71, 40.85), box(111.71, 40.84, 111.72, 40.85)],
+        crs="EPSG:4326",
+    )
+    staff = pd.DataFrame({"staff_id": ["S1"], "name": ["王芳"], "role": ["grid_worker"], "grid_id": ["G1"]})
+    with store.transaction() as tx:
+        tx.upsert("grids", grids)
+        tx.upsert("staff", staff)
+    return store
+
+
+def _file(store, **kw):
+    args = {"source": "observer", "category": "环境卫生", "lon": 111.705, "lat": 40.845, "actor": "clerk"}
+    args.update(kw)
+    return rp.file_report(store, **args)
+
+
+def test_filed_report_is_placed_in_its_grid_with_its_worker(store):
+    filed = _file(store, reported_at=dt.datetime(2026, 11, 20, 9, 0))
+    assert filed.grid_id == "G1" and filed.grid_workers == ("王芳 (S1)",)
+    saved = store.read("reports").iloc[0]
+    assert saved["reported_at"] == "2026-11-20 09:00:00" and saved["grid_id"] == "G1"
+    assert rp.report_history(store, filed.report_id)["step"].tolist() == ["reported"]
+
+
+def test_report_outside_every_grid_is_accepted_and_unassigned(store):
+    filed = _file(store, lon=112.5, lat=41.0)
+    assert filed.unassigned and filed.grid_workers == ()
+    assert store.read("reports")["grid_id"].isna().all()
+
+
+def test_gcj02_coordinates_are_converted(store):
+    from geo.coords import wgs84_to_gcj02
+
+    gx, gy = wgs84_to_gcj02([111.705], [40.845])
+    _file(store, lon=float(gx[0]), lat=float(gy[0]), coords="gcj02")
+    point = store.read("reports").geometry.iloc[0]
+    assert point.distance(Point(111.705, 40.845)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"source": "rumour"}, "source: unknown"),
+        ({"category": " "}, "category: required"),
+        ({"lon": 300}, "out of range"),
+        ({"lon": "abc"}, "must be numbers"),
+        ({"reported_at": dt.datetime(2099, 1, 1)}, "in the future"),
+        ({"photo": b"%PDF-1.4 not an image"}, "only JPEG, PNG"),
+        ({"photo": PNG + b"\x00" * rp.MAX_PHOTO_BYTES}, "too large"),
+        ({"duplicate_of": "R-none"}, "no report"),
+    ],
+)
+def test_invalid_intake_is_refused_and_writes_nothing(store, kw, message):
+    before = hashlib.sha256(open(store.location, "rb").read()).hexdigest()
+    with pytest.raises(rp.ReportError, match=message):
+        _file(store, **kw)
+    assert hashlib.sha256(open(store.location, "rb").read()).hexdigest() == before
+
+
+def test_photo_is_kept_in_the_store(store):
+    filed = _file(store, photo=PNG)
+    photo = store.read("photos", where={"report_id": filed.report_id}).iloc[0]
+    assert photo["mime"] == "image/png" and bytes(photo["data"]) == PNG
+
+
+def test_workflow_goes_forward_one_step_at_a_time(store):
+    filed = _file(store, reported_at=dt.datetime(2026, 11, 20, 9, 0))
+    rid = filed.report_id
+    with pytest.raises(rp.ReportError, match="cannot record 'resolved' before 'responded'"):
+        rp.record_step(store, rid, "resolved", "wang", at=dt.datetime(2026, 11, 20, 10, 0))
+    with pytest.raises(rp.ReportError, match="before the 'reported' step"):
+        rp.record_step(store, rid, "responded", "wang", at=dt.datetime(2026, 11, 20, 8, 0))
+    rp.record_step(store, rid, "responded", "wang", at=dt.datetime(2026, 11, 20, 10, 0))
+    with pytest.raises(rp.ReportError, match="already recorded"):
+        rp.record_step(store, rid, "responded", "wang", at=dt.datetime(2026, 11, 20, 11, 0))
+    rp.record_step(store, rid, "resolved", "wang", at=dt.datetime(2026, 11, 21, 10, 0))
+    with pytest.raises(rp.ReportError, match="satisfied"):
+        rp.record_step(store, rid, "followed_up", "li", at=dt.datetime(2026, 11, 22, 10, 0))
+    rp.record_step(store, rid, "followed_up", "li", at=dt.datetime(2026, 11, 22, 10, 0), satisfaction="satisfied")
+    with pytest.raises(rp.ReportError, match="already followed up"):
+        rp.record_step(store, rid, "followed_up", "li", satisfaction="satisfied")
+    history = rp.report_history(store, rid)
+    assert history[["step", "actor"]].values.tolist() == [
+        ["reported", "clerk"], ["responded", "wang"], ["resolved", "wang"], ["followed_up", "li"]
+    ]
+    saved = store.read("reports").iloc[0]
+    assert (saved["resolved_at"], saved["satisfaction"]) == ("2026-11-21 10:00:00", "satisfied")
+
+
+def test_refused_step_writes_nothing(store):
+    rid = _file(store, reported_at=dt.datetime(2026, 11, 20, 9, 0)).report_id
+    before = hashlib.sha256(open(store.location, "rb").read()).hexdigest()
+    with pytest.raises(rp.ReportError):
+        rp.record_step(store, rid, "followed_up", "li", satisfaction="satisfied")
+    assert hashlib.sha256(open(store.location, "rb").read()).hexdigest() == before
+
+
+def _reports(rows):
+    frame = pd.DataFrame(rows)
+    for col in ("resolved_at", "duplicate_of"):
+        if col not in frame:
+            frame[col] = None
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.pop("lon"), frame.pop("lat")), crs="EPSG:4326")
+
+
+@pytest.mark.parametrize(
+    ("row", "is_duplicate"),
+    [
+        ({}, True),
+        ({"lon": 111.7006}, False),  # ~50.6 m east: outside 50 m
+        ({"lon": 111.7005}, True),  # ~42 m
+        ({"category": "噪音扰民"}, False),
+        ({"resolved_at": "2026-11-26 10:00:00"}, False),
+        ({"reported_at": "2026-11-19 09:00:00"}, False),  # 8 days before
+        ({"reported_at": "2026-11-20 10:00:00"}, True),  # exactly 7 days before
+        ({"duplicate_of": "R1"}, False),
+    ],
+)
+def test_duplicate_guard(row, is_duplicate):
+    base = {"report_id": "R9", "category": "环境卫生", "reported_at": "2026-11-26 08:00:00", "lon": 111.7, "lat": 40.84}
+    found = rp.find_duplicates(_reports([{**base, **row}]), "环境卫生", 111.7, 40.84, dt.datetime(2026, 11, 27, 10, 0))
+    assert (len(found) == 1) is is_duplicate
+
+
+def test_photo_type_detection():
+    assert rp.photo_mime(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
+    assert rp.photo_mime(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    with pytest.raises(rp.ReportError):
+        rp.photo_mime(b"<svg></svg>")
