@@ -12,7 +12,9 @@ OVERLAP_MIN_M2 = 1.0
 """Intersections smaller than this (m²) are digitising slivers, not overlaps."""
 
 
-def assign_to_grids(points_x: ArrayLike, points_y: ArrayLike, grids: gpd.GeoDataFrame) -> np.ndarray:
+def assign_to_grids(
+    points_x: ArrayLike, points_y: ArrayLike, grids: gpd.GeoDataFrame
+) -> np.ndarray:
     """The ``grid_id`` holding each point (object array; None outside every grid).
 
     ``grids`` has a ``grid_id`` column and polygons in the points' CRS (EPSG:4326).
@@ -51,7 +53,11 @@ def overlapping_grids(grids: gpd.GeoDataFrame, min_area_m2: float = OVERLAP_MIN_
     Areas are computed in the grids' local UTM zone (metres), never in degrees; a shared
     edge (zero-area intersection) and slivers below ``min_area_m2`` are not overlaps.
     """
-    columns = {"grid_a": pd.Series(dtype=object), "grid_b": pd.Series(dtype=object), "area_m2": pd.Series(dtype=float)}
+    columns = {
+        "grid_a": pd.Series(dtype=object),
+        "grid_b": pd.Series(dtype=object),
+        "area_m2": pd.Series(dtype=float),
+    }
     usable = grids[~(grids.geometry.is_empty | grids.geometry.isna())]
     if len(usable) < 2:
         return pd.DataFrame(columns)

@@ -73,7 +73,9 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarr
         err_lat = fwd_lat - gcj_lat
         wgs_lon = wgs_lon - err_lon
         wgs_lat = wgs_lat - err_lat
-        worst = np.nanmax(np.abs(np.concatenate([np.ravel(err_lon), np.ravel(err_lat)])), initial=0.0)
+        worst = np.nanmax(
+            np.abs(np.concatenate([np.ravel(err_lon), np.ravel(err_lat)])), initial=0.0
+        )
         if worst < _INVERSE_TOLERANCE:
             break
     return wgs_lon, wgs_lat
