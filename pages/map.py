@@ -1,0 +1,274 @@
+"""The rainbow map: grids and households by care category, drill-down, report overlay."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.config import load_config
+from geo.i18n import t
+from geo.mapping import FILL_MEASURES, POINTS_MIN_ZOOM, build_map, tile_provider_from_env
+from geo.store import open_store
+from ui import data, session
+from ui.mapview import show_map
+
+# rates are shown as whole percentages (the columns hold rate * 100)
+_PERCENT = st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)
+# above this many households, points only for a chosen community or grid (level of detail)
+MAX_POINTS = int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
+PENDING_CLICK = "map_pending_grid"
+
+lang = session.lang()
+as_of = session.as_of()
+location = session.location()
+config = load_config()
+
+st.title(t("map_title", lang))
+st.caption(t("map_caption", lang, as_of=as_of.isoformat()))
+
+store = open_store(location)
+if not store.exists() or store.count("grids") + store.count("households") == 0:
+    st.info(t("ui_no_data", lang, location=location))
+    st.stop()
+
+version = data.data_version(location)
+polygons = data.grid_polygons(location, version)
+figures = data.grid_figures(location, version, as_of)
+statuses = data.household_statuses(location, version, as_of)
+grids = gpd.GeoDataFrame(
+    polygons[["grid_id", polygons.geometry.name]].merge(figures, on="grid_id", how="left"),
+    geometry=polygons.geometry.name,
+    crs=polygons.crs,
+)
+for column in ("street", "community"):
+    grids[column] = grids[column].fillna("").astype(str)
+
+# a grid clicked on the map in the previous run selects it (and its community, street)
+pending = st.session_state.pop(PENDING_CLICK, None)
+if pending is not None and pending in set(grids["grid_id"]):
+    row = grids.loc[grids["grid_id"] == pending].iloc[0]
+    st.session_state["map_street"] = row["street"]
+    st.session_state["map_community"] = row["community"]
+    st.session_state["map_grid"] = pending
+
+
+def _all_or(value: str) -> str:
+    return t("map_all", lang) if value == "" else value
+
+
+def _keep(key: str, options: list[str]) -> None:
+    """Reset a selector whose value is no longer among its options (e.g. street changed)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = ""
+
+
+# --- drill-down: street -> community -> grid --------------------------------------------
+col_street, col_community, col_grid = st.columns(3)
+streets = [""] + sorted(s for s in grids["street"].unique() if s)
+if len(streets) == 2 and "map_street" not in st.session_state:
+    st.session_state["map_street"] = streets[1]  # one street office: start there
+_keep("map_street", streets)
+with col_street:
+    street = st.selectbox(t("map_street", lang), streets, format_func=_all_or, key="map_street")
+in_street = grids if street == "" else grids[grids["street"] == street]
+communities = [""] + sorted(c for c in in_street["community"].unique() if c)
+_keep("map_community", communities)
+with col_community:
+    community = st.selectbox(t("map_community", lang), communities, format_func=_all_or, key="map_community")
+in_community = in_street if community == "" else in_street[in_street["community"] == community]
+names = dict(zip(grids["grid_id"], grids["name"].fillna(""), strict=True))
+grid_ids = [""] + in_community["grid_id"].tolist()
+_keep("map_grid", grid_ids)
+with col_grid:
+    grid_id = st.selectbox(
+        t("map_grid", lang),
+        grid_ids,
+        format_func=lambda g: _all_or(g) if g == "" else f"{g} · {names.get(g, '')}",
+        key="map_grid",
+    )
+scope = in_community if grid_id == "" else in_community[in_community["grid_id"] == grid_id]
+
+# --- filters and display ----------------------------------------------------------------
+with st.expander(t("map_filters", lang), expanded=True):
+    col_fill, col_cats, col_flags = st.columns([1, 2, 1])
+    with col_fill:
+        fill = st.selectbox(
+            t("map_fill", lang), FILL_MEASURES, format_func=lambda m: t(f"map_fill_{m}", lang), key="map_fill_measure"
+        )
+    with col_cats:
+        chosen = st.multiselect(
+            t("map_filter_categories", lang),
+            config.category_codes,
+            format_func=lambda c: config.category(c).label(lang),
+            key="map_categories",
+            placeholder=t("map_filter_categories_placeholder", lang),
+            help=t("map_filter_categories_help", lang),
+        )
+    with col_flags:
+        only_overdue = st.toggle(t("map_filter_overdue", lang), key="map_only_overdue")
+        show_reports = st.toggle(t("map_show_reports", lang), key="map_show_reports")
+        heat = st.toggle(t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports)
+
+# --- households and reports in scope ------------------------------------------------------
+scope_ids = set(scope["grid_id"])
+whole_area = community == "" and grid_id == ""
+in_scope = statuses["grid_id"].isin(scope_ids).to_numpy()
+if whole_area and street == "":
+    in_scope = in_scope | statuses["grid_id"].isna().to_numpy()  # unassigned households belong to the whole area
+households = statuses[in_scope]
+shown = households
+if chosen:
+    padded = ";" + shown["categories"].fillna("").astype(str) + ";"
+    keep = np.zeros(len(shown), dtype=bool)
+    for code in chosen:
+        keep |= padded.str.contains(f";{code};", regex=False).to_numpy(bool)
+    shown = shown[keep]
+if only_overdue:
+    shown = shown[shown["overdue"].fillna(False).astype(bool).to_numpy()]
+too_many = len(shown) > MAX_POINTS and whole_area
+
+reports = None
+if show_reports:
+    all_reports = data.report_points(location, version, as_of)
+    reports = all_reports[all_reports["grid_id"].isin(scope_ids) | (whole_area & all_reports["grid_id"].isna())]
+
+# --- key figures -----------------------------------------------------------------------
+care = households["categories"].fillna("").astype(str) != ""
+required = int(households["required"].fillna(False).astype(bool).sum())
+compliant = int((households["required"].fillna(False).astype(bool) & households["compliant"].fillna(False).astype(bool)).sum())
+fresh = int(households["fresh"].fillna(False).astype(bool).sum())
+m1, m2, m3, m4, m5, m6 = st.columns(6)
+m1.metric(t("map_grids_count", lang), f"{len(scope):,}")
+m2.metric(t("map_households", lang), f"{len(households):,}")
+m3.metric(t("map_care_households", lang), f"{int(care.sum()):,}")
+m4.metric(t("map_fill_visit_rate", lang), f"{compliant / required:.0%}" if required else "–")
+m5.metric(t("map_fill_freshness_rate", lang), f"{fresh / len(households):.0%}" if len(households) else "–")
+m6.metric(t("map_open_reports", lang), f"{int(scope['reports_open'].fillna(0).sum()):,}")
+
+# --- the map ----------------------------------------------------------------------------
+try:
+    tiles = tile_provider_from_env()
+except ValueError as error:
+    st.warning(t("map_base_map_error", lang, error=error))
+    tiles = None
+if too_many:
+    st.info(t("map_too_many_points", lang, n=f"{len(shown):,}"))
+elif len(shown) > 20_000:
+    st.caption(t("map_zoom_hint", lang, zoom=POINTS_MIN_ZOOM))
+st.caption(t("map_click_hint", lang))
+fmap = build_map(
+    in_street,
+    shown.iloc[:0] if too_many else shown,
+    reports,
+    fill=fill,
+    lang=lang,
+    as_of=as_of,
+    selected_grids=[grid_id] if grid_id else [],
+    focus=None if whole_area else scope,
+    tiles=tiles,
+    heat=heat,
+    summary=shown,
+)
+clicked = show_map(fmap, key="rainbow_map")
+if clicked and clicked != grid_id:
+    st.session_state[PENDING_CLICK] = clicked
+    st.rerun()
+
+# --- drill-down details -------------------------------------------------------------------
+if grid_id:
+    row = scope.iloc[0]
+    st.subheader(t("map_key_figures", lang, name=f"{grid_id} · {row.get('name') or ''}"))
+    left, right = st.columns([1, 3])
+    with left:
+        branch = row.get("party_branch")
+        st.markdown(f"**{t('map_party_branch', lang)}**: {branch if isinstance(branch, str) and branch else t('map_no_party_branch', lang)}")
+        by_role = row.get("staff_by_role") or {}
+        st.markdown(f"**{t('map_staff_by_role', lang)}**")
+        if by_role:
+            roles = pd.DataFrame(
+                {
+                    t("map_role", lang): [t(f"map_role_{r}", lang) if r in config.roles else r for r in by_role],
+                    t("map_staff_count", lang): list(by_role.values()),
+                }
+            )
+            st.dataframe(roles, hide_index=True, width="stretch")
+        else:
+            st.caption(t("map_no_staff", lang))
+    with right:
+        st.markdown(f"**{t('map_grid_households', lang)}**")
+        personal = data.grid_households_masked(location, grid_id)
+        table = households.merge(personal, on="household_id", how="left")
+        labels = {c.code: c.label(lang) for c in config.categories}
+        table = pd.DataFrame(
+            {
+                t("map_household_id", lang): table["household_id"],
+                t("map_building", lang): table["building"],
+                t("map_categories", lang): table["categories"].fillna("").map(
+                    lambda s: t("map_list_separator", lang).join(labels.get(c, c) for c in s.split(";") if c)
+                    or t("map_legend_ordinary", lang)
+                ),
+                t("map_last_visit", lang): table["last_visit"].astype("string").str.slice(0, 16),
+                t("map_next_due", lang): table["next_due"],
+                t("map_overdue_visit", lang): table["overdue"].map({True: t("map_yes", lang), False: ""}),
+                t("map_col_head_name", lang): table["head_name"],
+                t("map_col_phone", lang): table["phone"],
+                t("map_col_id_number", lang): table["id_number"],
+                t("map_col_address", lang): table["address"],
+            }
+        ).fillna("")
+        st.dataframe(table, hide_index=True, width="stretch", height=360)
+elif community:
+    st.subheader(t("map_key_figures", lang, name=community))
+    st.markdown(f"**{t('map_community_grids', lang)}**")
+    summary = pd.DataFrame(
+        {
+            t("map_grid", lang): scope["grid_id"],
+            t("map_col_name", lang): scope["name"],
+            t("map_households", lang): scope["households"],
+            t("map_fill_visit_rate", lang): scope["visit_rate"] * 100,
+            t("map_fill_freshness_rate", lang): scope["freshness_rate"] * 100,
+            t("map_fill_reports_overdue", lang): scope["reports_overdue"],
+            t("map_fill_households_per_worker", lang): scope["households_per_worker"],
+            t("map_party_branch", lang): scope["has_party_branch"].map({True: t("map_yes", lang), False: t("map_no", lang)}),
+        }
+    )
+    st.dataframe(
+        summary,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("map_fill_visit_rate", lang): _PERCENT,
+            t("map_fill_freshness_rate", lang): _PERCENT,
+        },
+    )
+else:
+    st.subheader(t("map_key_figures", lang, name=street or t("map_whole_area", lang)))
+    st.markdown(f"**{t('map_street_communities', lang)}**")
+    communities_table = data.community_figures(location, version, as_of)
+    if street:
+        communities_table = communities_table[communities_table["street"] == street]
+    overview = pd.DataFrame(
+        {
+            t("map_community", lang): communities_table["community"],
+            t("map_grids_count", lang): communities_table["grids"],
+            t("map_households", lang): communities_table["households"],
+            t("map_fill_visit_rate", lang): communities_table["visit_rate"] * 100,
+            t("map_fill_freshness_rate", lang): communities_table["freshness_rate"] * 100,
+            t("map_fill_reports_overdue", lang): communities_table["reports_overdue"],
+            t("map_fill_households_per_worker", lang): communities_table["households_per_worker"],
+            t("map_grids_without_branch", lang): communities_table["grids_without_party_branch"],
+        }
+    )
+    st.dataframe(
+        overview,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("map_fill_visit_rate", lang): _PERCENT,
+            t("map_fill_freshness_rate", lang): _PERCENT,
+        },
+    )

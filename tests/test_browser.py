@@ -1,0 +1,152 @@
+"""Browser tests: the app in headless Chromium, offline, against a demo store (marker ``browser``)."""
+
+import datetime as dt
+import re
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo.config import load_config
+from geo.mapping import build_map, map_html
+from geo.store import open_store
+
+pytestmark = pytest.mark.browser
+
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+READY = "document.documentElement.getAttribute('data-gridmap-ready') === '1'"
+
+
+def open_map(page, url: str):
+    """Open the app and return the map's iframe once the map has drawn."""
+    page.goto(url)
+    iframe = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000)
+    frame = iframe.content_frame()
+    frame.wait_for_function(READY, timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    return frame
+
+
+def click_grid(page, frame, index: int) -> str:
+    """Click (with the mouse) inside the index-th grid, away from any household; returns its id."""
+    x, y, grid_id = frame.evaluate(
+        """(index) => {
+          const grids = [], points = [], map = window.map;
+          map.eachLayer(l => {
+            if (l.feature && l.feature.properties && l.feature.properties.i) grids.push(l);
+            if (l instanceof L.CircleMarker) points.push(map.latLngToContainerPoint(l.getLatLng()));
+          });
+          const g = grids[index], b = g.getBounds();
+          let best = null, bestDistance = -1;
+          for (let i = 2; i <= 8; i++) for (let j = 2; j <= 8; j++) {
+            const p = map.latLngToContainerPoint([
+              b.getSouth() + (b.getNorth() - b.getSouth()) * i / 10,
+              b.getWest() + (b.getEast() - b.getWest()) * j / 10]);
+            let d = Infinity;
+            for (const q of points) d = Math.min(d, p.distanceTo(q));
+            if (d > bestDistance) { bestDistance = d; best = p; }
+          }
+          return [best.x, best.y, g.feature.properties.i];
+        }""",
+        index,
+    )
+    box_ = page.query_selector(MAP_IFRAME).bounding_box()
+    page.mouse.click(box_["x"] + x, box_["y"] + y)
+    return grid_id
+
+
+def test_map_draws_every_household_offline(page, app_server, tmp_path):
+    frame = open_map(page, app_server.url)
+    stats = frame.evaluate("window.gridmapStats")
+    store = open_store(app_server.location)
+    assert stats["markers"] == store.count("households")
+    assert stats["grids"] == store.count("grids")
+    assert stats["pointsShown"] is True
+    drawn = frame.evaluate("(() => { let n = 0; window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; })()")
+    assert drawn == store.count("households")
+    assert frame.locator("canvas.leaflet-zoom-animated").count() >= 1
+
+    legend = frame.locator("#gm-legend")
+    categories = store.read("households", columns=["categories"])["categories"].fillna("")
+    config = load_config()
+    for cat in config.categories:
+        row = legend.locator(f'[data-code="{cat.code}"]')
+        assert cat.zh in row.inner_text()
+        assert int(row.get_attribute("data-count")) == int((";" + categories + ";").str.contains(f";{cat.code};").sum())
+    assert int(legend.locator('[data-code="ordinary"]').get_attribute("data-count")) == int((categories == "").sum())
+    assert "普通户" in legend.inner_text()
+
+    page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
+    assert (tmp_path / "map.png").stat().st_size > 10_000
+
+
+def test_clicking_a_grid_drills_down(page, app_server, tmp_path):
+    frame = open_map(page, app_server.url)
+    grid_id = click_grid(page, frame, 2)
+    # the page reruns with the grid selected: its key-figures heading names it
+    page.locator("h3", has_text=f"{grid_id} · ").wait_for(timeout=30_000)
+    frame = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000).content_frame()
+    frame.wait_for_function(READY, timeout=60_000)
+    households = open_store(app_server.location).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    frame.wait_for_function(f"window.gridmapStats.markers === {len(households)}", timeout=30_000)
+    page.get_by_text("网格党支部").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)
+
+
+def test_a_household_popup_shows_no_personal_fields(page, app_server):
+    frame = open_map(page, app_server.url)
+    text = frame.evaluate(
+        """() => {
+          let marker = null;
+          window.map.eachLayer(l => { if (l instanceof L.CircleMarker && l._gm !== undefined) marker = l; });
+          marker.fire('click', {latlng: marker.getLatLng()}, true);  // propagate to the group's handler
+          return document.querySelector('.leaflet-popup-content').innerText;
+        }"""
+    )
+    assert "户编号" in text and "最近走访" in text
+    phones = open_store(app_server.location).read("households", columns=["phone"])["phone"].dropna()
+    assert not any(p in text for p in phones)
+    assert not re.search(r"1[3-9]\d{9}", text)
+
+
+def test_100k_households_draw_in_a_few_seconds(page, app_server):
+    """A district-scale map page, served from the app's origin so its static files load."""
+    n = 100_000
+    rng = np.random.default_rng(3)
+    grids = gpd.GeoDataFrame(
+        {"grid_id": [f"G{i}" for i in range(100)], "name": [f"G{i}" for i in range(100)], "households": 1000},
+        geometry=[box(111.6 + (i % 10) * 0.01, 40.8 + (i // 10) * 0.01, 111.61 + (i % 10) * 0.01, 40.81 + (i // 10) * 0.01) for i in range(100)],
+        crs="EPSG:4326",
+    )
+    codes = np.array([None, None, None, "red", "yellow;pink", "green"], dtype=object)
+    households = pd.DataFrame(
+        {
+            "household_id": [f"H{i:07d}" for i in range(n)],
+            "categories": codes[rng.integers(0, len(codes), n)],
+            "building": "1",
+            "last_visit": "2026-11-20",
+            "overdue": False,
+            "lon": 111.6 + rng.random(n) * 0.1,
+            "lat": 40.8 + rng.random(n) * 0.1,
+        }
+    )
+    html = map_html(build_map(grids, households, as_of=dt.date(2026, 11, 27), points_min_zoom=0))
+    url = f"{app_server.url}/__bench_map.html"
+    page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    start = time.monotonic()
+    page.goto(url)
+    page.wait_for_function(READY, timeout=30_000)
+    seconds = time.monotonic() - start
+    assert page.evaluate("window.gridmapStats.markers") == n
+    assert seconds < 10, f"100k households took {seconds:.1f} s to draw"
+
+
+def test_the_offline_guard_catches_external_requests(page, app_server, offline):
+    page.goto(app_server.url)
+    page.evaluate("fetch('https://data.streamlit.io/metrics.json').catch(() => null)")
+    page.wait_for_timeout(300)
+    assert any("data.streamlit.io" in url for url in offline.external)
+    offline.external.clear()  # this test made the request on purpose

@@ -1,0 +1,170 @@
+"""AppTest smoke tests: every registered page runs, and the map page shows what it should."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.demo import build_demo
+from geo.store import open_store
+from ui.mapview import grid_id_from_tooltip
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PHONE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)")  # a mobile number standing alone
+
+
+def registered_pages() -> list[str]:
+    """Page files named in app.py's PAGES table."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("pages/")
+    ]
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory) -> str:
+    """A small demo store (8 grids, 600 households)."""
+    location = str(tmp_path_factory.mktemp("store") / "demo.gpkg")
+    build_demo(open_store(location), households=600)
+    return location
+
+
+@pytest.fixture
+def app(demo_store, monkeypatch) -> AppTest:
+    """The app on the demo store, after its first run."""
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def map_args(at: AppTest) -> dict:
+    """The arguments of the st_folium component (its script holds the whole map)."""
+    components = at.get("component_instance")
+    assert len(components) == 1
+    return json.loads(components[0].proto.json_args)
+
+
+def map_payload(at: AppTest) -> dict:
+    script = map_args(at)["script"]
+    start = script.index(",", script.index("gridmapDraw(")) + 1
+    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+
+
+def test_every_page_file_is_registered():
+    assert sorted(registered_pages()) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", registered_pages())
+def test_every_page_runs(app, page):
+    app.switch_page(page).run()
+    assert not app.exception
+
+
+def test_map_page_draws_every_household_in_chinese(app, demo_store):
+    assert not app.exception
+    assert app.title[0].value == "网格民情地图"
+    payload = map_payload(app)
+    assert payload["h"]["n"] == open_store(demo_store).count("households")
+    assert len(payload["g"]["features"]) == open_store(demo_store).count("grids")
+    assert "独居老人" in payload["legend"]
+    args = map_args(app)
+    assert args["returned_objects"] == ["last_object_clicked_tooltip"]  # pans never rerun the page
+    assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])
+
+
+def test_map_payload_holds_no_personal_fields(app, demo_store):
+    households = open_store(demo_store).read("households", columns=["head_name", "phone", "id_number"])
+    script = map_args(app)["script"]
+    assert not PHONE.search(script)
+    leaked = [v for column in ("phone", "id_number") for v in households[column].dropna() if v in script]
+    assert leaked == []
+    names = set(households["head_name"].dropna())
+    assert not any(name in script for name in names if len(name) >= 2)
+
+
+def test_switching_to_english(app):
+    app.selectbox(key="ui_lang").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value == "Grid community map"
+    assert "elderly living alone" in map_payload(app)["legend"]
+
+
+def test_drill_down_to_a_grid_shows_masked_households(app, demo_store):
+    grid_id = open_store(demo_store).read("grids", columns=["grid_id"])["grid_id"].iloc[0]
+    app.selectbox(key="map_grid").set_value(grid_id).run()
+    assert not app.exception
+    payload = map_payload(app)
+    in_grid = open_store(demo_store).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    assert payload["h"]["n"] == len(in_grid)
+    assert [f["properties"]["i"] for f in payload["g"]["features"] if f["properties"]["s"]] == [grid_id]
+    tables = [df.value for df in app.dataframe]
+    households = next(t for t in tables if "户编号" in t.columns)
+    assert len(households) == len(in_grid)
+    phones = households["电话"].astype(str)
+    assert phones.str.fullmatch(r"(\d{3}\*{4}\d{4})?").all()
+    ids = households["身份证号"].astype(str)
+    assert ids.str.fullmatch(r"(\d{6}\*{8}[\dX]{4})?").all()
+    assert households["户主"].astype(str).str.fullmatch(r"(.\*+)?").all()
+    assert {"最近走访", "下次应走访"} <= set(households.columns)
+
+
+def test_filters_only_overdue_and_a_category(app):
+    everyone = map_payload(app)["h"]["n"]
+    app.toggle(key="map_only_overdue").set_value(True).run()
+    overdue = map_payload(app)["h"]
+    assert 0 < overdue["n"] < everyone
+    assert all(c & 128 for c in overdue["c"])
+    app.toggle(key="map_only_overdue").set_value(False)
+    app.multiselect(key="map_categories").set_value(["red"]).run()
+    reds = map_payload(app)["h"]
+    assert 0 < reds["n"] < everyone and all(c & 1 for c in reds["c"])
+
+
+def test_report_overlay(app, demo_store):
+    app.toggle(key="map_show_reports").set_value(True).run()
+    assert not app.exception
+    reports = map_payload(app)["r"]
+    assert 0 < reports["n"] <= open_store(demo_store).count("reports")
+    app.toggle(key="map_reports_heat").set_value(True).run()
+    assert map_payload(app)["heat"] is True
+
+
+def test_level_of_detail_ships_points_only_for_a_chosen_grid(demo_store, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "100")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    payload = map_payload(at)
+    assert payload["h"]["n"] == 0
+    assert sum(f["properties"]["k"] for f in payload["g"]["features"]) == open_store(demo_store).count("households")
+    assert any("600" in info.value for info in at.info)
+    grid_id = open_store(demo_store).read("grids", columns=["grid_id"])["grid_id"].iloc[0]
+    at.selectbox(key="map_grid").set_value(grid_id).run()
+    in_grid = open_store(demo_store).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    assert map_payload(at)["h"]["n"] == len(in_grid) > 0
+
+
+def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DB", str(tmp_path / "none.gpkg"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "gridmap demo" in at.info[0].value
+    assert not (tmp_path / "none.gpkg").exists()  # looking creates nothing
+
+
+@pytest.mark.parametrize(
+    ("tooltip", "expected"),
+    [
+        ("XC-DH-01 · 东河社区第1网格社区: 东河社区户数: 300", "XC-DH-01"),
+        ("G 7 · x", "G 7"),
+        ("no separator here", None),
+        (" · nameless", None),
+    ],
+)
+def test_grid_id_from_tooltip(tooltip, expected):
+    assert grid_id_from_tooltip(tooltip) == expected

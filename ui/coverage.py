@@ -1,0 +1,197 @@
+"""Glue for the coverage and weekly pages: cached loaders, the uncovered-area map layer,
+audited downloads.
+
+Caches are keyed on (location, data version[, as_of, lang]) like ``ui.data``: a visit
+logged or a household re-verified bumps the version, so the next run recomputes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from geo.audit import log_event
+from geo.coords import transform_geometry, wgs84_to_gcj02
+from geo.coverage import (
+    boundary_coverage,
+    coverage_gaps,
+    staff_role_matrix,
+    visit_worklist,
+    worklist_xlsx,
+)
+from geo.i18n import t
+from geo.store import open_store
+from geo.weekly import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
+
+ACTOR_KEY = "ui_user"  # set by a sign-in page when there is one
+DEFAULT_ACTOR = "web"
+UNCOVERED_COLOUR = "#c62828"
+HATCH_LINES = 60  # hatch lines across the uncovered area's longer side
+
+
+def actor() -> str:
+    """Who the audit log names for edits and exports made in this session."""
+    return str(st.session_state.get(ACTOR_KEY) or DEFAULT_ACTOR)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def gaps(location: str, version: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
+    """``geo.coverage.coverage_gaps`` as of ``as_of``."""
+    del version
+    return coverage_gaps(open_store(location), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def boundary_cover(location: str, version: int) -> dict[str, Any] | None:
+    """``geo.coverage.boundary_coverage`` (None when no boundary is loaded)."""
+    del version
+    return boundary_coverage(open_store(location))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def role_matrix(location: str, version: int, by: str) -> pd.DataFrame:
+    """``geo.coverage.staff_role_matrix`` per grid or community."""
+    del version
+    return staff_role_matrix(open_store(location), by=by)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def worklist(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
+    """``geo.coverage.visit_worklist`` as of ``as_of``."""
+    del version
+    return visit_worklist(open_store(location), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def staff_options(location: str, version: int) -> pd.DataFrame:
+    """staff_id and a "name（id）· role" label per staff member (for the visit form)."""
+    del version
+    staff = pd.DataFrame(open_store(location).read("staff", ["staff_id", "name", "role"]))
+    return staff.drop_duplicates("staff_id").sort_values("staff_id").reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def weekly(location: str, version: int, as_of: dt.date) -> dict[str, Any]:
+    """``geo.weekly.weekly_figures`` for the week ending ``as_of``."""
+    del version
+    return weekly_figures(open_store(location), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def weekly_images(location: str, version: int, as_of: dt.date, lang: str) -> tuple[bytes, bytes]:
+    """(trend chart PNG, grid map PNG) of the weekly pack, as drawn in the PDF (no personal data)."""
+    figures = weekly(location, version, as_of)
+    trend = trend_png(figures["trend"], lang, 170, 80)
+    grid_map = map_png(open_store(location), figures["grids"], figures["attention"], lang, 110, 95)
+    return trend, grid_map
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def weekly_file(location: str, version: int, as_of: dt.date, lang: str, suffix: str) -> bytes:
+    """The weekly pack as PDF or XLSX bytes (``suffix`` '.pdf' or '.xlsx')."""
+    figures = weekly(location, version, as_of)
+    with tempfile.TemporaryDirectory(prefix="gridmap-weekly-") as folder:
+        out = Path(folder) / f"weekly{suffix}"
+        if suffix == ".pdf":
+            write_pdf(open_store(location), figures, out, lang)
+        else:
+            write_xlsx(figures, out, lang)
+        return out.read_bytes()
+
+
+def audited(
+    location: str, who: str, detail: str, make: Callable[[], bytes], records: list[str] | str = ""
+) -> Callable[[], bytes]:
+    """A download's data callable: builds the bytes, then logs an 'export' audit event.
+
+    Streamlit calls it only when the button is clicked (in a worker thread, so ``who``
+    is captured beforehand); nothing is logged for a page that is merely viewed.
+    """
+
+    def build() -> bytes:
+        data = make()
+        log_event(open_store(location), who, "export", detail, records)
+        return data
+
+    return build
+
+
+def worklist_download(location: str, frame: pd.DataFrame, lang: str, who: str, as_of: dt.date) -> Callable[[], bytes]:
+    """The data callable of the work-list download (XLSX, audited with the household ids)."""
+    ids = frame["household_id"].astype(str).tolist()
+    return audited(location, who, f"worklist {as_of.isoformat()} xlsx", lambda: worklist_xlsx(frame, lang), ids)
+
+
+def weekly_download(location: str, version: int, as_of: dt.date, lang: str, suffix: str, who: str) -> Callable[[], bytes]:
+    """The data callable of a weekly-pack download (audited)."""
+    return audited(
+        location,
+        who,
+        f"weekly {as_of.isoformat()} {suffix.lstrip('.')}",
+        lambda: weekly_file(location, version, as_of, lang, suffix),
+    )
+
+
+def community_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Grid polygons dissolved by community (column ``community``; '' for grids without one)."""
+    frame = polygons[["community", polygons.geometry.name]].copy()
+    frame["community"] = frame["community"].fillna("").astype(str)
+    return frame.dissolve(by="community", as_index=False)
+
+
+def hatch_lines(area: shapely.Geometry, lines: int = HATCH_LINES) -> shapely.Geometry:
+    """Diagonal hatch lines clipped to ``area`` (same CRS), ``lines`` across its longer side."""
+    if area is None or area.is_empty:
+        return shapely.MultiLineString([])
+    minx, miny, maxx, maxy = area.bounds
+    span = max(maxx - minx, maxy - miny)
+    step = span / lines
+    # 45° lines y = x + c for every c that crosses the bounding box
+    offsets = np.arange(miny - maxx, maxy - minx + step, step)
+    x0, x1 = minx - step, maxx + step
+    segments = shapely.linestrings(
+        np.stack(
+            [np.column_stack([np.full_like(offsets, x0), x0 + offsets]), np.column_stack([np.full_like(offsets, x1), x1 + offsets])],
+            axis=1,
+        )
+    )
+    clipped = shapely.intersection(segments, area)
+    return shapely.union_all(clipped[~shapely.is_empty(clipped)])
+
+
+def add_uncovered_layer(fmap: folium.Map, uncovered: gpd.GeoDataFrame, lang: str, *, gcj02: bool = False) -> None:
+    """Draw the uncovered part of the boundary on ``fmap``: red outline, red hatching, tooltip."""
+    if uncovered.empty or uncovered.geometry.iloc[0].is_empty:
+        return
+    area = uncovered.to_crs("EPSG:4326").geometry.iloc[0]
+    if gcj02:  # the base map is GCJ-02: shift like the grids are shifted
+        area = transform_geometry(area, wgs84_to_gcj02)
+    area = shapely.set_precision(area, 1e-6)
+    m2 = float(uncovered["area_m2"].iloc[0])
+    tooltip = t("coverage_uncovered_tooltip", lang, m2=f"{m2:,.0f}")
+    folium.GeoJson(
+        shapely.geometry.mapping(area),
+        name="uncovered",
+        style_function=lambda _: {
+            "color": UNCOVERED_COLOUR, "weight": 2, "dashArray": "6 4", "fillColor": UNCOVERED_COLOUR, "fillOpacity": 0.12,
+        },  # fmt: skip
+        tooltip=folium.Tooltip(tooltip, sticky=True),
+    ).add_to(fmap)
+    hatch = hatch_lines(area)
+    if not hatch.is_empty:
+        folium.GeoJson(
+            shapely.geometry.mapping(hatch),
+            name="uncovered-hatch",
+            style_function=lambda _: {"color": UNCOVERED_COLOUR, "weight": 1, "opacity": 0.7},
+            interactive=False,
+        ).add_to(fmap)
