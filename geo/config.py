@@ -29,7 +29,11 @@ class VisitRule:
     def describe(self, lang: str = "zh-CN") -> str:
         """A short human description of the rule."""
         if self.kind == "every_day":
-            return f"近{self.days}天每天走访" if lang == "zh-CN" else f"a visit on each of the last {self.days} days"
+            return (
+                f"近{self.days}天每天走访"
+                if lang == "zh-CN"
+                else f"a visit on each of the last {self.days} days"
+            )
         if lang == "zh-CN":
             return f"近{self.days}天至少{self.min_days}天有走访"
         return f"visits on at least {self.min_days} of the last {self.days} days"

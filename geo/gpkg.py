@@ -59,9 +59,30 @@ CORE_DDL = [
 ]
 
 CORE_SRS = [
-    ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
-    ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
-    ("WGS 84 geodetic", SRS_ID, "EPSG", 4326, WGS84_WKT, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+    (
+        "Undefined cartesian SRS",
+        -1,
+        "NONE",
+        -1,
+        "undefined",
+        "undefined cartesian coordinate reference system",
+    ),
+    (
+        "Undefined geographic SRS",
+        0,
+        "NONE",
+        0,
+        "undefined",
+        "undefined geographic coordinate reference system",
+    ),
+    (
+        "WGS 84 geodetic",
+        SRS_ID,
+        "EPSG",
+        4326,
+        WGS84_WKT,
+        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+    ),
 ]
 
 
@@ -158,6 +179,9 @@ def register_functions(con: sqlite3.Connection) -> None:
     con.create_function("ST_MinY", 1, pick(2), deterministic=True)
     con.create_function("ST_MaxY", 1, pick(3), deterministic=True)
     con.create_function(
-        "ST_IsEmpty", 1, lambda b: None if b is None else int(_envelope(b) is None), deterministic=True
+        "ST_IsEmpty",
+        1,
+        lambda b: None if b is None else int(_envelope(b) is None),
+        deterministic=True,
     )
     con.create_function("GPKG_IsAssignable", 2, lambda a, b: 1, deterministic=True)

@@ -22,7 +22,12 @@ from geo.store import Store
 from geo.timeutil import format_timestamp, now_local, parse_timestamp
 
 STEPS = ("reported", "responded", "resolved", "followed_up")
-STEP_COLUMNS = {"reported": "reported_at", "responded": "responded_at", "resolved": "resolved_at", "followed_up": "followed_up_at"}
+STEP_COLUMNS = {
+    "reported": "reported_at",
+    "responded": "responded_at",
+    "resolved": "resolved_at",
+    "followed_up": "followed_up_at",
+}
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 IMAGE_SIGNATURES = {
     b"\xff\xd8\xff": "image/jpeg",
@@ -63,17 +68,23 @@ def next_step(report: Mapping) -> str | None:
     return None
 
 
-def check_step(report: Mapping, step: str, at: dt.datetime, satisfaction: str | None, now: dt.datetime) -> None:
+def check_step(
+    report: Mapping, step: str, at: dt.datetime, satisfaction: str | None, now: dt.datetime
+) -> None:
     """Raise ReportError unless ``step`` at ``at`` is the report's next step and in time order."""
     if step not in STEPS[1:]:
         raise ReportError(f"unknown step {step!r}")
     expected = next_step(report)
     if expected is None:
-        raise ReportError(f"report {report['report_id']} is already followed up: nothing left to record")
+        raise ReportError(
+            f"report {report['report_id']} is already followed up: nothing left to record"
+        )
     if step != expected:
         done = STEPS.index(step) < STEPS.index(expected)
         if done:
-            raise ReportError(f"report {report['report_id']}: step '{step}' was already recorded; steps cannot go backwards")
+            raise ReportError(
+                f"report {report['report_id']}: step '{step}' was already recorded; steps cannot go backwards"
+            )
         raise ReportError(
             f"report {report['report_id']}: cannot record '{step}' before '{expected}' (steps cannot be skipped)"
         )
@@ -82,9 +93,13 @@ def check_step(report: Mapping, step: str, at: dt.datetime, satisfaction: str | 
     previous = STEPS[STEPS.index(step) - 1]
     previous_at = report.get(STEP_COLUMNS[previous])
     if not _empty(previous_at) and format_timestamp(at) < str(previous_at):
-        raise ReportError(f"{step}: time {format_timestamp(at)} is before the '{previous}' step ({previous_at})")
+        raise ReportError(
+            f"{step}: time {format_timestamp(at)} is before the '{previous}' step ({previous_at})"
+        )
     if step == "followed_up" and satisfaction not in load_config().satisfaction:
-        raise ReportError("a follow-up visit needs the resident's answer: satisfied (满意) or unsatisfied (不满意)")
+        raise ReportError(
+            "a follow-up visit needs the resident's answer: satisfied (满意) or unsatisfied (不满意)"
+        )
 
 
 def record_step(
@@ -112,11 +127,15 @@ def record_step(
         # optimistic check: only if nobody recorded this step since we read the report
         changed = tx.update("reports", {"report_id": report_id, column: None}, values)
         if changed != 1:
-            raise ReportError(f"report {report_id}: '{step}' was recorded by someone else meanwhile; reload")
+            raise ReportError(
+                f"report {report_id}: '{step}' was recorded by someone else meanwhile; reload"
+            )
         tx.append("report_steps", _step_row(report_id, step, at, actor, note, now))
 
 
-def _step_row(report_id: str, step: str, at: dt.datetime, actor: str, note: str | None, now: dt.datetime) -> pd.DataFrame:
+def _step_row(
+    report_id: str, step: str, at: dt.datetime, actor: str, note: str | None, now: dt.datetime
+) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -178,7 +197,9 @@ def find_duplicates(
 def photo_mime(data: bytes) -> str:
     """The image type of ``data`` from its first bytes; ReportError if not an accepted image."""
     if len(data) > MAX_PHOTO_BYTES:
-        raise ReportError(f"photo too large: {len(data) / 1e6:.1f} MB (at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB)")
+        raise ReportError(
+            f"photo too large: {len(data) / 1e6:.1f} MB (at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB)"
+        )
     for signature, mime in IMAGE_SIGNATURES.items():
         if data.startswith(signature):
             return mime
@@ -247,7 +268,10 @@ def file_report(
     import geopandas as gpd
 
     with store.transaction() as tx:
-        if duplicate_of and tx.read("reports", ["report_id"], where={"report_id": duplicate_of}).empty:
+        if (
+            duplicate_of
+            and tx.read("reports", ["report_id"], where={"report_id": duplicate_of}).empty
+        ):
             raise ReportError(f"duplicate_of: no report {duplicate_of!r}")
         grids = tx.read("grids", ["grid_id"])
         grid_id = assign_to_grids([lon], [lat], grids)[0] if len(grids) else None
@@ -272,10 +296,16 @@ def file_report(
         tx.append("reports", row)
         tx.append("report_steps", _step_row(report_id, "reported", reported_at, actor, None, now))
         if photo:
-            tx.append("photos", pd.DataFrame([{"report_id": report_id, "mime": mime, "data": photo}]))
+            tx.append(
+                "photos", pd.DataFrame([{"report_id": report_id, "mime": mime, "data": photo}])
+            )
         workers = ()
         if grid_id is not None:
-            staff = tx.read("staff", ["staff_id", "name", "role"], where={"grid_id": grid_id, "role": "grid_worker"})
+            staff = tx.read(
+                "staff",
+                ["staff_id", "name", "role"],
+                where={"grid_id": grid_id, "role": "grid_worker"},
+            )
             workers = tuple(f"{r.name} ({r.staff_id})" for r in staff.itertuples())
     return FiledReport(report_id, grid_id, workers)
 
@@ -294,7 +324,12 @@ def report_history(store: Store, report_id: str) -> pd.DataFrame:
     """The timeline of one report (every step, who, when), in time order."""
     steps = store.read("report_steps", where={"report_id": report_id})
     order = {s: i for i, s in enumerate(STEPS)}
-    return steps.assign(_o=steps["step"].map(order)).sort_values(["at", "_o"]).drop(columns="_o").reset_index(drop=True)
+    return (
+        steps.assign(_o=steps["step"].map(order))
+        .sort_values(["at", "_o"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 def parse_when(text: str) -> dt.datetime:

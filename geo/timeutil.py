@@ -75,14 +75,18 @@ def parse_timestamp(value: object) -> dt.datetime | None:
         return None
     m = _DATE_RE.match(text)
     if not m:
-        raise ValueError(f"not a date or time: {text!r} (expected e.g. 2026-11-20 or 2026/11/20 08:15)")
+        raise ValueError(
+            f"not a date or time: {text!r} (expected e.g. 2026-11-20 or 2026/11/20 08:15)"
+        )
     year, month, day, hour, minute, second, zone = m.groups()
     try:
-        stamp = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        stamp = dt.datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
     except ValueError as exc:
         raise ValueError(f"not a valid date: {text!r} ({exc})") from None
     if zone:
-        offset = dt.timezone.utc if zone == "Z" else _parse_offset(zone)
+        offset = dt.UTC if zone == "Z" else _parse_offset(zone)
         stamp = _to_local_naive(stamp.replace(tzinfo=offset))
     return stamp
 

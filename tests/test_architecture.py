@@ -20,7 +20,10 @@ def test_geo_never_imports_streamlit():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            if any(n == "streamlit" or n.startswith("streamlit.") or n.startswith("streamlit_") for n in names):
+            if any(
+                n == "streamlit" or n.startswith("streamlit.") or n.startswith("streamlit_")
+                for n in names
+            ):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
 

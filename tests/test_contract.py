@@ -14,16 +14,46 @@ AS_OF = "2026-11-27"
 
 
 def _square(x0, y0, d=0.01):
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]],
+    }
 
 
 @pytest.fixture
 def files(tmp_path):
     """The data set's files (as-of day 2026-11-27); expectations worked out in the tests."""
     grids = [
-        {"type": "Feature", "properties": {"网格编号": "G1", "网格名称": "第一网格", "社区": "东河社区", "网格党支部": "第一党支部"}, "geometry": _square(111.70, 40.84)},
-        {"type": "Feature", "properties": {"网格编号": "G2", "网格名称": "第二网格", "社区": "东河社区", "网格党支部": ""}, "geometry": _square(111.71, 40.84)},
-        {"type": "Feature", "properties": {"网格编号": "G3", "网格名称": "第三网格", "社区": "北垣社区", "网格党支部": "第三党支部"}, "geometry": _square(111.70, 40.85)},
+        {
+            "type": "Feature",
+            "properties": {
+                "网格编号": "G1",
+                "网格名称": "第一网格",
+                "社区": "东河社区",
+                "网格党支部": "第一党支部",
+            },
+            "geometry": _square(111.70, 40.84),
+        },
+        {
+            "type": "Feature",
+            "properties": {
+                "网格编号": "G2",
+                "网格名称": "第二网格",
+                "社区": "东河社区",
+                "网格党支部": "",
+            },
+            "geometry": _square(111.71, 40.84),
+        },
+        {
+            "type": "Feature",
+            "properties": {
+                "网格编号": "G3",
+                "网格名称": "第三网格",
+                "社区": "北垣社区",
+                "网格党支部": "第三党支部",
+            },
+            "geometry": _square(111.70, 40.85),
+        },
     ]
     (tmp_path / "grids.json").write_text(json.dumps(grids, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "households.csv").write_text(
@@ -36,14 +66,26 @@ def files(tmp_path):
         encoding="gbk",
     )
     visits = ["户编号,走访时间"]
-    visits += [f"H1,2026-11-{d} 09:00" for d in range(21, 27)] + ["H1,2026-11-27 23:59:59", "H1,2026-11-28 00:00:00"]
-    visits += ["H2,2026/11/21 10:00", "H2,2026/11/21 15:00", "H2,2026-11-25T09:00:00"]  # 2 distinct days
+    visits += [f"H1,2026-11-{d} 09:00" for d in range(21, 27)] + [
+        "H1,2026-11-27 23:59:59",
+        "H1,2026-11-28 00:00:00",
+    ]
+    visits += [
+        "H2,2026/11/21 10:00",
+        "H2,2026/11/21 15:00",
+        "H2,2026-11-25T09:00:00",
+    ]  # 2 distinct days
     visits += ["H3,2026-10-28 16:00", "H5,2026-10-29 08:00"]
     (tmp_path / "visits.csv").write_text("\n".join(visits) + "\n", encoding="utf-8-sig")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["人员编号", "姓名", "角色", "网格编号"])
-    for row in (["S1", "张伟", "网格员", "G1"], ["S1", "张伟", "网格员", "G3"], ["S2", "李强", "民警", "G1"], ["S3", "王敏", "网格长", "G2"]):
+    for row in (
+        ["S1", "张伟", "网格员", "G1"],
+        ["S1", "张伟", "网格员", "G3"],
+        ["S2", "李强", "民警", "G1"],
+        ["S3", "王敏", "网格长", "G2"],
+    ):
         sheet.append(row)
     book.save(tmp_path / "staff.xlsx")
     (tmp_path / "reports.csv").write_text(
@@ -60,8 +102,13 @@ def files(tmp_path):
 
 
 def _import_all(files, db):
-    for kind, name in [("grids", "grids.json"), ("households", "households.csv"), ("visits", "visits.csv"),
-                       ("staff", "staff.xlsx"), ("reports", "reports.csv")]:
+    for kind, name in [
+        ("grids", "grids.json"),
+        ("households", "households.csv"),
+        ("visits", "visits.csv"),
+        ("staff", "staff.xlsx"),
+        ("reports", "reports.csv"),
+    ]:
         assert main(["import", kind, str(files / name), "--db", db]) == 0, kind
 
 
@@ -73,8 +120,19 @@ def test_metrics_match_the_contract_by_hand(files, capsys):
     got = json.loads(capsys.readouterr().out)
     assert got == {
         "as_of": AS_OF,
-        "households": {"total": 5, "unassigned": 1,
-                       "by_category": {"red": 1, "yellow": 1, "orange": 0, "green": 0, "pink": 1, "blue": 1, "purple": 1}},
+        "households": {
+            "total": 5,
+            "unassigned": 1,
+            "by_category": {
+                "red": 1,
+                "yellow": 1,
+                "orange": 0,
+                "green": 0,
+                "pink": 1,
+                "blue": 1,
+                "purple": 1,
+            },
+        },
         "visits": {
             "by_category": {
                 "red": {"required": 1, "compliant": 1, "rate": 1.0},
@@ -88,10 +146,23 @@ def test_metrics_match_the_contract_by_hand(files, capsys):
             "overall": {"required": 4, "compliant": 2, "rate": 0.5},
         },
         "freshness": {"verified_within_30_days": 2, "rate": 0.4},
-        "grids": {"total": 3, "with_party_branch": 2, "with_grid_worker": 2, "mean_staff_per_grid": 1.33},
-        "reports": {"total": 5, "responded": 4, "resolved": 2, "followed_up": 2,
-                    "response_rate": 0.8, "completion_rate": 0.4, "satisfaction_rate": 0.5,
-                    "followup_rate": 1.0, "overdue": 2},
+        "grids": {
+            "total": 3,
+            "with_party_branch": 2,
+            "with_grid_worker": 2,
+            "mean_staff_per_grid": 1.33,
+        },
+        "reports": {
+            "total": 5,
+            "responded": 4,
+            "resolved": 2,
+            "followed_up": 2,
+            "response_rate": 0.8,
+            "completion_rate": 0.4,
+            "satisfaction_rate": 0.5,
+            "followup_rate": 1.0,
+            "overdue": 2,
+        },
     }
     assert list(got) == ["as_of", "households", "visits", "freshness", "grids", "reports"]
 

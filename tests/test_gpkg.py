@@ -34,7 +34,9 @@ def test_registered_st_functions_read_envelopes():
     con = sqlite3.connect(":memory:")
     gpkg.register_functions(con)
     (blob,) = gpkg.encode_geometries(np.array([box(1, 2, 3, 4)], dtype=object))
-    row = con.execute("SELECT ST_MinX(?), ST_MaxX(?), ST_MinY(?), ST_MaxY(?), ST_IsEmpty(?)", [blob] * 5).fetchone()
+    row = con.execute(
+        "SELECT ST_MinX(?), ST_MaxX(?), ST_MinY(?), ST_MaxY(?), ST_IsEmpty(?)", [blob] * 5
+    ).fetchone()
     assert row == (1.0, 3.0, 2.0, 4.0, 0)
     (empty,) = gpkg.encode_geometries(np.array([shapely.Polygon()], dtype=object))
     assert con.execute("SELECT ST_IsEmpty(?)", [empty]).fetchone()[0] == 1

@@ -21,7 +21,9 @@ def store(tmp_path):
         geometry=[box(111.70, 40.84, 111.71, 40.85), box(111.71, 40.84, 111.72, 40.85)],
         crs="EPSG:4326",
     )
-    staff = pd.DataFrame({"staff_id": ["S1"], "name": ["王芳"], "role": ["grid_worker"], "grid_id": ["G1"]})
+    staff = pd.DataFrame(
+        {"staff_id": ["S1"], "name": ["王芳"], "role": ["grid_worker"], "grid_id": ["G1"]}
+    )
     with store.transaction() as tx:
         tx.upsert("grids", grids)
         tx.upsert("staff", staff)
@@ -29,7 +31,13 @@ def store(tmp_path):
 
 
 def _file(store, **kw):
-    args = {"source": "observer", "category": "环境卫生", "lon": 111.705, "lat": 40.845, "actor": "clerk"}
+    args = {
+        "source": "observer",
+        "category": "环境卫生",
+        "lon": 111.705,
+        "lat": 40.845,
+        "actor": "clerk",
+    }
     args.update(kw)
     return rp.file_report(store, **args)
 
@@ -96,12 +104,22 @@ def test_workflow_goes_forward_one_step_at_a_time(store):
     rp.record_step(store, rid, "resolved", "wang", at=dt.datetime(2026, 11, 21, 10, 0))
     with pytest.raises(rp.ReportError, match="satisfied"):
         rp.record_step(store, rid, "followed_up", "li", at=dt.datetime(2026, 11, 22, 10, 0))
-    rp.record_step(store, rid, "followed_up", "li", at=dt.datetime(2026, 11, 22, 10, 0), satisfaction="satisfied")
+    rp.record_step(
+        store,
+        rid,
+        "followed_up",
+        "li",
+        at=dt.datetime(2026, 11, 22, 10, 0),
+        satisfaction="satisfied",
+    )
     with pytest.raises(rp.ReportError, match="already followed up"):
         rp.record_step(store, rid, "followed_up", "li", satisfaction="satisfied")
     history = rp.report_history(store, rid)
     assert history[["step", "actor"]].values.tolist() == [
-        ["reported", "clerk"], ["responded", "wang"], ["resolved", "wang"], ["followed_up", "li"]
+        ["reported", "clerk"],
+        ["responded", "wang"],
+        ["resolved", "wang"],
+        ["followed_up", "li"],
     ]
     saved = store.read("reports").iloc[0]
     assert (saved["resolved_at"], saved["satisfaction"]) == ("2026-11-21 10:00:00", "satisfied")
@@ -120,7 +138,9 @@ def _reports(rows):
     for col in ("resolved_at", "duplicate_of"):
         if col not in frame:
             frame[col] = None
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.pop("lon"), frame.pop("lat")), crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame.pop("lon"), frame.pop("lat")), crs="EPSG:4326"
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,8 +157,16 @@ def _reports(rows):
     ],
 )
 def test_duplicate_guard(row, is_duplicate):
-    base = {"report_id": "R9", "category": "环境卫生", "reported_at": "2026-11-26 08:00:00", "lon": 111.7, "lat": 40.84}
-    found = rp.find_duplicates(_reports([{**base, **row}]), "环境卫生", 111.7, 40.84, dt.datetime(2026, 11, 27, 10, 0))
+    base = {
+        "report_id": "R9",
+        "category": "环境卫生",
+        "reported_at": "2026-11-26 08:00:00",
+        "lon": 111.7,
+        "lat": 40.84,
+    }
+    found = rp.find_duplicates(
+        _reports([{**base, **row}]), "环境卫生", 111.7, 40.84, dt.datetime(2026, 11, 27, 10, 0)
+    )
     assert (len(found) == 1) is is_duplicate
 
 

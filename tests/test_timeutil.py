@@ -28,7 +28,9 @@ def test_parse_timestamp_accepts_what_clerks_type(text, expected):
     assert parse_timestamp(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2026-02-30", "20/11/2026", "yesterday", "2026-13-01", "2026-11-20 25:00"])
+@pytest.mark.parametrize(
+    "text", ["2026-02-30", "20/11/2026", "yesterday", "2026-13-01", "2026-11-20 25:00"]
+)
 def test_parse_timestamp_refuses_non_dates(text):
     with pytest.raises(ValueError):
         parse_timestamp(text)

@@ -1,0 +1,1 @@
+"""Benchmarks of gridmap against the obvious alternatives (``python -m bench``)."""
