@@ -32,16 +32,39 @@ from geo.coverage import (
 from geo.i18n import t
 from geo.store import open_store
 from geo.weekly import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
+from ui import session
 
-ACTOR_KEY = "ui_user"  # set by a sign-in page when there is one
-DEFAULT_ACTOR = "web"
+DEFAULT_ACTOR = "web"  # only when nobody is signed in (app.py signs in before any page)
 UNCOVERED_COLOUR = "#c62828"
 HATCH_LINES = 60  # hatch lines across the uncovered area's longer side
 
 
 def actor() -> str:
     """Who the audit log names for edits and exports made in this session."""
-    return str(st.session_state.get(ACTOR_KEY) or DEFAULT_ACTOR)
+    return session.user_name() or DEFAULT_ACTOR
+
+
+def scoped_gaps(
+    gaps: dict[str, pd.DataFrame], scope: tuple[str, ...] | None
+) -> dict[str, pd.DataFrame]:
+    """``coverage_gaps`` restricted to the grids in ``scope`` (None = all).
+
+    Households outside every grid belong to no one's grids: only a whole-street viewer
+    sees them. An overlap is shown when either grid is in scope.
+    """
+    if scope is None:
+        return gaps
+    inside = set(scope)
+    out = dict(gaps)
+    for key in ("no_party_branch", "no_grid_worker", "per_worker"):
+        frame = gaps[key]
+        out[key] = frame[frame["grid_id"].isin(inside)].reset_index(drop=True)
+    overlaps = gaps["overlaps"]
+    out["overlaps"] = overlaps[
+        overlaps["grid_a"].isin(inside) | overlaps["grid_b"].isin(inside)
+    ].reset_index(drop=True)
+    out["unassigned"] = gaps["unassigned"].iloc[:0]
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -126,13 +149,19 @@ def audited(
     return build
 
 
-def worklist_download(location: str, frame: pd.DataFrame, lang: str, who: str, as_of: dt.date) -> Callable[[], bytes]:
+def worklist_download(
+    location: str, frame: pd.DataFrame, lang: str, who: str, as_of: dt.date
+) -> Callable[[], bytes]:
     """The data callable of the work-list download (XLSX, audited with the household ids)."""
     ids = frame["household_id"].astype(str).tolist()
-    return audited(location, who, f"worklist {as_of.isoformat()} xlsx", lambda: worklist_xlsx(frame, lang), ids)
+    return audited(
+        location, who, f"worklist {as_of.isoformat()} xlsx", lambda: worklist_xlsx(frame, lang), ids
+    )
 
 
-def weekly_download(location: str, version: int, as_of: dt.date, lang: str, suffix: str, who: str) -> Callable[[], bytes]:
+def weekly_download(
+    location: str, version: int, as_of: dt.date, lang: str, suffix: str, who: str
+) -> Callable[[], bytes]:
     """The data callable of a weekly-pack download (audited)."""
     return audited(
         location,
@@ -161,7 +190,10 @@ def hatch_lines(area: shapely.Geometry, lines: int = HATCH_LINES) -> shapely.Geo
     x0, x1 = minx - step, maxx + step
     segments = shapely.linestrings(
         np.stack(
-            [np.column_stack([np.full_like(offsets, x0), x0 + offsets]), np.column_stack([np.full_like(offsets, x1), x1 + offsets])],
+            [
+                np.column_stack([np.full_like(offsets, x0), x0 + offsets]),
+                np.column_stack([np.full_like(offsets, x1), x1 + offsets]),
+            ],
             axis=1,
         )
     )
@@ -169,7 +201,9 @@ def hatch_lines(area: shapely.Geometry, lines: int = HATCH_LINES) -> shapely.Geo
     return shapely.union_all(clipped[~shapely.is_empty(clipped)])
 
 
-def add_uncovered_layer(fmap: folium.Map, uncovered: gpd.GeoDataFrame, lang: str, *, gcj02: bool = False) -> None:
+def add_uncovered_layer(
+    fmap: folium.Map, uncovered: gpd.GeoDataFrame, lang: str, *, gcj02: bool = False
+) -> None:
     """Draw the uncovered part of the boundary on ``fmap``: red outline, red hatching, tooltip."""
     if uncovered.empty or uncovered.geometry.iloc[0].is_empty:
         return
@@ -183,7 +217,11 @@ def add_uncovered_layer(fmap: folium.Map, uncovered: gpd.GeoDataFrame, lang: str
         shapely.geometry.mapping(area),
         name="uncovered",
         style_function=lambda _: {
-            "color": UNCOVERED_COLOUR, "weight": 2, "dashArray": "6 4", "fillColor": UNCOVERED_COLOUR, "fillOpacity": 0.12,
+            "color": UNCOVERED_COLOUR,
+            "weight": 2,
+            "dashArray": "6 4",
+            "fillColor": UNCOVERED_COLOUR,
+            "fillOpacity": 0.12,
         },  # fmt: skip
         tooltip=folium.Tooltip(tooltip, sticky=True),
     ).add_to(fmap)
@@ -195,3 +233,19 @@ def add_uncovered_layer(fmap: folium.Map, uncovered: gpd.GeoDataFrame, lang: str
             style_function=lambda _: {"color": UNCOVERED_COLOUR, "weight": 1, "opacity": 0.7},
             interactive=False,
         ).add_to(fmap)
+
+
+def hide_household_legend(fmap: folium.Map) -> None:
+    """Hide the household-category legend: the coverage map draws grids, not households."""
+    fmap.get_root().header.add_child(folium.Element("<style>.gm-legend-main{display:none}</style>"))
+
+
+def map_focus(grids: gpd.GeoDataFrame, cover: dict[str, Any] | None) -> gpd.GeoDataFrame:
+    """What the coverage map zooms to: the grids and the uncovered part of the boundary."""
+    parts = [np.asarray(grids.geometry.to_crs("EPSG:4326").values, dtype=object)]
+    if cover is not None and not cover["geometry"].empty:
+        parts.append(
+            np.asarray(cover["geometry"].geometry.to_crs("EPSG:4326").values, dtype=object)
+        )
+    focus = np.concatenate(parts)
+    return gpd.GeoDataFrame(geometry=gpd.GeoSeries(focus, crs="EPSG:4326"))
