@@ -78,11 +78,15 @@ class Transaction(ABC):
         """Delete rows matching ``where``; returns rows deleted."""
 
     @abstractmethod
-    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
+    ) -> pd.DataFrame:
         """As ``Store.read``, inside the transaction."""
 
     @abstractmethod
-    def set_grid_ids(self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]) -> None:
+    def set_grid_ids(
+        self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
+    ) -> None:
         """Set ``grid_id`` of many rows of ``table`` at once (by its single key)."""
 
 
@@ -100,7 +104,9 @@ class Store(ABC):
         """A number that changes with every committed write (a cache key)."""
 
     @abstractmethod
-    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
+    ) -> pd.DataFrame:
         """Rows of ``table`` (a GeoDataFrame in EPSG:4326 for feature tables).
 
         ``where`` maps a column to a value, or to a list of values (SQL ``IN``); a value
@@ -118,9 +124,13 @@ class Store(ABC):
         then are absent. Stores override this with one SQL ``GROUP BY``.
         """
         visits = self.read("visits", ["household_id", "visited_at"])
-        visits = visits[visits["visited_at"].notna() & (visits["visited_at"] < _next_day_text(until_day))]
+        visits = visits[
+            visits["visited_at"].notna() & (visits["visited_at"] < _next_day_text(until_day))
+        ]
         last = visits.groupby("household_id", sort=False)["visited_at"].max()
-        return pd.DataFrame({"household_id": last.index.astype(object), "last_visited_at": last.to_numpy(object)})
+        return pd.DataFrame(
+            {"household_id": last.index.astype(object), "last_visited_at": last.to_numpy(object)}
+        )
 
     def visit_day_masks(self, last_day: str, days: int) -> pd.DataFrame:
         """Per household visited in the ``days`` days ending on ``last_day`` (days <= 62): a bit mask
@@ -136,16 +146,24 @@ class Store(ABC):
         offsets = (pd.Timestamp(last_day) - pd.to_datetime(pairs["day"], format="%Y-%m-%d")).dt.days
         bits = pd.Series(np.left_shift(np.int64(1), offsets.to_numpy(np.int64)), index=pairs.index)
         masks = bits.groupby(pairs["household_id"].astype(object), sort=False).sum()
-        return pd.DataFrame({"household_id": masks.index.astype(object), "mask": masks.to_numpy(np.int64)})
+        return pd.DataFrame(
+            {"household_id": masks.index.astype(object), "mask": masks.to_numpy(np.int64)}
+        )
 
     def read_attributes(
         self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
     ) -> pd.DataFrame:
         """As ``read`` but a plain DataFrame without the geometry (no decoding: faster on big tables)."""
         frame = self.read(table, columns, where)
-        return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
+        return (
+            pd.DataFrame(frame.drop(columns=frame.geometry.name))
+            if isinstance(frame, gpd.GeoDataFrame)
+            else frame
+        )
 
-    def dangling_references(self, table: str, column: str, ref_table: str, ref_column: str) -> list[str]:
+    def dangling_references(
+        self, table: str, column: str, ref_table: str, ref_column: str
+    ) -> list[str]:
         """Distinct non-empty values of ``table.column`` that no ``ref_table.ref_column`` holds, sorted."""
         values = self.read(table, [column])[column]
         known = set(self.read(ref_table, [ref_column])[ref_column].dropna())
@@ -209,7 +227,11 @@ def _column_values(series: pd.Series) -> list[Any]:
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
-    return list(zip(*(_column_values(frame[c]) for c in columns), strict=True)) if columns else [()] * len(frame)
+    return (
+        list(zip(*(_column_values(frame[c]) for c in columns), strict=True))
+        if columns
+        else [()] * len(frame)
+    )
 
 
 class _GpkgTransaction(Transaction):
@@ -224,11 +246,24 @@ class _GpkgTransaction(Transaction):
     def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
         cols = [c for c in table.column_names if c in frame.columns]
         rows = _rows(frame, cols)
-        if table.geometry and isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
+        if (
+            table.geometry
+            and isinstance(frame, gpd.GeoDataFrame)
+            and frame._geometry_column_name in frame.columns
+        ):
             geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
             arr = np.asarray(geoms, dtype=object)
             if table.geometry == "POINT":
-                blobs = gpkg.encode_points(shapely.get_x(arr), shapely.get_y(arr))
+                # no location (missing or empty point) is stored as NULL, not a NaN point
+                missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+                present = np.where(missing, None, arr)
+                coords = shapely.get_coordinates(present)
+                xs = np.full(len(arr), np.nan)
+                ys = np.full(len(arr), np.nan)
+                xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
+                blobs = gpkg.encode_points(xs, ys)
+                if missing.any():
+                    blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
             else:
                 blobs = gpkg.encode_geometries(shapely.force_2d(arr))
             cols = [*cols, GEOMETRY_COLUMN]
@@ -244,7 +279,9 @@ class _GpkgTransaction(Transaction):
         updates = [c for c in cols if c not in t.key]
         conflict = ",".join(f'"{c}"' for c in t.key)
         action = (
-            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates) if updates else "DO NOTHING"
+            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates)
+            if updates
+            else "DO NOTHING"
         )
         sql = (
             f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}) '
@@ -273,7 +310,9 @@ class _GpkgTransaction(Transaction):
             return 0
         cols, rows = self._columns_and_rows(t, frame)
         quoted = ",".join(f'"{c}"' for c in cols)
-        self.con.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))})', rows)
+        self.con.executemany(
+            f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))})', rows
+        )
         self.changed.add(table)
         return len(rows)
 
@@ -292,7 +331,9 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return cur.rowcount
 
-    def set_grid_ids(self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]) -> None:
+    def set_grid_ids(
+        self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
+    ) -> None:
         key = TABLES[table].key[0]
         self.con.executemany(
             f'UPDATE "{table}" SET grid_id=? WHERE "{key}"=?',
@@ -300,12 +341,18 @@ class _GpkgTransaction(Transaction):
         )
         self.changed.add(table)
 
-    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
+    ) -> pd.DataFrame:
         return _read(self.con, TABLES[table], columns, where)
 
 
 def _read(
-    con: sqlite3.Connection, table: Table, columns: Sequence[str] | None, where: Where | None, geometry: bool = True
+    con: sqlite3.Connection,
+    table: Table,
+    columns: Sequence[str] | None,
+    where: Where | None,
+    geometry: bool = True,
 ) -> pd.DataFrame:
     cols = list(columns) if columns is not None else table.column_names
     attr_cols = [c for c in cols if c != GEOMETRY_COLUMN]
@@ -314,13 +361,18 @@ def _read(
     clause, params = _where_sql(where)
     if not select:
         select = ["1"]
-    rows = con.execute(f'SELECT {",".join(select)} FROM "{table.name}"{clause} ORDER BY fid', params).fetchall()
+    rows = con.execute(
+        f'SELECT {",".join(select)} FROM "{table.name}"{clause} ORDER BY fid', params
+    ).fetchall()
     if want_geom:
         blobs = [r[-1] for r in rows]
         frame = pd.DataFrame.from_records([r[:-1] for r in rows], columns=attr_cols)
         if table.geometry == "POINT":
             xs, ys = gpkg.decode_points(blobs)
             geometry = gpd.points_from_xy(xs, ys, crs=WGS84)
+            nowhere = np.isnan(xs) | np.isnan(ys)
+            if nowhere.any():  # a NULL geometry reads back as missing, not POINT (NaN NaN)
+                geometry[nowhere] = None
         else:
             geometry = gpd.GeoSeries(gpkg.decode_geometries(blobs), crs=WGS84).values
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
@@ -363,11 +415,15 @@ class GeoPackageStore(Store):
             row = con.execute("SELECT value FROM gridmap_meta WHERE key='data_version'").fetchone()
             return int(row[0]) if row else 0
 
-    def read(self, table: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
+    ) -> pd.DataFrame:
         t = TABLES[table]
         with self._reader() as con:
             if con is None:
-                return empty_frame(t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN])
+                return empty_frame(
+                    t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
+                )
             return _read(con, t, columns, where)
 
     def count(self, table: str) -> int:
@@ -379,7 +435,9 @@ class GeoPackageStore(Store):
     def visit_days(self, first_day: str, last_day: str) -> pd.DataFrame:
         with self._reader() as con:
             if con is None:
-                return pd.DataFrame({"household_id": pd.Series(dtype=object), "day": pd.Series(dtype=object)})
+                return pd.DataFrame(
+                    {"household_id": pd.Series(dtype=object), "day": pd.Series(dtype=object)}
+                )
             # visited_at is 'YYYY-MM-DD HH:MM:SS' local time, so text order is time order.
             # The unary + keeps SQLite off the visited_at index: a range scan there does one
             # table lookup per visit and feeds DISTINCT in random order (69 s for 5M visits
@@ -398,7 +456,9 @@ class GeoPackageStore(Store):
         first = (pd.Timestamp(last_day) - pd.Timedelta(days=days - 1)).strftime("%Y-%m-%d")
         with self._reader() as con:
             if con is None:
-                return pd.DataFrame({"household_id": pd.Series(dtype=object), "mask": pd.Series(dtype=np.int64)})
+                return pd.DataFrame(
+                    {"household_id": pd.Series(dtype=object), "mask": pd.Series(dtype=np.int64)}
+                )
             # sum(DISTINCT 1 << offset) ORs the day bits; + keeps SQLite on the covering
             # (household_id, visited_at) index (see visit_days)
             rows = con.execute(
@@ -424,7 +484,10 @@ class GeoPackageStore(Store):
         with self._reader() as con:
             if con is None:
                 return pd.DataFrame(
-                    {"household_id": pd.Series(dtype=object), "last_visited_at": pd.Series(dtype=object)}
+                    {
+                        "household_id": pd.Series(dtype=object),
+                        "last_visited_at": pd.Series(dtype=object),
+                    }
                 )
             rows = con.execute(
                 "SELECT household_id, max(visited_at) FROM visits WHERE visited_at < ? GROUP BY household_id",
@@ -432,7 +495,9 @@ class GeoPackageStore(Store):
             ).fetchall()
         return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
 
-    def dangling_references(self, table: str, column: str, ref_table: str, ref_column: str) -> list[str]:
+    def dangling_references(
+        self, table: str, column: str, ref_table: str, ref_column: str
+    ) -> list[str]:
         for name, col in ((table, column), (ref_table, ref_column)):
             if col not in TABLES[name].column_names:
                 raise KeyError(f"{name}.{col}")
@@ -525,7 +590,9 @@ def _create_geopackage(path: Path) -> None:
 
 def _create_indexes(con: sqlite3.Connection, t: Table) -> None:
     for i, index_cols in enumerate(t.indexes):
-        con.execute(f'CREATE INDEX IF NOT EXISTS "idx_{t.name}_{i}" ON "{t.name}" ({",".join(index_cols)})')
+        con.execute(
+            f'CREATE INDEX IF NOT EXISTS "idx_{t.name}_{i}" ON "{t.name}" ({",".join(index_cols)})'
+        )
 
 
 def _create_table(con: sqlite3.Connection, t: Table) -> None:

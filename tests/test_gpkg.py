@@ -40,3 +40,18 @@ def test_registered_st_functions_read_envelopes():
     assert row == (1.0, 3.0, 2.0, 4.0, 0)
     (empty,) = gpkg.encode_geometries(np.array([shapely.Polygon()], dtype=object))
     assert con.execute("SELECT ST_IsEmpty(?)", [empty]).fetchone()[0] == 1
+
+
+def test_store_keeps_a_missing_point_as_null(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.store import open_store
+
+    store = open_store(str(tmp_path / "p.gpkg"))
+    frame = gpd.GeoDataFrame({"household_id": ["A", "B", "C"]}, geometry=[Point(1, 2), Point(), None], crs="EPSG:4326")
+    with store.transaction() as tx:
+        tx.upsert("households", frame)
+    back = store.read("households", ["household_id"])
+    assert back.geometry.iloc[0] == Point(1, 2)
+    assert back.geometry.iloc[1:].isna().all()
