@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -136,9 +136,12 @@ class Problem:
     row: int
     column: str
     reason: str
+    header: str | None = None  # the column as the file's header spells it, e.g. 经度
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.row}: {self.column}: {self.reason}"
+        # a clerk looks for the column by the header they typed, not our canonical name
+        shown = self.column if not self.header or self.header == self.column else f"{self.header} ({self.column})"
+        return f"{self.file}:{self.row}: {shown}: {self.reason}"
 
 
 @dataclass
@@ -150,6 +153,11 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column -> header in the file
+
+    def problem_lines(self) -> list[str]:
+        """Every problem as ``FILE:ROW: column: reason``, the column as the file's header names it."""
+        return [str(replace(p, header=p.header or self.headers.get(p.column))) for p in self.problems]
 
     @property
     def ok(self) -> bool:
@@ -294,6 +302,7 @@ def _canonical_columns(kind: str, frame: pd.DataFrame, report: ImportReport) -> 
             continue
         seen[canonical] = str(column)
         renames[column] = canonical
+    report.headers = dict(seen)
     frame = frame.rename(columns=renames).drop(columns=ignored)
     if ignored and kind != "boundary":  # boundary files carry many properties nobody needs
         report.warnings.append(f"{report.file}: columns not used: {', '.join(ignored)}")
