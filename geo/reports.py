@@ -315,9 +315,9 @@ def _new_report_id(tx, now: dt.datetime) -> str:
     existing = tx.read("reports", ["report_id"])["report_id"]
     taken = existing[existing.str.startswith(prefix, na=False)]
     number = len(taken) + 1
-    while f"{prefix}-{number:04d}" in set(taken):
+    while f"{prefix}{number:04d}" in set(taken):
         number += 1
-    return f"{prefix}-{number:04d}"
+    return f"{prefix}{number:04d}"
 
 
 def report_history(store: Store, report_id: str) -> pd.DataFrame:

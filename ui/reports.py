@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 
 import folium
 import geopandas as gpd
@@ -18,6 +19,7 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.auth import Viewer
 from geo.coords import wgs84_to_gcj02
 from geo.i18n import t
 from geo.mapping import GridmapLayer, TileProvider, build_map
@@ -25,24 +27,41 @@ from geo.metrics import report_states
 from geo.reports import to_wgs84
 from geo.store import open_store
 from geo.timeutil import end_of_day, format_timestamp, now_local, today
-from ui import session
+from ui import data, session
+from ui.data import AccessDenied
 from ui.mapview import setup_map_assets
 
 WINDOWS = ("24h", "7d", "30d", "custom")
-WINDOW_SPANS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
+WINDOW_SPANS = {
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+    "30d": dt.timedelta(days=30),
+}
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 MAP_COLUMNS = ["report_id", "state", "category", "source", "reported_at", "lon", "lat"]
-_HOUSEHOLD_COLUMNS = ["household_id", "grid_id", "categories", "building", "last_visit", "overdue", "lon", "lat"]
+_HOUSEHOLD_COLUMNS = [
+    "household_id",
+    "grid_id",
+    "categories",
+    "building",
+    "last_visit",
+    "overdue",
+    "lon",
+    "lat",
+]
 _SEEN_CLICK = "_rep_seen_click_{}"
+_PICKED_ICON = (
+    '<div style="width:14px;height:14px;border-radius:50%;background:#1d4ed8;border:3px solid #fff;'
+    'box-shadow:0 0 0 2px #1d4ed8,0 1px 5px rgba(0,0,0,.55)"></div>'
+)
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def report_table(location: str, version: int) -> pd.DataFrame:
-    """Every report (no photo bytes) with lon/lat, and its grid's name and community."""
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report_table(location: str, version: int, scope: tuple[str, ...] | None) -> pd.DataFrame:
     del version  # cache key only
     store = open_store(location)
-    reports = store.read("reports")
+    reports = store.read("reports", where=None if scope is None else {"grid_id": list(scope)})
     geoms = np.asarray(reports.geometry.values, dtype=object)
     frame = pd.DataFrame(reports.drop(columns=reports.geometry.name))
     frame["lon"] = shapely.get_x(geoms) if len(frame) else pd.Series(dtype=float)
@@ -52,13 +71,40 @@ def report_table(location: str, version: int) -> pd.DataFrame:
     return frame.merge(grids, on="grid_id", how="left")
 
 
+def report_table(location: str, version: int, viewer: Viewer | None = None) -> pd.DataFrame:
+    """The reports in the viewer's scope (no photo bytes) with lon/lat and their grid's name and community.
+
+    Descriptions and reporter ids are included: they are for this page's table and
+    detail only. Raises ``AccessDenied`` for aggregate-only viewers.
+    """
+    viewer = viewer if viewer is not None else session.viewer()
+    if viewer.aggregates_only:
+        raise AccessDenied(f"{viewer.role} sees aggregates only: no report rows")
+    return _report_table(location, version, data.grid_scope(location, version, viewer))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def duplicate_pool(location: str, version: int) -> gpd.GeoDataFrame:
+    """Every report as the duplicate guard needs it (EPSG:4326): ids, category, times, no description.
+
+    The whole store, not the viewer's scope: the same matter may have been filed just
+    across a grid boundary. Only ids and distances of out-of-scope reports are shown.
+    """
+    del version
+    return open_store(location).read(
+        "reports", ["report_id", "category", "reported_at", "resolved_at", "duplicate_of"]
+    )
+
+
 def reference_time(as_of: dt.date) -> tuple[dt.datetime, dt.datetime | None]:
     """The moment states are judged at: now when the as-of day is today (a live countdown), else its end.
 
     Returns (reference, now-or-None) where the second is what ``report_states`` takes.
     """
     if as_of >= today():
-        now = now_local()
+        # stamps are whole seconds and "happened" means strictly before: a report filed
+        # this very second must count, so judge at the start of the next second
+        now = now_local() + dt.timedelta(seconds=1)
         return now, now
     return end_of_day(as_of), None
 
@@ -94,7 +140,9 @@ def filter_reports(
 ) -> pd.DataFrame:
     """The reports reported in [since, until] that pass every filter (an empty filter lets all pass)."""
     reported = reports["reported_at"].astype("string")
-    keep = (reported >= since).fillna(False).to_numpy(bool) & (reported <= until).fillna(False).to_numpy(bool)
+    keep = (reported >= since).fillna(False).to_numpy(bool) & (reported <= until).fillna(
+        False
+    ).to_numpy(bool)
     for column, chosen in (("source", sources), ("category", categories), ("state", states)):
         if chosen:
             keep &= reports[column].isin(list(chosen)).to_numpy(bool)
@@ -123,7 +171,9 @@ def countdown(hours_left: float, lang: str) -> str:
     hours = int(abs(hours_left) // 1)
     days, rest = divmod(hours, 24)
     span = t("rep_span_days", lang, d=days, h=rest) if days else t("rep_span_hours", lang, h=rest)
-    return t("rep_left", lang, span=span) if hours_left >= 0 else t("rep_overdue_by", lang, span=span)
+    return (
+        t("rep_left", lang, span=span) if hours_left >= 0 else t("rep_overdue_by", lang, span=span)
+    )
 
 
 def parse_lonlat(text: str) -> tuple[float, float]:
@@ -132,7 +182,9 @@ def parse_lonlat(text: str) -> tuple[float, float]:
     A pair written latitude first (as Google shows it) is recognised when only the second
     number can be a longitude (|value| > 90) and swapped. ValueError when it is not a pair.
     """
-    numbers = re.findall(_NUMBER, str(text or "").replace("\uff0c", ","))
+    numbers = re.findall(
+        _NUMBER, unicodedata.normalize("NFKC", str(text or ""))
+    )  # full-width digits and commas
     if len(numbers) != 2:
         raise ValueError(text)
     first, second = float(numbers[0]), float(numbers[1])
@@ -148,13 +200,6 @@ def common_categories(reports: pd.DataFrame, lang: str, limit: int = 12) -> list
         if len(counts):
             return counts.index[:limit].tolist()
     return [c.strip() for c in t("rep_default_categories", lang).split(",") if c.strip()]
-
-
-def duplicate_candidates(reports: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The report table as the point GeoDataFrame (EPSG:4326) ``find_duplicates`` takes."""
-    return gpd.GeoDataFrame(
-        reports, geometry=gpd.points_from_xy(reports["lon"], reports["lat"]), crs="EPSG:4326"
-    )
 
 
 def report_photo(location: str, report_id: str) -> bytes | None:
@@ -182,7 +227,9 @@ def _without_household_legend(fmap: folium.Map) -> None:
             child.payload_json = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def _picked_marker(picked: tuple[float, float] | None, coords: str, gcj02_map: bool, lang: str) -> folium.FeatureGroup:
+def _picked_marker(
+    picked: tuple[float, float] | None, coords: str, gcj02_map: bool
+) -> folium.FeatureGroup:
     """The chosen location as a marker in the map's datum (an empty group when nothing is chosen)."""
     group = folium.FeatureGroup(name="picked")
     if picked:
@@ -190,9 +237,13 @@ def _picked_marker(picked: tuple[float, float] | None, coords: str, gcj02_map: b
         if gcj02_map:
             x, y = wgs84_to_gcj02([lon], [lat])
             lon, lat = float(x[0]), float(y[0])
-        folium.CircleMarker(
-            [lat, lon], radius=9, color="#1f2d3d", weight=3, fill=True, fill_color="#ffffff", fill_opacity=0.9,
-            tooltip=t("rep_picked_here", lang),
+        # a marker-pane icon, so it sits above grid labels and report markers; clicks pass through
+        folium.Marker(
+            [lat, lon],
+            icon=folium.DivIcon(html=_PICKED_ICON, icon_size=(20, 20), icon_anchor=(10, 10)),
+            z_index_offset=5000,
+            interactive=False,
+            keyboard=False,
         ).add_to(group)
     return group
 
@@ -218,15 +269,20 @@ def report_map(
     """
     setup_map_assets()
     households = pd.DataFrame({column: pd.Series(dtype=object) for column in _HOUSEHOLD_COLUMNS})
-    fmap = build_map(grids, households, reports[MAP_COLUMNS], lang=lang, as_of=as_of, tiles=tiles, heat=heat)
+    fmap = build_map(
+        grids, households, reports[MAP_COLUMNS], lang=lang, as_of=as_of, tiles=tiles, heat=heat
+    )
     _without_household_legend(fmap)
+    # fractional zoom: the grids fill the narrow map column instead of a third of it
+    fmap.options["zoom_snap"] = 0.25
+    fmap.options["zoom_delta"] = 0.5
     out = st_folium(
         fmap,
         key=key,
         height=height,
         use_container_width=True,
         returned_objects=["last_clicked"],
-        feature_group_to_add=_picked_marker(picked, picked_coords, bool(tiles and tiles.gcj02), lang),
+        feature_group_to_add=_picked_marker(picked, picked_coords, bool(tiles and tiles.gcj02)),
     )
     clicked = (out or {}).get("last_clicked")
     seen_key = _SEEN_CLICK.format(key)
