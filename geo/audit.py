@@ -11,17 +11,32 @@ from geo.store import Store, Transaction
 from geo.timeutil import format_timestamp, now_local
 
 
-def audit_row(actor: str, action: str, detail: str, records: Iterable[str] | str | int = "") -> pd.DataFrame:
+def audit_row(
+    actor: str, action: str, detail: str, records: Iterable[str] | str | int = ""
+) -> pd.DataFrame:
     """One audit-log row stamped now (local time)."""
     if not isinstance(records, str | int):
         records = ";".join(str(r) for r in records)
     return pd.DataFrame(
-        [{"at": format_timestamp(now_local()), "actor": actor, "action": action, "detail": detail, "records": str(records)}]
+        [
+            {
+                "at": format_timestamp(now_local()),
+                "actor": actor,
+                "action": action,
+                "detail": detail,
+                "records": str(records),
+            }
+        ]
     )
 
 
 def log_event(
-    store: Store, actor: str, action: str, detail: str, records: Iterable[str] | str | int = "", tx: Transaction | None = None
+    store: Store,
+    actor: str,
+    action: str,
+    detail: str,
+    records: Iterable[str] | str | int = "",
+    tx: Transaction | None = None,
 ) -> None:
     """Append one event to the audit log (inside ``tx`` when given, else in its own transaction)."""
     row = audit_row(actor, action, detail, records)

@@ -28,10 +28,22 @@ SESSION_HOURS = 8
 MIN_PASSWORD_LENGTH = 8
 
 _HASHER = PasswordHasher()
+DEMO_MODE_KEY = "demo_mode"  # '1' while the store holds only `gridmap demo` data and accounts
+DEMO_ACTOR = "demo"
+DEMO_VIEWER = "demo_leader"  # who a visitor of a demo store is signed in as
 
 
 class AuthError(Exception):
-    """A refused sign-in or account change; ``str()`` is the message to show."""
+    """A refused sign-in or account change; ``str()`` is the message to show.
+
+    ``code`` names the reason for a UI catalogue (wrong, locked, disabled, unknown, invalid);
+    ``until`` is the end of a lock.
+    """
+
+    def __init__(self, message: str, code: str = "invalid", until: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.until = until
 
 
 @dataclass(frozen=True)
@@ -42,16 +54,17 @@ class Viewer:
     role: str
     community: str | None = None
     grids: tuple[str, ...] = field(default_factory=tuple)
+    presenting: bool = False  # meeting mode: any role sees the aggregate form, in its own scope
 
     @property
     def aggregates_only(self) -> bool:
-        """Planner and meeting roles see grid/community figures only, no household rows."""
-        return self.role in AGGREGATE_ROLES
+        """Planner and meeting roles (and anyone presenting) see grid/community figures only."""
+        return self.role in AGGREGATE_ROLES or self.presenting
 
     @property
     def may_reveal(self) -> bool:
         """Whether this role may reveal a masked field of a household in its scope."""
-        return self.role in REVEAL_ROLES
+        return self.role in REVEAL_ROLES and not self.presenting
 
     def grid_filter(self, grids: pd.DataFrame) -> list[str] | None:
         """The grid ids in scope (None = all), given the grids table (grid_id, community)."""
@@ -125,6 +138,8 @@ def add_user(
     with store.transaction() as tx:
         tx.append("users", row)
         tx.append("audit_log", audit_row(actor, "user_add", f"{username} role={role}", username))
+        if actor != DEMO_ACTOR:  # a real account: this store is no longer a demo
+            tx.set_meta(DEMO_MODE_KEY, "0")
 
 
 def _user(store: Store, username: str) -> pd.Series:
@@ -165,14 +180,14 @@ def authenticate(store: Store, username: str, password: str, now: dt.datetime | 
     """The Viewer for a correct password; raises AuthError (and counts the failure) otherwise."""
     now = now or now_local()
     users = store.read("users", where={"username": username.strip()})
-    refused = AuthError("wrong user name or password")
+    refused = AuthError("wrong user name or password", "wrong")
     if users.empty:
         _HASHER.hash(password)  # same work as a real check: no timing hint that the name is unknown
         raise refused
     user = users.iloc[0]
     locked_until = user["locked_until"]
     if locked_until and str(locked_until) > format_timestamp(now):
-        raise AuthError(f"too many failed sign-ins: locked until {locked_until}")
+        raise AuthError(f"too many failed sign-ins: locked until {locked_until}", "locked", str(locked_until))
     try:
         _HASHER.verify(user["password_hash"], password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -185,14 +200,84 @@ def authenticate(store: Store, username: str, password: str, now: dt.datetime | 
             tx.append("audit_log", audit_row(user["username"], "sign_in_failed", f"attempt {failures}"))
         raise refused from None
     if int(user["disabled"] or 0):
-        raise AuthError("this account is disabled")
+        raise AuthError("this account is disabled", "disabled")
     with store.transaction() as tx:
         tx.update("users", {"username": user["username"]}, {"failed_attempts": 0, "locked_until": None})
         tx.append("audit_log", audit_row(user["username"], "sign_in", user["role"]))
+    return _viewer(user)
+
+
+def _viewer(user: pd.Series) -> Viewer:
     grids = tuple(g for g in str(user["grids"] or "").split(";") if g)
     return Viewer(str(user["username"]), str(user["role"]), user["community"] or None, grids)
+
+
+def load_viewer(store: Store, username: str) -> Viewer:
+    """The current Viewer of an account (no password): refuses unknown and disabled accounts.
+
+    Checked on every page run, so a disabled account or a changed scope takes effect at once;
+    also used after an OIDC sign-in (``st.login``) to find the local account and its role.
+    """
+    users = store.read("users", where={"username": username.strip()})
+    if users.empty:
+        raise AuthError(f"no such user {username!r}", "unknown")
+    user = users.iloc[0]
+    if int(user["disabled"] or 0):
+        raise AuthError("this account is disabled", "disabled")
+    return _viewer(user)
+
+
+def has_users(store: Store) -> bool:
+    """Whether any account exists (none: the app explains how to create the first admin)."""
+    return store.exists() and store.count("users") > 0
+
+
+DEMO_PASSWORD_ENV = "GRIDMAP_DEMO_PASSWORD"
+
+
+def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
+    """One demo account per role sharing ``password``: (name, role, scope) rows.
+
+    Only for a demo store (``gridmap demo --with-users``): there is no built-in account.
+    """
+    grids = store.read("grids", ["grid_id", "community"]).sort_values("grid_id")
+    if grids.empty:
+        raise AuthError("the store has no grids: build the demo data first")
+    community = str(grids["community"].dropna().iloc[0])
+    first_grid = str(grids.loc[grids["community"] == community, "grid_id"].iloc[0])
+    plan = [
+        ("demo_admin", "admin", None, None),
+        ("demo_leader", "street_leader", None, None),
+        ("demo_community", "community_staff", community, None),
+        ("demo_worker", "grid_worker", None, [first_grid]),
+        ("demo_planner", "planner", None, None),
+        ("demo_meeting", "meeting", None, None),
+    ]
+    existing = set(store.read("users", ["username"])["username"])
+    created = []
+    for name, role, comm, grid_ids in plan:
+        if name in existing:  # a rebuilt demo keeps its accounts: only the password is new
+            set_password(store, name, password, actor=DEMO_ACTOR)
+        else:
+            add_user(store, name, role, password, community=comm, grids=grid_ids, actor=DEMO_ACTOR)
+        created.append((name, role, comm or ";".join(grid_ids or []) or "-"))
+    return created
 
 
 def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:
     """True once a session is older than SESSION_HOURS."""
     return (now or now_local()) - signed_in_at > dt.timedelta(hours=SESSION_HOURS)
+
+
+def demo_viewer(store: Store) -> Viewer | None:
+    """The demo street leader while ``store`` is an untouched demo (synthetic data only).
+
+    ``gridmap demo`` marks a store as a demo; any import of real data or any account
+    created with ``gridmap user add`` ends demo mode for good, and sign-in is required.
+    """
+    if store.meta(DEMO_MODE_KEY) != "1":
+        return None
+    try:
+        return load_viewer(store, DEMO_VIEWER)
+    except AuthError:
+        return None

@@ -26,13 +26,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", help="data location: a .gpkg path or postgresql://... (default $GRIDMAP_DB or data/gridmap.gpkg)")
+        p.add_argument(
+            "--db",
+            help="data location: a .gpkg path or postgresql://... (default $GRIDMAP_DB or data/gridmap.gpkg)",
+        )
         return p
 
-    demo = with_db(sub.add_parser("demo", help="build the demo data set (replaces what the store holds)"))
+    demo = with_db(
+        sub.add_parser("demo", help="build the demo data set (replaces what the store holds)")
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--households", type=int, default=None, help="scale to about N households")
-    demo.add_argument("--as-of", type=_day, default=None, help="last day of the demo's history (default today)")
+    demo.add_argument(
+        "--as-of", type=_day, default=None, help="last day of the demo's history (default today)"
+    )
+    demo.add_argument(
+        "--with-users",
+        action="store_true",
+        help="also create one demo account per role (password from $GRIDMAP_DEMO_PASSWORD, else random, printed once)",
+    )
 
     imp = with_db(sub.add_parser("import", help="import a file (upsert by id)"))
     imp.add_argument("kind", choices=IMPORT_KINDS)
@@ -51,18 +63,35 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--as-of", type=_day, default=None)
     chk.add_argument("--json", action="store_true")
 
-    srv = with_db(sub.add_parser("serve", help="start the app (building the demo data first if the store is empty)"))
+    srv = with_db(
+        sub.add_parser(
+            "serve", help="start the app (building the demo data first if the store is empty)"
+        )
+    )
     srv.add_argument("--port", type=int, default=8501)
-    srv.add_argument("--address", default="127.0.0.1", help="address to listen on (0.0.0.0 for the intranet)")
+    srv.add_argument(
+        "--address", default="127.0.0.1", help="address to listen on (0.0.0.0 for the intranet)"
+    )
 
     usr = sub.add_parser("user", help="local accounts")
     usr_sub = usr.add_subparsers(dest="user_command", required=True)
     ua = with_db(usr_sub.add_parser("add", help="create an account"))
     ua.add_argument("name")
-    ua.add_argument("--role", required=True, help="admin, street_leader, community_staff, grid_worker, planner, meeting")
+    ua.add_argument(
+        "--role",
+        required=True,
+        help="admin, street_leader, community_staff, grid_worker, planner, meeting",
+    )
     ua.add_argument("--community", help="the community of a community_staff account")
-    ua.add_argument("--grid", action="append", default=[], help="a grid of a grid_worker account (repeatable)")
-    ua.add_argument("--password-stdin", action="store_true", required=True, help="read the password from standard input")
+    ua.add_argument(
+        "--grid", action="append", default=[], help="a grid of a grid_worker account (repeatable)"
+    )
+    ua.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input",
+    )
     up = with_db(usr_sub.add_parser("passwd", help="set a password (read from standard input)"))
     up.add_argument("name")
     up.add_argument("--password-stdin", action="store_true", required=True)
@@ -82,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--as-of", type=_day, default=None)
     wk.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
     wk.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+    mig = sub.add_parser(
+        "migrate", help="copy a data set to another store and compare metrics on both"
+    )
+    mig.add_argument(
+        "--from", dest="source", required=True, help="source: a .gpkg path or postgresql://..."
+    )
+    mig.add_argument(
+        "--to", dest="target", required=True, help="target: a .gpkg path or postgresql://..."
+    )
+    mig.add_argument(
+        "--as-of", type=_day, default=None, help="day of the compared metrics (default today)"
+    )
+    mig.add_argument("--merge", action="store_true", help="add to a target that already holds data")
+    mig.set_defaults(db=None)
     return parser
 
 
@@ -95,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "metrics": _metrics,
         "check": _check,
         "weekly": _weekly,
+        "migrate": _migrate,
         "serve": _serve,
         "user": _user,
         "audit": _audit,
@@ -106,21 +150,47 @@ def _demo(store, args) -> int:
     from geo.demo import build_demo
 
     counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
-    print(f"demo data written to {store.location}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(
+        f"demo data written to {store.location}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    if args.with_users:
+        _demo_users(store)
     return 0
+
+
+def _demo_users(store) -> None:
+    """Create the demo accounts and print their password once (it is stored only as a hash)."""
+    import os
+    import secrets
+
+    from geo import auth
+
+    password = os.environ.get(auth.DEMO_PASSWORD_ENV) or secrets.token_urlsafe(9)
+    created = auth.add_demo_users(store, password)
+    print("demo accounts (sign in with any of them; the password is shown only now):")
+    for name, role, scope in created:
+        print(f"  {name}\t{role}\t{scope}")
+    print(f"  password: {password}")
 
 
 def _import(store, args) -> int:
     from geo.importers import import_file
 
     report = import_file(
-        store, args.kind, args.file, replace=args.replace, encoding=args.encoding, crs=args.crs, coords=args.coords
+        store,
+        args.kind,
+        args.file,
+        replace=args.replace,
+        encoding=args.encoding,
+        crs=args.crs,
+        coords=args.coords,
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if report.problems:
-        for problem in report.problems:
-            print(str(problem), file=sys.stderr)
+        for line in report.problem_lines():
+            print(line, file=sys.stderr)
         print(f"{len(report.problems)} problem(s): nothing was imported", file=sys.stderr)
         return 1
     print(f"{args.kind}: {report.written} row(s) imported into {store.location}")
@@ -171,7 +241,14 @@ def _user(store, args) -> int:
 
     try:
         if args.user_command == "add":
-            auth.add_user(store, args.name, args.role, _read_password(), community=args.community, grids=args.grid)
+            auth.add_user(
+                store,
+                args.name,
+                args.role,
+                _read_password(),
+                community=args.community,
+                grids=args.grid,
+            )
             print(f"user {args.name} ({args.role}) created")
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
@@ -185,7 +262,11 @@ def _user(store, args) -> int:
                 print("no users")
             for row in users.itertuples():
                 state = "disabled" if int(row.disabled or 0) else "active"
-                scope = row.community or (row.grids or "").replace(";", ",") or "-"
+                community = (
+                    row.community if isinstance(row.community, str) else ""
+                )  # NaN when unset
+                grids = row.grids if isinstance(row.grids, str) else ""
+                scope = community or grids.replace(";", ",") or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
         print(f"gridmap user: {exc}", file=sys.stderr)
@@ -216,14 +297,59 @@ def _serve(store, args) -> int:
         print(f"{store.location} is empty: building the demo data set first ...")
         counts = build_demo(store)
         print("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        _demo_users(store)  # a store built here is a demo: give it demo accounts to sign in with
     root = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, GRIDMAP_DB=str(Path(store.location).resolve()) if "://" not in store.location else store.location)
+    env = dict(
+        os.environ,
+        GRIDMAP_DB=str(Path(store.location).resolve())
+        if "://" not in store.location
+        else store.location,
+    )
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
-        "--server.port", str(args.port), "--server.address", args.address, "--server.headless", "true",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(root / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--server.headless",
+        "true",
     ]
     print(f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)")
     return subprocess.call(cmd, cwd=root, env=env)
+
+
+def _migrate(store, args) -> int:
+    from geo.metrics import compute_metrics
+    from geo.store_copy import copy_store, metric_differences
+
+    source, target = open_store(args.source), open_store(args.target)
+    try:
+        written = copy_store(source, target, merge=args.merge)
+    except ValueError as exc:
+        print(f"gridmap migrate: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"copied {source.location} -> {args.target.split('@')[-1]}: "
+        + ", ".join(f"{k} {v}" for k, v in written.items())
+    )
+    as_of = args.as_of or today()
+    differences = []
+    for by in (None, "grid"):
+        before, after = compute_metrics(source, as_of, by=by), compute_metrics(target, as_of, by=by)
+        if by is None:
+            print(json.dumps(after, ensure_ascii=False, indent=2))
+        differences += metric_differences(before, after)
+    if differences:
+        print("metrics differ between source and target:", file=sys.stderr)
+        for line in differences:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(f"metrics as of {as_of} are identical on both stores (overall and by grid)")
+    return 0
 
 
 if __name__ == "__main__":

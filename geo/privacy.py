@@ -6,6 +6,7 @@ to wide audiences replace counts under ``SMALL_COUNT`` by ``"<3"``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 SMALL_COUNT = 3
@@ -32,7 +33,11 @@ def mask_phone(phone: object) -> str | None:
 
 def mask_id_number(id_number: object) -> str | None:
     """``150102199001011234`` -> ``150102********1234`` (first 6, last 4)."""
-    if id_number is None or (isinstance(id_number, float) and id_number != id_number) or str(id_number) == "":
+    if (
+        id_number is None
+        or (isinstance(id_number, float) and id_number != id_number)
+        or str(id_number) == ""
+    ):
         return None
     text = str(id_number)
     if len(text) <= 10:
@@ -58,3 +63,48 @@ def suppress_small(count: object, threshold: int = SMALL_COUNT) -> object:
         if 0 < count < threshold:
             return f"<{threshold}"
     return count
+
+
+# rate column -> the count it divides by (grid_table/community_table): a rate over fewer than
+# SMALL_COUNT households or reports would tell about single people, so it goes with its base
+_RATE_BASES = {
+    "visit_rate": "visit_required",
+    "freshness_rate": "households",
+    "response_rate": "reports_total",
+    "completion_rate": "reports_total",
+    "followup_rate": "reports_resolved",
+    "satisfaction_rate": ("reports_satisfied", "reports_unsatisfied"),
+    "households_per_worker": "households",
+}
+# counts about people (households, reports); grids and staff numbers are not suppressed
+_SENSITIVE_PREFIXES = ("households", "n_", "visit_required", "visit_compliant", "fresh", "reports_")
+
+
+def suppress_table(figures: pd.DataFrame, threshold: int = SMALL_COUNT) -> pd.DataFrame:
+    """An aggregate table (``grid_table``/``community_table``) safe for wide audiences.
+
+    Household and report counts of 1..threshold-1 become ``"<3"`` (object columns), and a
+    rate whose base count is under ``threshold`` becomes NaN; other columns are unchanged.
+    """
+    out = figures.copy()
+    bases: dict[str, np.ndarray] = {}
+    for column in figures.columns:
+        if column in _RATE_BASES or not column.startswith(_SENSITIVE_PREFIXES):
+            continue
+        if not pd.api.types.is_numeric_dtype(figures[column]):
+            continue
+        values = pd.to_numeric(figures[column], errors="coerce").to_numpy(float)
+        bases[column] = values
+        small = (values > 0) & (values < threshold)
+        if small.any():
+            column_out = figures[column].astype(object).to_numpy(copy=True)
+            column_out[small] = f"<{threshold}"
+            out[column] = column_out
+    for rate in [c for c in figures.columns if c in _RATE_BASES or c.startswith("visit_rate_")]:
+        base = _RATE_BASES.get(rate, "n_" + rate.removeprefix("visit_rate_"))
+        names = base if isinstance(base, tuple) else (base,)
+        if not all(name in bases for name in names):
+            continue
+        total = sum(bases[name] for name in names)
+        out[rate] = figures[rate].where(~((total > 0) & (total < threshold)))
+    return out

@@ -1,4 +1,9 @@
-"""The rainbow map: grids and households by care category, drill-down, report overlay."""
+"""The rainbow map: grids and households by care category, drill-down, report overlay.
+
+Everything is loaded for the signed-in viewer's scope (``ui.data``). Aggregate-only
+viewers (planner, meeting, meeting mode) get the aggregate form: grid polygons and
+suppressed grid/community figures, no household or report rows at all.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from geo.config import load_config
 from geo.i18n import t
 from geo.mapping import FILL_MEASURES, POINTS_MIN_ZOOM, build_map, tile_provider_from_env
 from geo.store import open_store
+from geo.timeutil import now_local
 from ui import data, session
-from ui.mapview import show_map
+from ui.aggregate import render_aggregate_figures
+from ui.mapview import hide_household_legend, show_map
 
 # rates are shown as whole percentages (the columns hold rate * 100)
 _PERCENT = st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)
@@ -26,9 +33,13 @@ lang = session.lang()
 as_of = session.as_of()
 location = session.location()
 config = load_config()
+viewer = session.viewer()
+aggregate = viewer.aggregates_only
 
 st.title(t("map_title", lang))
 st.caption(t("map_caption", lang, as_of=as_of.isoformat()))
+if aggregate:
+    st.info(t("auth_aggregate_notice", lang))
 
 store = open_store(location)
 if not store.exists() or store.count("grids") + store.count("households") == 0:
@@ -38,7 +49,12 @@ if not store.exists() or store.count("grids") + store.count("households") == 0:
 version = data.data_version(location)
 polygons = data.grid_polygons(location, version)
 figures = data.grid_figures(location, version, as_of)
-statuses = data.household_statuses(location, version, as_of)
+if aggregate:
+    # never loaded for aggregate viewers; counts under 3 arrive as "<3" (NaN on the map)
+    statuses = pd.DataFrame(columns=["household_id", "grid_id", "categories", "required", "compliant", "fresh", "overdue"])
+    figures = figures.apply(lambda c: pd.to_numeric(c, errors="coerce") if c.dtype == object and c.eq("<3").any() else c)
+else:
+    statuses = data.household_statuses(location, version, as_of)
 grids = gpd.GeoDataFrame(
     polygons[["grid_id", polygons.geometry.name]].merge(figures, on="grid_id", how="left"),
     geometry=polygons.geometry.name,
@@ -99,19 +115,21 @@ with st.expander(t("map_filters", lang), expanded=True):
         fill = st.selectbox(
             t("map_fill", lang), FILL_MEASURES, format_func=lambda m: t(f"map_fill_{m}", lang), key="map_fill_measure"
         )
-    with col_cats:
-        chosen = st.multiselect(
-            t("map_filter_categories", lang),
-            config.category_codes,
-            format_func=lambda c: config.category(c).label(lang),
-            key="map_categories",
-            placeholder=t("map_filter_categories_placeholder", lang),
-            help=t("map_filter_categories_help", lang),
-        )
-    with col_flags:
-        only_overdue = st.toggle(t("map_filter_overdue", lang), key="map_only_overdue")
-        show_reports = st.toggle(t("map_show_reports", lang), key="map_show_reports")
-        heat = st.toggle(t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports)
+    chosen, only_overdue, show_reports, heat = [], False, False, False
+    if not aggregate:  # household and report filters: nothing to filter in the aggregate form
+        with col_cats:
+            chosen = st.multiselect(
+                t("map_filter_categories", lang),
+                config.category_codes,
+                format_func=lambda c: config.category(c).label(lang),
+                key="map_categories",
+                placeholder=t("map_filter_categories_placeholder", lang),
+                help=t("map_filter_categories_help", lang),
+            )
+        with col_flags:
+            only_overdue = st.toggle(t("map_filter_overdue", lang), key="map_only_overdue")
+            show_reports = st.toggle(t("map_show_reports", lang), key="map_show_reports")
+            heat = st.toggle(t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports)
 
 # --- households and reports in scope ------------------------------------------------------
 scope_ids = set(scope["grid_id"])
@@ -137,16 +155,25 @@ if show_reports:
     reports = all_reports[all_reports["grid_id"].isin(scope_ids) | (whole_area & all_reports["grid_id"].isna())]
 
 # --- key figures -----------------------------------------------------------------------
-care = households["categories"].fillna("").astype(str) != ""
-required = int(households["required"].fillna(False).astype(bool).sum())
-compliant = int((households["required"].fillna(False).astype(bool) & households["compliant"].fillna(False).astype(bool)).sum())
-fresh = int(households["fresh"].fillna(False).astype(bool).sum())
+if aggregate:
+    # from the grid figures (suppressed grids add nothing: the totals are lower bounds)
+    n_households = int(scope["households"].fillna(0).sum())
+    n_care = int(sum(scope[f"n_{code}"].fillna(0).sum() for code in config.category_codes if f"n_{code}" in scope))
+    required = int(scope["visit_required"].fillna(0).sum())
+    compliant = int(scope["visit_compliant"].fillna(0).sum())
+    fresh = int(scope["fresh"].fillna(0).sum())
+else:
+    n_households = len(households)
+    n_care = int((households["categories"].fillna("").astype(str) != "").sum())
+    required = int(households["required"].fillna(False).astype(bool).sum())
+    compliant = int((households["required"].fillna(False).astype(bool) & households["compliant"].fillna(False).astype(bool)).sum())
+    fresh = int(households["fresh"].fillna(False).astype(bool).sum())
 m1, m2, m3, m4, m5, m6 = st.columns(6)
 m1.metric(t("map_grids_count", lang), f"{len(scope):,}")
-m2.metric(t("map_households", lang), f"{len(households):,}")
-m3.metric(t("map_care_households", lang), f"{int(care.sum()):,}")
+m2.metric(t("map_households", lang), f"{n_households:,}")
+m3.metric(t("map_care_households", lang), f"{n_care:,}" if not aggregate or n_care >= 3 else "<3")
 m4.metric(t("map_fill_visit_rate", lang), f"{compliant / required:.0%}" if required else "–")
-m5.metric(t("map_fill_freshness_rate", lang), f"{fresh / len(households):.0%}" if len(households) else "–")
+m5.metric(t("map_fill_freshness_rate", lang), f"{fresh / n_households:.0%}" if n_households else "–")
 m6.metric(t("map_open_reports", lang), f"{int(scope['reports_open'].fillna(0).sum()):,}")
 
 # --- the map ----------------------------------------------------------------------------
@@ -162,7 +189,8 @@ elif len(shown) > 20_000:
 st.caption(t("map_click_hint", lang))
 fmap = build_map(
     in_street,
-    shown.iloc[:0] if too_many else shown,
+    # aggregate form: no household columns at all, so grids are labelled with their figures
+    pd.DataFrame() if aggregate else shown.iloc[:0] if too_many else shown,
     reports,
     fill=fill,
     lang=lang,
@@ -171,14 +199,36 @@ fmap = build_map(
     focus=None if whole_area else scope,
     tiles=tiles,
     heat=heat,
-    summary=shown,
+    summary=None if aggregate else shown,
 )
+if aggregate:
+    hide_household_legend(fmap)  # its per-category counts would read 0
 clicked = show_map(fmap, key="rainbow_map")
 if clicked and clicked != grid_id:
     st.session_state[PENDING_CLICK] = clicked
     st.rerun()
 
 # --- drill-down details -------------------------------------------------------------------
+def _reveal_form(household_ids: list[str]) -> None:
+    """Reveal one household's full name, phone and ID on a click; each reveal is audited."""
+    with st.expander(t("auth_reveal_title", lang)):
+        st.caption(t("auth_reveal_help", lang))
+        picked = st.selectbox(t("auth_reveal_pick", lang), household_ids, key="map_reveal_household")
+        if st.button(t("auth_reveal_button", lang), key="map_reveal"):
+            fields = data.reveal_household(location, picked)
+            st.table(
+                pd.DataFrame(
+                    {
+                        t("map_household_id", lang): [fields["household_id"]],
+                        t("map_col_head_name", lang): [fields["head_name"] or ""],
+                        t("map_col_phone", lang): [fields["phone"] or ""],
+                        t("map_col_id_number", lang): [fields["id_number"] or ""],
+                    }
+                )
+            )
+            st.caption(t("auth_revealed", lang, user=viewer.username, household=picked, at=now_local()))
+
+
 if grid_id:
     row = scope.iloc[0]
     st.subheader(t("map_key_figures", lang, name=f"{grid_id} · {row.get('name') or ''}"))
@@ -199,6 +249,9 @@ if grid_id:
         else:
             st.caption(t("map_no_staff", lang))
     with right:
+        if aggregate:
+            render_aggregate_figures(lang, location, version)
+            st.stop()
         st.markdown(f"**{t('map_grid_households', lang)}**")
         personal = data.grid_households_masked(location, grid_id)
         table = households.merge(personal, on="household_id", how="left")
@@ -221,6 +274,11 @@ if grid_id:
             }
         ).fillna("")
         st.dataframe(table, hide_index=True, width="stretch", height=360)
+        if viewer.may_reveal and len(households):
+            _reveal_form(households["household_id"].astype(str).tolist())
+elif aggregate:
+    st.subheader(t("map_key_figures", lang, name=community or street or t("map_whole_area", lang)))
+    render_aggregate_figures(lang, location, version)
 elif community:
     st.subheader(t("map_key_figures", lang, name=community))
     st.markdown(f"**{t('map_community_grids', lang)}**")

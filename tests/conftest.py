@@ -1,5 +1,7 @@
 """Fixtures for browser tests (marker ``browser``): a running app on a demo store, and Chromium.
 
+The demo store gets an admin account (``ADMIN``); ``signin.browser_sign_in`` signs a page in.
+
 The app is started as a subprocess whose PID we keep, waited on through
 ``/_stcore/health`` and stopped by that PID. Every browser page fails the test on any
 request that leaves the machine.
@@ -35,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEMO_HOUSEHOLDS = 3000
+ADMIN = "test_admin"  # the account app_server creates (password: signin.PASSWORD)
 
 
 @dataclass
@@ -78,12 +81,15 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> Iterator[AppServer]:
     """The app on a small demo store, on a free localhost port; stopped (by PID) afterwards."""
+    from signin import ensure_user
+
     from geo.demo import build_demo
     from geo.store import open_store
 
     workdir = tmp_path_factory.mktemp("app")
     location = str(workdir / "demo.gpkg")
     build_demo(open_store(location), households=DEMO_HOUSEHOLDS)
+    ensure_user(location, ADMIN, "admin")  # tests sign in (signin.browser_sign_in); more accounts on demand
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
@@ -118,7 +124,10 @@ def chromium() -> Iterator[object]:
     """Debian's Chromium driven by playwright (never ``playwright install``)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        reason = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("GRIDMAP_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure
+            pytest.fail(reason)
+        pytest.skip(reason)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -127,3 +127,40 @@ def test_audit_log_is_append_only(store):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         con.execute("UPDATE audit_log SET actor='x'")
     con.close()
+
+
+def test_demo_with_users_creates_one_account_per_role(tmp_path, monkeypatch, capsys):
+    location = str(tmp_path / "demo.gpkg")
+    monkeypatch.setenv(auth.DEMO_PASSWORD_ENV, "demo password 1")
+    assert main(["demo", "--db", location, "--households", "200", "--with-users"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("demo password 1") == 1
+    store = open_store(location)
+    roles = {name: auth.authenticate(store, name, "demo password 1").role for name in store.read("users")["username"]}
+    assert sorted(roles.values()) == sorted(auth.ROLES)
+    worker = auth.load_viewer(store, "demo_worker")
+    assert len(worker.grids) == 1
+    assert main(["demo", "--db", location, "--households", "200"]) == 0  # without the flag: no accounts touched
+    assert len(store.read("users")) == len(auth.ROLES)
+
+
+def test_no_accounts_without_the_flag(tmp_path):
+    location = str(tmp_path / "demo.gpkg")
+    assert main(["demo", "--db", location, "--households", "200"]) == 0
+    assert not auth.has_users(open_store(location))
+
+
+@pytest.mark.parametrize(("disabled", "code"), [(True, "disabled"), (None, "unknown")])
+def test_load_viewer_refuses(store, disabled, code):
+    if disabled is not None:
+        auth.add_user(store, "gone", "street_leader", PASSWORD)
+        auth.set_disabled(store, "gone", True)
+    with pytest.raises(auth.AuthError) as refused:
+        auth.load_viewer(store, "gone")
+    assert refused.value.code == code
+
+
+def test_presenting_makes_any_role_aggregate_and_keeps_its_scope():
+    viewer = auth.Viewer("wang", "grid_worker", None, ("G1",), presenting=True)
+    assert viewer.aggregates_only and not viewer.may_reveal
+    assert viewer.grids == ("G1",)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
 from geo.demo import build_demo
@@ -20,11 +21,12 @@ PHONE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)")  # a mobile number standing a
 def registered_pages() -> list[str]:
     """Page files named in app.py's PAGES table."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    return [
+    names = [
         node.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("pages/")
     ]
+    return list(dict.fromkeys(names))  # a file is also named in AGGREGATE_FORMS
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,9 @@ def demo_store(tmp_path_factory) -> str:
 
 @pytest.fixture
 def app(demo_store, monkeypatch) -> AppTest:
-    """The app on the demo store, after its first run."""
+    """The app on the demo store, signed in as an admin (every page registered)."""
     monkeypatch.setenv("GRIDMAP_DB", demo_store)
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return sign_in(AppTest.from_file(APP, default_timeout=60).run(), demo_store)
 
 
 def map_args(at: AppTest) -> dict:
@@ -137,7 +139,7 @@ def test_report_overlay(app, demo_store):
 def test_level_of_detail_ships_points_only_for_a_chosen_grid(demo_store, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DB", demo_store)
     monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "100")
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), demo_store)
     assert not at.exception
     payload = map_payload(at)
     assert payload["h"]["n"] == 0

@@ -25,7 +25,12 @@ def test_masks(fn, value, masked):
 
 def test_mask_frame_masks_every_personal_column_and_keeps_the_rest():
     frame = pd.DataFrame(
-        {"household_id": ["H1"], "head_name": ["李四"], "phone": ["13900001111"], "id_number": ["150102194501011234"]}
+        {
+            "household_id": ["H1"],
+            "head_name": ["李四"],
+            "phone": ["13900001111"],
+            "id_number": ["150102194501011234"],
+        }
     )
     masked = mask_frame(frame)
     assert masked.iloc[0].tolist() == ["H1", "李*", "139****1111", "150102********1234"]

@@ -1,7 +1,15 @@
-"""Cached loaders: every cache is keyed on the store's data version, so a write shows at once.
+"""Cached loaders, scoped to who is looking: what a role may not see is never loaded.
 
-Keys are (location, version[, as_of]): never a hashed DataFrame (Streamlit hashes big
-frames from a sample and could return a stale result).
+Every cache is keyed on the store's data version (a write shows at once) and on the
+viewer's scope: the tuple of grid ids in scope, or None for the whole street office. The
+filter is applied in the query (``where={"grid_id": [...]}``), so a grid worker's session
+never holds another grid's households or reports. Aggregate-only viewers (planner,
+meeting, or anyone with the meeting switch on) get grid/community figures with small
+counts suppressed; the household and report loaders refuse them (``AccessDenied``).
+
+Each public loader takes ``viewer`` (default: the signed-in viewer of this session, with
+the meeting switch applied), so a page cannot forget to pass it. Keys are never a hashed
+DataFrame (Streamlit hashes big frames from a sample and could return a stale result).
 """
 
 from __future__ import annotations
@@ -14,14 +22,36 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.metrics import community_table, grid_table, household_status, report_states
-from geo.privacy import mask_frame
+from geo.audit import log_event
+from geo.auth import Viewer
+from geo.metrics import (
+    _community_table_from,
+    community_table,
+    grid_table,
+    household_status,
+    report_states,
+)
+from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table
 from geo.store import open_store
+from ui import session
 
 _REPORT_COLUMNS = [
-    "report_id", "source", "category", "reported_at", "responded_at", "resolved_at",
-    "followed_up_at", "satisfaction", "grid_id", "duplicate_of",
+    "report_id",
+    "source",
+    "category",
+    "reported_at",
+    "responded_at",
+    "resolved_at",
+    "followed_up_at",
+    "satisfaction",
+    "grid_id",
+    "duplicate_of",
 ]
+Scope = tuple[str, ...] | None
+
+
+class AccessDenied(PermissionError):
+    """The viewer's role may not load this (household-level data for an aggregate viewer)."""
 
 
 def data_version(location: str) -> int:
@@ -29,39 +59,111 @@ def data_version(location: str) -> int:
     return open_store(location).version()
 
 
+def _who(viewer: Viewer | None) -> Viewer:
+    return viewer if viewer is not None else session.viewer()
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
-def grid_polygons(location: str, version: int) -> gpd.GeoDataFrame:
-    """Grid polygons with their attributes, EPSG:4326."""
+def _grid_communities(location: str, version: int) -> pd.DataFrame:
     del version  # cache key only
-    return open_store(location).read("grids")
+    return open_store(location).read_attributes("grids", ["grid_id", "community"])
+
+
+def grid_scope(location: str, version: int, viewer: Viewer | None = None) -> Scope:
+    """The sorted grid ids ``viewer`` may see, or None for all (unassigned rows included)."""
+    ids = _who(viewer).grid_filter(_grid_communities(location, version))
+    return None if ids is None else tuple(sorted(ids))
+
+
+def _where(scope: Scope) -> dict | None:
+    return None if scope is None else {"grid_id": list(scope)}
+
+
+def _refuse_aggregate_only(viewer: Viewer) -> None:
+    if viewer.aggregates_only:
+        raise AccessDenied(f"{viewer.role} sees aggregates only: no household or report rows")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def grid_figures(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
-    """``geo.metrics.grid_table`` as of ``as_of``."""
+def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFrame:
     del version
-    return grid_table(open_store(location), as_of)
+    return open_store(location).read("grids", where=_where(scope))
+
+
+def grid_polygons(location: str, version: int, viewer: Viewer | None = None) -> gpd.GeoDataFrame:
+    """Grid polygons in scope with their attributes, EPSG:4326."""
+    return _grid_polygons(location, version, grid_scope(location, version, viewer))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def community_figures(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
-    """``geo.metrics.community_table`` as of ``as_of``."""
+def _grid_figures(
+    location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
+) -> pd.DataFrame:
     del version
-    return community_table(open_store(location), as_of)
+    figures = grid_table(open_store(location), as_of)
+    if scope is not None:
+        figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
+    return suppress_table(figures) if suppressed else figures
+
+
+def grid_figures(
+    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
+) -> pd.DataFrame:
+    """``geo.metrics.grid_table`` as of ``as_of`` for the grids in scope.
+
+    For aggregate-only viewers small counts are ``"<3"`` (``geo.privacy.suppress_table``).
+    """
+    viewer = _who(viewer)
+    scope = grid_scope(location, version, viewer)
+    return _grid_figures(location, version, as_of, scope, viewer.aggregates_only)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def household_statuses(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
-    """``geo.metrics.household_status`` (no personal fields) as of ``as_of``."""
+def _community_figures(
+    location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
+) -> pd.DataFrame:
     del version
-    return household_status(open_store(location), as_of)
+    store = open_store(location)
+    if scope is None:
+        figures = community_table(store, as_of)
+    else:
+        # only the grids in scope add up: a grid worker's community row is their grids' sum
+        grids = grid_table(store, as_of)
+        figures = _community_table_from(grids[grids["grid_id"].isin(scope)].reset_index(drop=True))
+    return suppress_table(figures) if suppressed else figures
+
+
+def community_figures(
+    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
+) -> pd.DataFrame:
+    """``geo.metrics.community_table`` as of ``as_of``, summed over the grids in scope."""
+    viewer = _who(viewer)
+    scope = grid_scope(location, version, viewer)
+    return _community_figures(location, version, as_of, scope, viewer.aggregates_only)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def report_points(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
-    """Reports reported by the end of ``as_of`` with their state and lon/lat (no description)."""
+def _household_statuses(location: str, version: int, as_of: dt.date, scope: Scope) -> pd.DataFrame:
     del version
-    reports = open_store(location).read("reports", columns=_REPORT_COLUMNS)
+    return household_status(open_store(location), as_of, where=_where(scope))
+
+
+def household_statuses(
+    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
+) -> pd.DataFrame:
+    """``geo.metrics.household_status`` (no personal fields) of the households in scope.
+
+    Raises AccessDenied for aggregate-only viewers.
+    """
+    viewer = _who(viewer)
+    _refuse_aggregate_only(viewer)
+    return _household_statuses(location, version, as_of, grid_scope(location, version, viewer))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report_points(location: str, version: int, as_of: dt.date, scope: Scope) -> pd.DataFrame:
+    del version
+    reports = open_store(location).read("reports", columns=_REPORT_COLUMNS, where=_where(scope))
     if reports.empty:
         return pd.DataFrame(columns=[*_REPORT_COLUMNS, "state", "lon", "lat"])
     geoms = np.asarray(reports.geometry.values, dtype=object)
@@ -72,10 +174,60 @@ def report_points(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
     return frame[frame["state"].notna()].reset_index(drop=True)
 
 
-def grid_households_masked(location: str, grid_id: str) -> pd.DataFrame:
-    """Personal fields of one grid's households, masked before they leave this function."""
-    households = open_store(location).read(
-        "households", columns=["household_id", "head_name", "phone", "id_number"], where={"grid_id": grid_id}
+def report_points(
+    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
+) -> pd.DataFrame:
+    """Reports in scope reported by the end of ``as_of`` with their state and lon/lat (no description).
+
+    Raises AccessDenied for aggregate-only viewers.
+    """
+    viewer = _who(viewer)
+    _refuse_aggregate_only(viewer)
+    return _report_points(location, version, as_of, grid_scope(location, version, viewer))
+
+
+def _in_scope(location: str, grid_id: str | None, viewer: Viewer) -> bool:
+    scope = grid_scope(location, data_version(location), viewer)
+    return scope is None or grid_id in scope
+
+
+def grid_households_masked(
+    location: str, grid_id: str, viewer: Viewer | None = None
+) -> pd.DataFrame:
+    """Personal fields of one grid's households, masked before they leave this function.
+
+    Raises AccessDenied for aggregate-only viewers and for a grid outside the scope.
+    """
+    viewer = _who(viewer)
+    _refuse_aggregate_only(viewer)
+    if not _in_scope(location, grid_id, viewer):
+        raise AccessDenied(f"grid {grid_id} is outside {viewer.username}'s scope")
+    households = open_store(location).read_attributes(
+        "households", ["household_id", *PERSONAL_COLUMNS], where={"grid_id": grid_id}
     )
-    frame = pd.DataFrame(households.drop(columns=households.geometry.name, errors="ignore"))
-    return mask_frame(frame)
+    return mask_frame(pd.DataFrame(households))
+
+
+def reveal_household(location: str, household_id: str, viewer: Viewer | None = None) -> dict:
+    """One household's unmasked name, phone and ID number; the reveal is written to the audit log.
+
+    Raises AccessDenied unless the role may reveal and the household is in its scope. The
+    audit row names the viewer, the household and the fields (never their values).
+    """
+    viewer = _who(viewer)
+    if not viewer.may_reveal:
+        raise AccessDenied(f"{viewer.role} may not reveal personal fields")
+    store = open_store(location)
+    rows = store.read_attributes(
+        "households",
+        ["household_id", "grid_id", *PERSONAL_COLUMNS],
+        where={"household_id": household_id},
+    )
+    if rows.empty or not _in_scope(location, rows["grid_id"].iloc[0], viewer):
+        raise AccessDenied(f"household {household_id} is outside {viewer.username}'s scope")
+    log_event(store, viewer.username, "reveal", ",".join(PERSONAL_COLUMNS), household_id)
+    row = rows.iloc[0]
+    return {
+        column: (None if pd.isna(row[column]) else str(row[column]))
+        for column in ("household_id", *PERSONAL_COLUMNS)
+    }

@@ -46,3 +46,8 @@ def grid_id_from_tooltip(tooltip: str) -> str | None:
     """The grid id at the start of a grid tooltip's text ('<grid_id> · <name> ...')."""
     head, sep, _ = tooltip.partition(" · ")
     return (head.strip() or None) if sep else None
+
+
+def hide_household_legend(fmap: folium.Map) -> None:
+    """Hide the household-category legend of a map that draws no households."""
+    fmap.get_root().header.add_child(folium.Element("<style>.gm-legend-main{display:none}</style>"))

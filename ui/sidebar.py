@@ -1,17 +1,57 @@
-"""The sidebar every page shares: language, data location, as-of day."""
+"""The sidebar every page shares: who is signed in, meeting mode, language, data location, as-of day."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from geo.auth import Viewer
 from geo.i18n import LANGUAGES, t
 from geo.timeutil import today
-from ui.session import AS_OF_KEY, LANG_KEY, lang, location
+from ui.session import AS_OF_KEY, LANG_KEY, MEETING_KEY, lang, store_location
+
+DEMO_SESSION_KEY = "auth_demo_session"  # set by ui.auth when a demo store opened signed in
 
 
-def render_sidebar() -> None:
+def _sign_out() -> None:
+    from ui.auth import oidc_configured, sign_out
+
+    sign_out()
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def render_account(viewer: Viewer) -> None:
+    """The signed-in user and role, the meeting switch and the sign-out button."""
+    current = lang()
+    st.markdown(
+        t(
+            "auth_signed_in_as",
+            current,
+            user=viewer.username,
+            role=t(f"auth_role_{viewer.role}", current),
+        )
+    )
+    if st.session_state.get(DEMO_SESSION_KEY):
+        st.info(t("auth_demo_banner", current), icon=":material/science:")
+    if viewer.role == "grid_worker":
+        st.caption(t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
+    elif viewer.role == "community_staff":
+        st.caption(t("auth_scope_community", current, community=viewer.community or ""))
+    st.toggle(
+        t("auth_meeting_mode", current),
+        key=MEETING_KEY,
+        help=t("auth_meeting_mode_help", current),
+        disabled=viewer.aggregates_only,  # planner and meeting accounts are always aggregate
+    )
+    st.button(t("auth_sign_out", current), key="auth_sign_out", on_click=_sign_out)
+    st.divider()
+
+
+def render_sidebar(viewer: Viewer | None = None) -> None:
     """Draw the shared sidebar; its widgets write the session settings read by ``ui.session``."""
     with st.sidebar:
+        if viewer is not None:
+            render_account(viewer)
         st.selectbox(
             t("ui_language", lang()),
             LANGUAGES,
@@ -27,4 +67,5 @@ def render_sidebar() -> None:
             help=t("ui_as_of_help", current),
             max_value=today(),
         )
-        st.caption(f"{t('ui_data_location', current)}: `{location()}`")
+        if viewer is not None:  # where the data lives is nobody's business before sign-in
+            st.caption(f"{t('ui_data_location', current)}: `{store_location()}`")

@@ -1,0 +1,177 @@
+"""Who may see what: the ui.data loaders return only the viewer's scope, aggregates to planners."""
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geo.audit import read_audit
+from geo.auth import Viewer
+from geo.privacy import suppress_table
+from geo.store import open_store
+from ui import data
+
+AS_OF = dt.date(2026, 11, 27)
+WGS84 = "EPSG:4326"
+# household id -> grid (None = outside every grid)
+HOMES = {"A1": "G1", "A2": "G1", "A3": "G1", "B1": "G2", "C1": "G3", "C2": "G3", "U1": None}
+
+
+@pytest.fixture
+def location(tmp_path) -> str:
+    """Three unit-square grids (G1, G2 in 东河社区; G3 in 北垣社区), seven households, a report per grid."""
+    store = open_store(str(tmp_path / "access.gpkg"))
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_id": ["G1", "G2", "G3"],
+            "name": ["东河一", "东河二", "北垣一"],
+            "community": ["东河社区", "东河社区", "北垣社区"],
+            "street": "新城街道",
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs=WGS84,
+    )
+    x = {"G1": 0.5, "G2": 1.5, "G3": 2.5, None: 9.0}
+    households = gpd.GeoDataFrame(
+        {
+            "household_id": list(HOMES),
+            "grid_id": list(HOMES.values()),
+            "categories": ["red", None, "yellow", "red", None, None, None],
+            "head_name": ["张三丰", "李四", "王五", "赵六", "钱七", "孙八", "周九"],
+            "phone": [f"1381234{i:04d}" for i in range(7)],
+            "id_number": [f"15010219900101{i:04d}" for i in range(7)],
+            "last_verified": "2026-11-20",
+        },
+        geometry=[Point(x[g] + i * 0.01, 0.5) for i, g in enumerate(HOMES.values())],
+        crs=WGS84,
+    )
+    reports = gpd.GeoDataFrame(
+        {
+            "report_id": ["R1", "R2", "R3"],
+            "source": "hotline",
+            "category": "路灯",
+            "reported_at": "2026-11-25 09:00:00",
+            "grid_id": ["G1", "G2", "G3"],
+        },
+        geometry=[Point(0.2, 0.2), Point(1.2, 0.2), Point(2.2, 0.2)],
+        crs=WGS84,
+    )
+    with store.transaction() as tx:
+        tx.upsert("grids", grids)
+        tx.upsert("households", households)
+        tx.upsert("reports", reports)
+    return store.location
+
+
+def version(location: str) -> int:
+    return data.data_version(location)
+
+
+WORKER = Viewer("wang", "grid_worker", None, ("G1",))
+STAFF = Viewer("li", "community_staff", "东河社区")
+LEADER = Viewer("zhao", "street_leader")
+PLANNER = Viewer("plan", "planner")
+MEETING = Viewer("screen", "meeting")
+PRESENTING = Viewer("wang", "grid_worker", None, ("G1",), presenting=True)
+
+
+@pytest.mark.parametrize(
+    ("viewer", "households", "grids"),
+    [
+        (WORKER, {"A1", "A2", "A3"}, {"G1"}),
+        (Viewer("wu", "grid_worker", None, ("G2", "G3")), {"B1", "C1", "C2"}, {"G2", "G3"}),
+        (STAFF, {"A1", "A2", "A3", "B1"}, {"G1", "G2"}),
+        (LEADER, set(HOMES), {"G1", "G2", "G3"}),
+        (Viewer("root", "admin"), set(HOMES), {"G1", "G2", "G3"}),
+    ],
+)
+def test_household_roles_load_exactly_their_scope(location, viewer, households, grids):
+    v = version(location)
+    assert set(data.household_statuses(location, v, AS_OF, viewer)["household_id"]) == households
+    assert set(data.grid_polygons(location, v, viewer)["grid_id"]) == grids
+    assert set(data.grid_figures(location, v, AS_OF, viewer)["grid_id"]) == grids
+    assert set(data.report_points(location, v, AS_OF, viewer)["grid_id"]) == grids
+
+
+def test_a_grid_workers_community_row_adds_up_only_their_grids(location):
+    communities = data.community_figures(location, version(location), AS_OF, WORKER)
+    assert communities[["community", "households"]].values.tolist() == [["东河社区", 3]]
+
+
+@pytest.mark.parametrize("viewer", [PLANNER, MEETING, PRESENTING])
+def test_aggregate_viewers_get_no_household_or_report_rows(location, viewer):
+    v = version(location)
+    for load in (data.household_statuses, data.report_points):
+        with pytest.raises(data.AccessDenied):
+            load(location, v, AS_OF, viewer)
+    with pytest.raises(data.AccessDenied):
+        data.grid_households_masked(location, "G1", viewer)
+    with pytest.raises(data.AccessDenied):
+        data.reveal_household(location, "A1", viewer)
+
+
+@pytest.mark.parametrize("viewer", [PLANNER, MEETING])
+def test_aggregate_figures_hold_no_ids_names_or_coordinates_and_suppress_small_counts(
+    location, viewer
+):
+    v = version(location)
+    grids = data.grid_figures(location, v, AS_OF, viewer)
+    communities = data.community_figures(location, v, AS_OF, viewer)
+    text = grids.to_csv() + communities.to_csv()
+    assert not any(h in text for h in HOMES)
+    assert not any(name in text for name in ("张三丰", "李四", "13812340000"))
+    assert "geometry" not in grids.columns and "lon" not in grids.columns
+    by_grid = dict(zip(grids["grid_id"], grids["households"], strict=True))
+    assert by_grid == {"G1": 3, "G2": "<3", "G3": "<3"}
+    assert pd.isna(
+        grids.loc[grids["grid_id"] == "G2", "freshness_rate"]
+    ).all()  # a rate over 1 household
+
+
+def test_presenting_keeps_the_scope(location):
+    grids = data.grid_figures(location, version(location), AS_OF, PRESENTING)
+    assert grids["grid_id"].tolist() == ["G1"]
+
+
+def test_masked_households_only_inside_the_scope(location):
+    masked = data.grid_households_masked(location, "G1", WORKER)
+    assert masked["head_name"].tolist() == ["张**", "李*", "王*"]
+    assert masked["phone"].str.fullmatch(r"138\*{4}\d{4}").all()
+    assert masked["id_number"].str.fullmatch(r"150102\*{8}\d{4}").all()
+    with pytest.raises(data.AccessDenied):
+        data.grid_households_masked(location, "G2", WORKER)
+
+
+def test_a_reveal_is_audited_and_only_inside_the_scope(location):
+    store = open_store(location)
+    revealed = data.reveal_household(location, "A1", WORKER)
+    assert revealed == {
+        "household_id": "A1",
+        "head_name": "张三丰",
+        "phone": "13812340000",
+        "id_number": "150102199001010000",
+    }
+    events = read_audit(store, action="reveal")
+    assert events[["actor", "records"]].values.tolist() == [["wang", "A1"]]
+    assert "13812340000" not in events.to_csv()  # the log names the fields, never their values
+    with pytest.raises(data.AccessDenied):
+        data.reveal_household(location, "C1", WORKER)
+    with pytest.raises(data.AccessDenied):
+        data.reveal_household(location, "U1", STAFF)  # outside every grid: street-wide roles only
+    assert len(read_audit(store, action="reveal")) == 1
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([0, 1, 2, 3], [0, "<3", "<3", 3]),
+        ([5, 10, 0, 2], [5, 10, 0, "<3"]),
+    ],
+)
+def test_suppress_table(counts, expected):
+    figures = pd.DataFrame({"households": counts, "grid_workers": [1, 1, 2, 1], "fresh": counts})
+    out = suppress_table(figures)
+    assert out["households"].tolist() == expected
+    assert out["grid_workers"].tolist() == [1, 1, 2, 1]  # staff numbers are not about residents
