@@ -389,8 +389,10 @@ def log_visit(
     return visit_id
 
 
-def mark_verified(store: Store, household_ids: Iterable[str], day: object, actor: str) -> int:
-    """Set ``last_verified`` of the households to ``day``; returns households updated.
+def mark_verified(
+    store: Store, household_ids: Iterable[str], day: object, actor: str, source: str = "web"
+) -> int:
+    """Set ``last_verified`` of the households to ``day`` and add it to their history; returns households updated.
 
     Refused with ``EditRefused`` (nothing written) when any household is unknown, the
     list is empty, or the day is unreadable or after today.
@@ -407,5 +409,17 @@ def mark_verified(store: Store, household_ids: Iterable[str], day: object, actor
         raise EditRefused("edit_unknown_household", ids=shown)
     with store.transaction() as tx:
         changed = tx.update("households", {"household_id": ids}, {"last_verified": day_text(when)})
+        # the history keeps every verification: freshness as of a past day reads it
+        tx.upsert(
+            "verifications",
+            pd.DataFrame(
+                {
+                    "household_id": ids,
+                    "verified_on": day_text(when),
+                    "actor": actor,
+                    "source": source,
+                }
+            ),
+        )
         log_event(store, actor, "mark_verified", day_text(when), ids, tx=tx)
     return changed

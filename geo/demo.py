@@ -491,13 +491,44 @@ def build_demo(
     counts: dict[str, int] = {}
     with store.transaction() as tx:
         counts["grids"] = tx.replace("grids", grids)
-        counts["households"] = tx.replace("households", _chunks(homes.pop("frame")))
+        counts["households"] = tx.replace("households", _chunks(homes["frame"]))
+        counts["verifications"] = tx.replace(
+            "verifications", _chunks(_verifications(seed, homes.pop("frame"), as_of))
+        )
         counts["staff"] = tx.replace("staff", staff["frame"])
         counts["visits"] = tx.replace("visits", visit_chunks)
         counts["reports"] = tx.replace("reports", reports)
         counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", boundary)
+        tx.set_meta("demo_mode", "1")  # synthetic data: see geo.auth.demo_viewer
     return counts
+
+
+def _verifications(seed: int, households: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The verification history behind ``last_verified``: households are re-verified about
+    monthly, so one verified in the 30 days ending on the as-of day was also verified twice
+    before, 26-30 days apart (fresh at every week-end of the 8-week trend); a stale household
+    has only its last verification (it lapsed and stays stale), a never-verified one none."""
+    # an rng of its own: the history must not shift the rest of the demo for a given seed
+    rng = np.random.default_rng([seed, 0x7665])
+    last = pd.to_datetime(households["last_verified"], format="%Y-%m-%d").to_numpy("datetime64[D]")
+    n = len(last)
+    present = ~np.isnat(last)
+    first_fresh = np.datetime64(as_of, "D") - np.timedelta64(29, "D")
+    fresh = present & (last >= first_fresh)
+    gaps = rng.integers(26, 31, (n, 2)).cumsum(axis=1)  # days before the last verification
+    days = np.empty((n, 3), dtype="datetime64[D]")
+    days[:, 2] = last
+    days[:, :2] = last[:, None] - gaps[:, ::-1].astype("timedelta64[D]")
+    keep = np.stack([fresh, fresh, present], axis=1).ravel()  # household by household, oldest first
+    return pd.DataFrame(
+        {
+            "household_id": np.repeat(households["household_id"].to_numpy(object), 3)[keep],
+            "verified_on": np.datetime_as_string(days.ravel()[keep], unit="D").astype(object),
+            "actor": "demo",
+            "source": "demo",
+        }
+    )
 
 
 def _chunks(frame: pd.DataFrame, size: int = 200_000) -> Iterator[pd.DataFrame]:

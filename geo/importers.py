@@ -893,12 +893,15 @@ def _write(
 ) -> int:
     table = kind
     with store.transaction() as tx:
+        tx.set_meta("demo_mode", "0")  # real data arrives: sign-in is required from now on
         if replace or kind == "boundary":
             written = tx.replace(table, frame)
         else:
             written = tx.upsert(table, frame)
         if kind == "grids":
             _reassign_all(tx)
+        if kind == "households":
+            _record_verifications(tx, frame, actor)
         tx.append(
             "audit_log",
             pd.DataFrame(
@@ -912,6 +915,27 @@ def _write(
             ),
         )
     return written
+
+
+def _record_verifications(tx: object, frame: pd.DataFrame, actor: str) -> None:
+    """Add each imported ``last_verified`` to the verification history (same transaction)."""
+    if "last_verified" not in frame.columns:
+        return
+    verified = frame["last_verified"].astype(object)
+    keep = verified.notna().to_numpy(bool)
+    if not keep.any():
+        return
+    tx.upsert(
+        "verifications",
+        pd.DataFrame(
+            {
+                "household_id": frame["household_id"].astype(object).to_numpy()[keep],
+                "verified_on": verified.to_numpy()[keep],
+                "actor": actor,
+                "source": "import",
+            }
+        ),
+    )
 
 
 def _reassign_all(tx: object) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: verifications
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,19 @@ TABLES: dict[str, Table] = {
             ),
             key=("visit_id",),
             indexes=(("visited_at",), ("household_id", "visited_at")),
+        ),
+        Table(
+            # every verification of a household (households.last_verified keeps the
+            # latest): freshness as of a past day needs the one on or before that day
+            "verifications",
+            (
+                ("household_id", "TEXT"),
+                ("verified_on", "TEXT"),  # 'YYYY-MM-DD'
+                ("actor", "TEXT"),
+                ("source", "TEXT"),  # import / web / demo
+            ),
+            key=("household_id", "verified_on"),
+            indexes=(("verified_on",),),
         ),
         Table(
             "staff",

@@ -89,6 +89,10 @@ class Transaction(ABC):
     ) -> None:
         """Set ``grid_id`` of many rows of ``table`` at once (by its single key)."""
 
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a store-wide setting (e.g. ``demo_mode``) in the ``gridmap_meta`` table."""
+
 
 class Store(ABC):
     """A data location holding the tables of ``geo.schema``."""
@@ -130,6 +134,21 @@ class Store(ABC):
         last = visits.groupby("household_id", sort=False)["visited_at"].max()
         return pd.DataFrame(
             {"household_id": last.index.astype(object), "last_visited_at": last.to_numpy(object)}
+        )
+
+    def last_verifications(self, until_day: str) -> pd.DataFrame:
+        """Per household, its latest ``verified_on`` on or before ``until_day`` (the history).
+
+        Columns household_id, verified_on ('YYYY-MM-DD'); households with no verification
+        by then are absent. Stores override this with one SQL ``GROUP BY``.
+        """
+        history = self.read("verifications", ["household_id", "verified_on"])
+        history = history[
+            history["verified_on"].notna() & (history["verified_on"] < _next_day_text(until_day))
+        ]
+        last = history.groupby("household_id", sort=False)["verified_on"].max()
+        return pd.DataFrame(
+            {"household_id": last.index.astype(object), "verified_on": last.to_numpy(object)}
         )
 
     def visit_day_masks(self, last_day: str, days: int) -> pd.DataFrame:
@@ -176,6 +195,10 @@ class Store(ABC):
     @abstractmethod
     def count(self, table: str) -> int:
         """Rows in ``table``."""
+
+    @abstractmethod
+    def meta(self, key: str) -> str | None:
+        """A store-wide setting from ``gridmap_meta`` (None when unset or no store yet)."""
 
 
 # --- GeoPackage --------------------------------------------------------------------
@@ -331,6 +354,14 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return cur.rowcount
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT INTO gridmap_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        self.changed.add("gridmap_meta")
+
     def set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
     ) -> None:
@@ -420,7 +451,7 @@ class GeoPackageStore(Store):
     ) -> pd.DataFrame:
         t = TABLES[table]
         with self._reader() as con:
-            if con is None:
+            if con is None or not _has_table(con, table):  # none yet, or an older file
                 return empty_frame(
                     t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
                 )
@@ -428,9 +459,16 @@ class GeoPackageStore(Store):
 
     def count(self, table: str) -> int:
         with self._reader() as con:
-            if con is None:
+            if con is None or not _has_table(con, table):
                 return 0
             return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def meta(self, key: str) -> str | None:
+        with self._reader() as con:
+            if con is None:
+                return None
+            row = con.execute("SELECT value FROM gridmap_meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
 
     def visit_days(self, first_day: str, last_day: str) -> pd.DataFrame:
         with self._reader() as con:
@@ -476,7 +514,7 @@ class GeoPackageStore(Store):
         t = TABLES[table]
         cols = [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
         with self._reader() as con:
-            if con is None:
+            if con is None or not _has_table(con, table):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
             return _read(con, t, cols, where, geometry=False)
 
@@ -494,6 +532,24 @@ class GeoPackageStore(Store):
                 (_next_day_text(until_day),),
             ).fetchall()
         return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
+
+    def last_verifications(self, until_day: str) -> pd.DataFrame:
+        with self._reader() as con:
+            if con is None or not _has_table(con, "verifications"):
+                return pd.DataFrame(
+                    {
+                        "household_id": pd.Series(dtype=object),
+                        "verified_on": pd.Series(dtype=object),
+                    }
+                )
+            # + keeps SQLite on the covering (household_id, verified_on) key index, read in
+            # group order, rather than a verified_on range scan feeding a temporary B-tree
+            rows = con.execute(
+                "SELECT household_id, max(verified_on) FROM verifications WHERE +verified_on < ? "
+                "GROUP BY household_id",
+                (_next_day_text(until_day),),
+            ).fetchall()
+        return pd.DataFrame.from_records(rows, columns=["household_id", "verified_on"])
 
     def dangling_references(
         self, table: str, column: str, ref_table: str, ref_column: str
@@ -521,6 +577,10 @@ class GeoPackageStore(Store):
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
+            if not created:
+                # a file made by an older gridmap lacks the newer tables: add them in this
+                # transaction, so a failed write still leaves the file as it was
+                _add_missing_tables(con)
             tx = _GpkgTransaction(self, con)
             try:
                 yield tx
@@ -536,6 +596,27 @@ class GeoPackageStore(Store):
                 _remove_store_files(self.path)
             raise
         con.close()
+
+
+def _has_table(con: sqlite3.Connection, name: str) -> bool:
+    return (
+        con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
+        is not None
+    )
+
+
+def _add_missing_tables(con: sqlite3.Connection) -> None:
+    """Create the schema's tables a GeoPackage made by an older gridmap lacks (inside a transaction)."""
+    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = [t for t in TABLES.values() if t.name not in present]
+    if not missing:
+        return
+    for t in missing:
+        _create_table(con, t)
+    con.execute(
+        "UPDATE gridmap_meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
+        (str(SCHEMA_VERSION), SCHEMA_VERSION),
+    )
 
 
 def _next_day_text(day: str) -> str:
@@ -554,8 +635,8 @@ def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
         "UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'"
     )
     for name in tables:
-        t = TABLES[name]
-        if t.geometry:
+        t = TABLES.get(name)
+        if t is not None and t.geometry:
             con.execute(
                 "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=?",
                 (name,),

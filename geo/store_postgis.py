@@ -204,6 +204,14 @@ class _PgTransaction(Transaction):
         self.conn = conn
         self.changed: set[str] = set()
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO gridmap_meta (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, value),
+        )
+        self.changed.add("gridmap_meta")
+
     def _prepared(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], bool, list[tuple]]:
         """The table columns ``frame`` holds, whether it brings geometry, and its rows to COPY."""
         cols = [c for c in table.column_names if c in frame.columns]
@@ -388,6 +396,7 @@ WRITE_LOCK_CLASS = 0x6772  # "gr": advisory lock class of the per-schema write l
 WRITE_LOCK_TIMEOUT_S = 30  # as the GeoPackage store's sqlite timeout
 _READY: set[str] = set()  # locations whose schema exists (it is never dropped by gridmap)
 _UPGRADED: set[str] = set()  # locations migrated to the latest version by this process
+_TABLES_READY: set[tuple[str, str]] = set()  # (location, table) seen to exist (never dropped)
 
 
 def _take(location: str) -> psycopg.Connection | None:
@@ -481,6 +490,18 @@ class PostGISStore(Store):
             return True
         return False
 
+    def _table_ready(self, conn: psycopg.Connection, table: str) -> bool:
+        """The schema exists and holds ``table`` (a database migrated by an older gridmap may not)."""
+        if (self.location, table) in _TABLES_READY:
+            return True
+        if not self._schema_ready(conn):
+            return False
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+        if row and row[0]:
+            _TABLES_READY.add((self.location, table))
+            return True
+        return False
+
     def exists(self) -> bool:
         return self._reading(self._schema_ready)
 
@@ -501,7 +522,7 @@ class PostGISStore(Store):
         t = TABLES[table]
 
         def query(conn: psycopg.Connection) -> pd.DataFrame:
-            if not self._schema_ready(conn):
+            if not self._table_ready(conn, t.name):
                 return empty_frame(
                     t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
                 )
@@ -516,9 +537,18 @@ class PostGISStore(Store):
         cols = [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
 
         def query(conn: psycopg.Connection) -> pd.DataFrame:
-            if not self._schema_ready(conn):
+            if not self._table_ready(conn, t.name):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
             return _read(conn, t, cols, where, geometry=False)
+
+        return self._reading(query)
+
+    def meta(self, key: str) -> str | None:
+        def query(conn: psycopg.Connection) -> str | None:
+            if not self._schema_ready(conn):
+                return None
+            row = conn.execute("SELECT value FROM gridmap_meta WHERE key = %s", (key,)).fetchone()
+            return None if row is None else str(row[0])
 
         return self._reading(query)
 
@@ -526,7 +556,7 @@ class PostGISStore(Store):
         t = TABLES[table]
 
         def query(conn: psycopg.Connection) -> int:
-            if not self._schema_ready(conn):
+            if not self._table_ready(conn, t.name):
                 return 0
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_ident(t.name))).fetchone()
             return int(row[0])
@@ -595,6 +625,23 @@ class PostGISStore(Store):
                 }
             )
         return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
+
+    def last_verifications(self, until_day: str) -> pd.DataFrame:
+        def query(conn: psycopg.Connection) -> list[tuple]:
+            if not self._table_ready(conn, "verifications"):
+                return []
+            return conn.execute(
+                "SELECT household_id, max(verified_on) FROM verifications WHERE verified_on < %s "
+                "GROUP BY household_id",
+                (_next_day_text(until_day),),
+            ).fetchall()
+
+        rows = self._reading(query)
+        if not rows:
+            return pd.DataFrame(
+                {"household_id": pd.Series(dtype=object), "verified_on": pd.Series(dtype=object)}
+            )
+        return pd.DataFrame.from_records(rows, columns=["household_id", "verified_on"])
 
     def dangling_references(
         self, table: str, column: str, ref_table: str, ref_column: str

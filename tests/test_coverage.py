@@ -330,6 +330,28 @@ def test_marking_verified_makes_households_fresh_at_once(store):
     assert store.read("audit_log")["action"].iloc[-1] == "mark_verified"
 
 
+def test_marking_verified_keeps_a_history_for_past_days(store):
+    """Verified 2026-11-01 and 2026-11-20: fresh as of 11-10 from the history, not as of 12-25."""
+    mark_verified(store, ["H1"], dt.date(2026, 11, 1), actor="clerk")
+    mark_verified(store, ["H1"], "2026-11-20", actor="王小明")
+    history = store.read("verifications")
+    assert history[["household_id", "verified_on", "actor", "source"]].values.tolist() == [
+        ["H1", "2026-11-01", "clerk", "web"],
+        ["H1", "2026-11-20", "王小明", "web"],
+    ]
+    # the others were last verified 2026-10-01 (fresh until 10-30) and have no history
+    for day, fresh in [
+        ("2026-10-31", 0),  # 10-01 is 31 days back, and H1's verifications were later
+        ("2026-11-10", 1),  # 11-20 had not happened yet: 11-01 counts
+        ("2026-11-27", 1),
+        ("2026-12-19", 1),  # the 30th day counting 11-20
+        ("2026-12-20", 0),
+        ("2026-12-25", 0),
+    ]:
+        figures = compute_metrics(store, dt.date.fromisoformat(day))["freshness"]
+        assert figures["verified_within_30_days"] == fresh, day
+
+
 FUTURE = (now_local() + dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
 
 

@@ -15,7 +15,16 @@ from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)
 END_OF_AS_OF = "2026-11-28 00:00:00"
-DATA_TABLES = ("grids", "households", "visits", "staff", "reports", "report_steps", "boundary")
+DATA_TABLES = (
+    "grids",
+    "households",
+    "verifications",
+    "visits",
+    "staff",
+    "reports",
+    "report_steps",
+    "boundary",
+)
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +183,33 @@ def test_verification_mostly_fresh_some_stale_some_missing(tables):
     assert 0.05 <= (days >= 30).mean() <= 0.15
     assert 0 < verified.isna().sum() < 0.05 * len(verified)
     assert (days.dropna() >= 0).all()
+
+
+def test_verification_history_ends_at_last_verified_about_monthly(tables):
+    households, history = tables["households"], tables["verifications"]
+    latest = history.groupby("household_id")["verified_on"].max()
+    stored = households.set_index("household_id")["last_verified"].dropna()
+    assert latest.sort_index().to_dict() == stored.sort_index().to_dict()
+    days = pd.to_datetime(history["verified_on"])
+    gaps = days.groupby(history["household_id"]).diff().dropna().dt.days
+    assert gaps.between(26, 30).all()
+    per_household = history.groupby("household_id").size()
+    fresh = stored[stored >= "2026-10-29"].index
+    assert (per_household.loc[fresh] == 3).all()  # verified monthly over the 8 weeks
+    assert (per_household.drop(fresh) == 1).all()  # stale: only the lapsed last verification
+
+
+def test_weekly_freshness_trend_is_flat(demo):
+    """As the data stood at each week end, about as many households were fresh as now."""
+    from geo.weekly import weekly_figures
+
+    store, _ = demo
+    figures = weekly_figures(store, AS_OF)
+    now = figures["metrics"]["freshness"]["rate"]
+    trend = figures["trend"]["freshness_rate"]
+    assert len(trend) == 8
+    assert ((trend - now).abs() <= 0.15).all(), trend.tolist()
+    assert (trend.diff().dropna().abs() <= 0.03).all(), trend.tolist()  # no week-over-week jumps
 
 
 def test_staff_by_role_per_grid(tables):

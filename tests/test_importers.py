@@ -162,6 +162,31 @@ def test_upsert_updates_only_the_columns_in_the_file(store, tmp_path):
     assert len(households) == 4
 
 
+def test_imported_verifications_join_the_history(store, tmp_path):
+    first = write_csv(
+        tmp_path / "hh1.csv",
+        "户编号,经度,纬度,核实日期\nH1,111.705,40.845,2026/11/1\nH2,111.715,40.845,\n",
+    )
+    assert import_file(store, "households", first, actor="clerk").ok
+    second = write_csv(
+        tmp_path / "hh2.csv", "household_id,lon,lat,last_verified\nH1,111.705,40.845,2026-11-20\n"
+    )
+    assert import_file(store, "households", second).ok
+    assert import_file(store, "households", second).ok  # the same file again adds nothing
+    history = store.read("verifications")
+    assert history[["household_id", "verified_on", "actor", "source"]].values.tolist() == [
+        ["H1", "2026-11-01", "clerk", "import"],
+        ["H1", "2026-11-20", "cli", "import"],
+    ]  # H2 has no date: no verification
+    assert by_id(store.read("households"), "household_id")["H1"]["last_verified"] == "2026-11-20"
+
+
+def test_households_without_a_date_column_leave_the_history_alone(store, tmp_path):
+    path = write_csv(tmp_path / "hh.csv", "household_id,lon,lat\nH1,111.705,40.845\n")
+    assert import_file(store, "households", path).ok
+    assert store.count("verifications") == 0
+
+
 def test_replace_replaces_the_table(store, tmp_path):
     path = write_csv(tmp_path / "hh.csv", "household_id,lon,lat\nH7,111.705,40.845\n")
     assert import_file(store, "households", path, replace=True).written == 1

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import Point, box
 
 from geo.assign import assign_to_grids
@@ -759,3 +760,94 @@ def test_random_stores_agree_with_a_literal_reading(tmp_path, seed):
     assert due and len(due) < required  # both compliant and overdue households occur
     broken = status[status["overdue"]]
     assert (broken["next_due"] <= AS_OF.isoformat()).all()
+
+
+# --- freshness from the verification history -------------------------------------------
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def history_store(request, tmp_path):
+    """H1 verified 2026-11-01 and 2026-11-20 (stored: 11-20); H2 stored 2026-11-01 but the
+    history also holds a later 11-25 (a date corrected back by a re-import); H3 never."""
+    if request.param == "gpkg":
+        store = open_store(str(tmp_path / "h.gpkg"))
+    else:
+        store = open_store(request.getfixturevalue("pg_location"))
+    with store.transaction() as tx:
+        tx.upsert(
+            "grids",
+            gpd.GeoDataFrame({"grid_id": ["G1"]}, geometry=[box(0, 0, 1, 1)], crs=WGS84),
+        )
+        tx.upsert(
+            "households",
+            gpd.GeoDataFrame(
+                {
+                    "household_id": ["H1", "H2", "H3"],
+                    "grid_id": ["G1", "G1", "G1"],
+                    "last_verified": ["2026-11-20", "2026-11-01", None],
+                },
+                geometry=[Point(0.5, 0.5)] * 3,
+                crs=WGS84,
+            ),
+        )
+        tx.upsert(
+            "verifications",
+            pd.DataFrame(
+                {
+                    "household_id": ["H1", "H1", "H2", "H2", "H3"],
+                    "verified_on": [
+                        "2026-11-01",
+                        "2026-11-20",
+                        "2026-11-01",
+                        "2026-11-25",
+                        "2026-11-02",
+                    ],
+                }
+            ),
+        )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("as_of", "fresh", "shown"),
+    [
+        # H1 as of 11-10: 11-20 had not happened; the history's 11-01 counts
+        ("2026-11-10", {"H1", "H2"}, ["2026-11-01", "2026-11-01", None]),
+        ("2026-10-31", set(), [None, None, None]),  # nothing had happened yet
+        ("2026-11-27", {"H1", "H2"}, ["2026-11-20", "2026-11-01", None]),
+        ("2026-11-30", {"H1", "H2"}, ["2026-11-20", "2026-11-01", None]),
+        # H2: the stored date wins once it has happened (a corrected date is not overruled
+        # by the later one in the history); H3: no stored date = not fresh, as the contract
+        ("2026-12-01", {"H1"}, ["2026-11-20", "2026-11-01", None]),
+        ("2026-12-25", set(), ["2026-11-20", "2026-11-01", None]),
+    ],
+)
+def test_freshness_as_of_a_past_day_reads_the_history(history_store, as_of, fresh, shown):
+    day = dt.date.fromisoformat(as_of)
+    status = household_status(history_store, day)
+    assert set(status.loc[status["fresh"], "household_id"]) == fresh
+    assert status["last_verified"].tolist() == shown
+    assert compute_metrics(history_store, day)["freshness"]["verified_within_30_days"] == len(fresh)
+    table = grid_table(history_store, day).set_index("grid_id")
+    assert table.loc["G1", "fresh"] == len(fresh)
+
+
+def test_history_of_only_the_stored_dates_changes_nothing(tmp_path):
+    """A store filled from a households file: every as-of day gives the contract's figure."""
+    verified = ["2026-11-27", "2026-10-29", "2026-10-28", "2026-11-28", None, "2026-12-30"]
+    households = [(f"H{i}", "G1", None, v) for i, v in enumerate(verified)]
+    plain = make_store(tmp_path / "a", households=households)
+    with_history = make_store(tmp_path / "b", households=households)
+    with with_history.transaction() as tx:
+        tx.upsert(
+            "verifications",
+            pd.DataFrame(
+                {
+                    "household_id": [h[0] for h in households if h[3]],
+                    "verified_on": [h[3] for h in households if h[3]],
+                }
+            ),
+        )
+    for offset in range(-40, 40, 3):
+        as_of = AS_OF + dt.timedelta(days=offset)
+        assert compute_metrics(with_history, as_of) == compute_metrics(plain, as_of)

@@ -7,6 +7,7 @@ import hashlib
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import MultiPolygon, Point, box
@@ -71,6 +72,14 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "staff_id": ["S1", None],
             "kind": ["door", "phone"],
             "note": ["正常", None],
+        }
+    ),
+    "verifications": pd.DataFrame(
+        {
+            "household_id": ["H1", "H1"],
+            "verified_on": ["2026-10-02", "2026-11-01"],
+            "actor": ["admin", "赵六"],
+            "source": ["import", "web"],
         }
     ),
     "staff": pd.DataFrame(
@@ -175,6 +184,7 @@ def test_empty_store_reads_empty_and_creates_nothing(store):
     assert store.count("visits") == 0
     assert store.visit_days("2026-11-01", "2026-11-30").empty
     assert store.last_visits("2026-11-30").empty
+    assert store.last_verifications("2026-11-30").empty
     assert store.visit_day_masks("2026-11-30", 7).empty
     assert list(store.read_attributes("reports", ["report_id"]).columns) == ["report_id"]
     assert store.dangling_references("staff", "grid_id", "grids", "grid_id") == []
@@ -374,6 +384,33 @@ def test_last_visits_stop_at_the_end_of_the_day(store):
     ]
 
 
+def test_last_verifications_are_the_latest_on_or_before_the_day(store):
+    history = pd.DataFrame(
+        {
+            "household_id": ["H1", "H1", "H2", "H3"],
+            "verified_on": ["2026-11-01", "2026-11-20", "2026-11-21", "2026-10-01"],
+        }
+    )
+    _write(store, "verifications", history)
+    last = store.last_verifications("2026-11-20")
+    assert list(last.columns) == ["household_id", "verified_on"]
+    assert sorted(last.values.tolist()) == [["H1", "2026-11-20"], ["H3", "2026-10-01"]]
+    assert sorted(store.last_verifications("2026-11-19").values.tolist()) == [
+        ["H1", "2026-11-01"],
+        ["H3", "2026-10-01"],
+    ]
+    assert store.last_verifications("2026-09-30").empty
+
+
+def test_store_base_class_last_verifications_agrees(store):
+    """The base-class default (for other stores) gives what the SQL override gives."""
+    _write(store, "verifications", SAMPLES["verifications"])
+    for day in ("2026-10-01", "2026-10-02", "2026-11-30"):
+        assert Store.last_verifications(store, day).values.tolist() == (
+            store.last_verifications(day).values.tolist()
+        )
+
+
 def test_dangling_references(store):
     _write(store, "grids", _grids())
     staff = SAMPLES["staff"].assign(grid_id=["G1", "G7"])
@@ -513,3 +550,51 @@ def test_visit_day_masks(store, last_day, days, expected):
     assert list(masks.columns) == ["household_id", "mask"]
     assert masks["mask"].dtype == np.int64
     assert dict(zip(masks["household_id"], masks["mask"].tolist(), strict=True)) == expected
+
+
+def _older_geopackage(path) -> GeoPackageStore:
+    """A GeoPackage as gridmap made it before the verifications table (schema version 1)."""
+    import sqlite3
+
+    store = GeoPackageStore(path)
+    _write(store, "households", _households())
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("DROP TABLE verifications")
+    con.execute("DELETE FROM gpkg_contents WHERE table_name = 'verifications'")
+    con.execute("UPDATE gridmap_meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    return store
+
+
+def test_older_geopackage_reads_a_missing_table_as_empty(tmp_path):
+    store = _older_geopackage(tmp_path / "old.gpkg")
+    assert store.read("verifications").empty
+    assert (
+        list(store.read_attributes("verifications").columns) == TABLES["verifications"].column_names
+    )
+    assert store.count("verifications") == 0
+    assert store.last_verifications("2026-11-30").empty
+    assert len(store.read("households")) == 3
+
+
+def test_older_geopackage_gains_missing_tables_on_first_write(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.gpkg"
+    store = _older_geopackage(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.upsert("verifications", SAMPLES["verifications"])
+        raise RuntimeError("the edit fails")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # rolled back, table too
+    _write(store, "verifications", SAMPLES["verifications"])
+    assert _values(store.read("verifications")) == _values(SAMPLES["verifications"])
+    con = sqlite3.connect(path)
+    meta = dict(con.execute("SELECT key, value FROM gridmap_meta"))
+    contents = con.execute(
+        "SELECT data_type FROM gpkg_contents WHERE table_name = 'verifications'"
+    ).fetchall()
+    con.close()
+    assert meta["schema_version"] == "2"
+    assert contents == [("attributes",)]
+    assert "verifications" in {name for name, *_ in pyogrio.list_layers(path)}
