@@ -265,3 +265,36 @@ def test_readers_do_not_wait_for_an_open_write(pg_location):  # noqa: F811
     second.join(10)
     assert seen_by_second == ["old", "slow"]  # it started after the first committed
     assert store.read("visits")["visit_id"].tolist() == ["old", "slow", "second"]
+
+
+def test_database_of_migration_1_reads_then_gains_the_verifications(pg_location):  # noqa: F811
+    """A database an older gridmap migrated (version 1): reads work, the first write migrates."""
+    import psycopg
+
+    from geo import store_postgis
+
+    store = open_store(pg_location)
+    with store.transaction() as tx:
+        tx.append("audit_log", pd.DataFrame({"action": ["start"]}))
+    with psycopg.connect(pg_location) as conn:
+        conn.execute("DROP TABLE verifications")
+        conn.execute("DELETE FROM gridmap_migrations WHERE version > 1")
+        conn.execute("UPDATE gridmap_meta SET value = '1' WHERE key = 'schema_version'")
+    # as a freshly started server that finds the old schema
+    store_postgis._UPGRADED.discard(pg_location)
+    store_postgis._TABLES_READY.discard((pg_location, "verifications"))
+    assert store.read("verifications").empty
+    assert store.count("verifications") == 0
+    assert store.last_verifications("2026-11-30").empty
+    with store.transaction() as tx:
+        tx.upsert(
+            "verifications", pd.DataFrame({"household_id": ["H1"], "verified_on": ["2026-11-20"]})
+        )
+    assert store.last_verifications("2026-11-30").values.tolist() == [["H1", "2026-11-20"]]
+    with psycopg.connect(pg_location) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM gridmap_migrations ORDER BY 1")]
+        meta = conn.execute(
+            "SELECT value FROM gridmap_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    assert versions == sorted(pg_migrations.MIGRATIONS)
+    assert meta == (str(pg_migrations.LATEST),)
