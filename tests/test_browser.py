@@ -103,8 +103,17 @@ def test_clicking_a_grid_drills_down(page, app_server, tmp_path):
     page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)
 
 
-def test_clicking_a_household_opens_its_popup_without_personal_fields(page, app_server):
+@pytest.mark.parametrize("zoom_in", [0, 2])
+def test_clicking_a_household_opens_its_popup_without_personal_fields(page, app_server, zoom_in):
     frame = open_map(page, app_server.url)
+    if zoom_in:  # an animated zoom: the points are redrawn at the new scale, and hit-tested there
+        frame.evaluate(
+            """(levels) => new Promise(done => {
+              window.map.once("moveend", () => requestAnimationFrame(done));
+              window.map.setZoom(window.map.getZoom() + levels);
+            })""",
+            zoom_in,
+        )
     x, y, household_id = frame.evaluate(
         """() => {
           const households = window.gridmapHouseholds, size = window.map.getSize();
