@@ -21,6 +21,7 @@ COLUMNS = [
     ("strtree_floor_s", "STRtree floor s", "{:.2f}"),
     ("sjoin_s", "sjoin s", "{:.2f}"),
     ("metrics_s", "metrics s", "{:.2f}"),
+    ("map_data_s", "map data s", "{:.2f}"),
     ("map_build_s", "map build s", "{:.2f}"),
     ("map_bytes_per_household", "B/household", "{:.1f}"),
     ("browser_draw_s", "draw s", "{:.2f}"),

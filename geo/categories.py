@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from geo.config import Config, load_config
 
@@ -15,10 +16,18 @@ def category_lookup(config: Config | None = None) -> dict[str, str]:
     lookup: dict[str, str] = {}
     for cat in config.categories:
         for spelling in (cat.code, cat.zh, cat.colour_zh, cat.en, cat.colour_zh + "色"):
-            lookup[spelling.strip().lower()] = cat.code
+            lookup[_normal(spelling).strip().lower()] = cat.code
+        zh = _normal(cat.zh)
         # the zh name without the bracketed age note, e.g. "空巢、留守老人"
-        lookup[re.sub(r"\s*[(（].*?[)）]\s*", "", cat.zh).lower()] = cat.code
+        lookup[re.sub(r"\s*[(].*?[)]\s*", "", zh).lower()] = cat.code
+        # and with the note but no space before it, e.g. "空巢、留守老人(65岁以上)"
+        lookup[re.sub(r"\s+[(]", "(", zh).lower()] = cat.code
     return lookup
+
+
+def _normal(text: str) -> str:
+    # clerks type full-width brackets and punctuation (（65岁以上）, ；): NFKC makes them ASCII
+    return unicodedata.normalize("NFKC", text)
 
 
 def parse_categories(text: object, config: Config | None = None) -> tuple[list[str], list[str]]:
@@ -30,7 +39,7 @@ def parse_categories(text: object, config: Config | None = None) -> tuple[list[s
     config = config or load_config()
     if text is None or (isinstance(text, float) and text != text):
         return [], []
-    raw = str(text).strip()
+    raw = _normal(str(text)).strip()
     if not raw:
         return [], []
     lookup = category_lookup(config)

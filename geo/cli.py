@@ -224,9 +224,15 @@ def _check(store, args) -> int:
 
 
 def _weekly(store, args) -> int:
+    from geo.audit import log_event
     from geo.weekly import write_weekly
 
-    path = write_weekly(store, args.as_of or today(), args.out, lang=args.lang)
+    as_of = args.as_of or today()
+    path = write_weekly(store, as_of, args.out, lang=args.lang)
+    # every export is audited, the command line's as much as the web page's download
+    log_event(
+        store, "cli", "export", f"weekly {as_of.isoformat()} {path.suffix.lstrip('.')} {path}"
+    )
     print(f"weekly review pack written to {path}")
     return 0
 

@@ -235,15 +235,16 @@ def grid_workers(store: Store) -> pd.DataFrame:
     return joined.rename("grid_workers").reset_index()
 
 
-def visit_worklist(store: Store, as_of: dt.date) -> pd.DataFrame:
+def visit_worklist(store: Store, as_of: dt.date, where: dict | None = None) -> pd.DataFrame:
     """Households whose next visit is due on or before ``as_of`` (due today or overdue).
 
     Columns: WORKLIST_COLUMNS; ``days_overdue`` = as_of - next_due in days (0 = due
-    today). Sorted most overdue first, then by grid and household.
+    today). Sorted most overdue first, then by grid and household. ``where`` filters the
+    households read (e.g. ``{"grid_id": [...]}`` for a viewer's scope).
     """
     from geo.metrics import household_status
 
-    status = household_status(store, as_of)
+    status = household_status(store, as_of, where=where)
     due_day = pd.to_datetime(status["next_due"], errors="coerce")
     as_of_ts = pd.Timestamp(as_of)
     required = status["required"].fillna(False).astype(bool)

@@ -805,6 +805,21 @@ def _repair_polygons(frame: gpd.GeoDataFrame, check: _Checker) -> np.ndarray:
             check.add(check.rows[pos], "geometry", f"not a polygon ({geom.geom_type})")
             continue
         geom = shapely.force_2d(geom)
+        coords = shapely.get_coordinates(geom)
+        # a vertex off the globe (or NaN) is a bad coordinate, not something make_valid repairs
+        bad = (
+            ~np.isfinite(coords).all(axis=1)
+            | (np.abs(coords[:, 0]) > 180)
+            | (np.abs(coords[:, 1]) > 90)
+        )
+        if bad.any():
+            lon, lat = coords[bad][0]
+            check.add(
+                check.rows[pos],
+                "geometry",
+                f"coordinate ({lon:g}, {lat:g}) is outside [-180, 180] x [-90, 90]",
+            )
+            continue
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
         parts = [

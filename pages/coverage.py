@@ -44,11 +44,18 @@ def _form_values() -> tuple[str, dt.datetime]:
     return household, dt.datetime.combine(day, at)
 
 
+def _refuse_outside_scope(households: list[str]) -> None:
+    # a household outside the viewer's grids reads as unknown: no edit, and no hint it exists
+    if households[0] and not data.households_in_scope(session.location(), households):
+        raise EditRefused("edit_unknown_household", ids=", ".join(households))
+
+
 def _log_visit() -> None:
     current = session.lang()
     household, when = _form_values()
     kind = st.session_state.get("coverage_form_kind") or KINDS[0]
     try:
+        _refuse_outside_scope([household])
         log_visit(
             open_store(session.location()),
             household,
@@ -78,6 +85,8 @@ def _mark_verified() -> None:
     household, _ = _form_values()
     day = today()
     try:
+        if household:
+            _refuse_outside_scope([household])
         mark_verified(
             open_store(session.location()), [household] if household else [], day, cov.actor()
         )
@@ -379,7 +388,7 @@ st.subheader(t("coverage_worklist_title", lang))
 if viewer.aggregates_only:
     st.info(t("coverage_aggregates_only", lang))
     st.stop()
-due = cov.worklist(location, version, as_of)
+due = cov.worklist(location, version, as_of, scope)
 if scope is not None:
     due = due[due["grid_id"].isin(scope)]
 filters = st.columns([2, 3, 2])
@@ -449,7 +458,7 @@ else:
 
 # --- log a visit / mark re-verified --------------------------------------------------------
 st.subheader(t("coverage_form_title", lang))
-staff = cov.staff_options(location, version)
+staff = cov.staff_options(location, version, scope)
 staff_names = dict(zip(staff["staff_id"], staff["name"].fillna(""), strict=True))
 with st.form("coverage_visit_form"):
     row1 = st.columns([2, 2, 2, 3])

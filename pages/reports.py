@@ -299,7 +299,7 @@ with col_form, st.container(border=True):
     duplicates = pd.DataFrame()
     if point and category:
         lon_w, lat_w = to_wgs84(point[0], point[1], coords)
-        pool = ui_reports.duplicate_pool(location, version)
+        pool = ui_reports.duplicate_pool(location, version, data.grid_scope(location, version))
         duplicates = find_duplicates(pool, category, lon_w, lat_w, reference)
         # descriptions only of reports this viewer may see
         descriptions = all_reports.set_index("report_id")["description"]

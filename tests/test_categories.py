@@ -12,6 +12,10 @@ from geo.categories import join_codes, parse_categories, split_codes
         ("独居老人,孕妇", ["red", "blue"], []),
         ("空巢、留守老人 (65岁以上)", ["yellow"], []),  # the zh name itself contains 、
         ("空巢、留守老人|紫", ["yellow", "purple"], []),
+        # full-width brackets and punctuation as clerks type them
+        ("空巢、留守老人（65岁以上）", ["yellow"], []),
+        ("空巢、留守老人(65岁以上)；精神障碍人员", ["yellow", "purple"], []),
+        ("低保、特困等特殊群体，红", ["red", "pink"], []),
         ("红|红", ["red"], []),
         ("red;zz", ["red"], ["zz"]),
         ("", [], []),

@@ -293,6 +293,18 @@ def test_visit_worklist_lists_due_and_overdue_households_most_overdue_first(stor
     assert "H2" in set(visit_worklist(store, AS_OF + dt.timedelta(days=1))["household_id"])
 
 
+def test_visit_worklist_reads_only_the_grids_asked_for(store):
+    whole = visit_worklist(store, AS_OF)
+    grid_id = whole["grid_id"].dropna().iloc[0]
+    scoped = visit_worklist(store, AS_OF, where={"grid_id": [grid_id]})
+    assert len(scoped) and set(scoped["grid_id"]) == {grid_id}
+    assert (
+        scoped["household_id"].tolist()
+        == whole.loc[whole["grid_id"] == grid_id, "household_id"].tolist()
+    )
+    assert visit_worklist(store, AS_OF, where={"grid_id": []}).empty
+
+
 def test_worklist_xlsx_has_translated_headers_and_the_rows(store):
     worklist = visit_worklist(store, AS_OF)
     book = openpyxl.load_workbook(io.BytesIO(worklist_xlsx(worklist)))

@@ -284,3 +284,31 @@ def test_a_planner_sees_aggregates_only(demo_store, monkeypatch):
     assert not any(df.value.columns[0] == "网格编号" for df in at.dataframe)  # no work list
     assert any("汇总视图" in info.value for info in at.info)
     assert len(table(at, "网格")) == open_store(demo_store).count("grids")
+
+
+@pytest.mark.parametrize("button", ["coverage_form_log", "coverage_form_verify"])
+def test_a_grid_worker_cannot_edit_another_grids_household(demo_store, monkeypatch, button):
+    store = open_store(demo_store)
+    households = store.read_attributes("households", ["household_id", "grid_id"])
+    own, other = sorted(households["grid_id"].dropna().unique())[:2]
+    household = households[households["grid_id"] == other]["household_id"].iloc[0]
+    at = open_page(demo_store, monkeypatch, "worker", "grid_worker", grids=[own])
+    version, visits = store.version(), store.count("visits")
+    fill_form(at, household, today())
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert any("没有这些户编号" in e.value for e in at.error)  # reads as unknown, not "not yours"
+    assert not any(household in s.value for s in at.success)
+    assert store.version() == version
+    assert store.count("visits") == visits
+
+
+def test_a_grid_workers_visit_form_lists_only_their_grids_staff(demo_store, monkeypatch):
+    staff = open_store(demo_store).read_attributes("staff", ["staff_id", "grid_id"])
+    own = sorted(staff["grid_id"].unique())[0]
+    mine = set(staff.loc[staff["grid_id"] == own, "staff_id"])
+    others = set(staff["staff_id"]) - mine
+    at = open_page(demo_store, monkeypatch, "worker", "grid_worker", grids=[own])
+    options = " ".join(at.selectbox(key="coverage_form_staff").options)
+    assert all(f"({s})" in options for s in mine)
+    assert not any(f"({s})" in options for s in others)

@@ -496,6 +496,17 @@ GRID_REFUSALS = [
         [_feature({"grid_id": "G5"}, Polygon([(111.7, 40.8), (111.71, 40.8), (111.72, 40.8)]))],
         (1, "geometry", "cannot be repaired"),
     ),
+    (
+        [_feature({"grid_id": "G5"}, Polygon([(111.7, 40.8), (181.0, 40.8), (111.72, 40.9)]))],
+        (1, "geometry", "outside [-180, 180] x [-90, 90]"),
+    ),
+    (
+        [
+            _feature({"grid_id": "G5"}, box(111.7, 40.8, 111.71, 40.81)),
+            _feature({"grid_id": "G6"}, box(111.7, 90.5, 111.71, 91.0)),
+        ],
+        (2, "geometry", "outside [-180, 180] x [-90, 90]"),
+    ),
     ([_feature({"name": "x"}, box(0, 0, 1, 1))], (1, "grid_id", "required column missing")),
     (
         [_feature({"grid_id": "G5"}, G1), _feature({"grid_id": "G5"}, G2)],

@@ -180,6 +180,23 @@ def test_same_report_nearby_is_offered_as_a_duplicate_and_linked(page, demo_stor
     assert rows.loc[rows["report_id"] != first, "duplicate_of"].tolist() == [first]
 
 
+def test_a_grid_worker_is_not_offered_another_grids_report_as_a_duplicate(demo_store):
+    store = open_store(demo_store)
+    where, other_grid = inside_point(demo_store, 3)
+    own_grid = inside_point(demo_store, 0)[1]
+    lon, lat = parse_lonlat(where)
+    filed = file_report(
+        store, source="hotline", category="测试类别", lon=lon, lat=lat, actor="someone"
+    )
+    assert filed.grid_id == other_grid != own_grid
+    at = signed_in_app(demo_store, "worker1", "grid_worker", grids=[own_grid])
+    fill_form(at, where=f"{lon + 0.0001:.6f}, {lat:.6f}")  # about 8 m away, same category
+    at.run()
+    assert not at.exception
+    assert not any("同类诉求" in w.value for w in at.warning)
+    assert not any(filed.report_id in str(df.value.to_dict()) for df in at.dataframe)
+
+
 def test_workflow_buttons_go_forward_and_refusals_write_nothing(page, demo_store):
     store = open_store(demo_store)
     where, _ = inside_point(demo_store, 1)

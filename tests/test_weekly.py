@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from shapely.geometry import Point, box
 
 from geo import weekly
+from geo.audit import read_audit
 from geo.cli import main
 from geo.metrics import compute_metrics
 from geo.store import open_store
@@ -192,6 +193,15 @@ def test_weekly_numbers_equal_the_gridmap_metrics_command(street_store, capsys):
     assert last["visit_rate"] == printed["visits"]["overall"]["rate"]
     assert last["completion_rate"] == printed["reports"]["completion_rate"]
     assert last["reports_overdue"] == printed["reports"]["overdue"]
+
+
+def test_the_weekly_command_audits_its_export(street_store, tmp_path, capsys):
+    out = tmp_path / "pack.xlsx"
+    main(["weekly", "--db", street_store.location, "--as-of", "2026-11-27", "--out", str(out)])
+    assert out.exists()
+    events = read_audit(street_store, action="export")
+    assert events["detail"].iloc[-1] == f"weekly 2026-11-27 xlsx {out}"
+    assert events["actor"].iloc[-1] == "cli"
 
 
 def test_trend_has_eight_consecutive_week_ends(street_store):

@@ -89,17 +89,29 @@ def role_matrix(location: str, version: int, by: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def worklist(location: str, version: int, as_of: dt.date) -> pd.DataFrame:
-    """``geo.coverage.visit_worklist`` as of ``as_of``."""
+def worklist(
+    location: str, version: int, as_of: dt.date, scope: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """``geo.coverage.visit_worklist`` as of ``as_of`` for the grids in ``scope`` (None = all).
+
+    Filtered where it is read: a grid worker's session never holds another grid's rows.
+    """
     del version
-    return visit_worklist(open_store(location), as_of)
+    where = None if scope is None else {"grid_id": list(scope)}
+    return visit_worklist(open_store(location), as_of, where)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def staff_options(location: str, version: int) -> pd.DataFrame:
-    """staff_id and a "name（id）· role" label per staff member (for the visit form)."""
+def staff_options(
+    location: str, version: int, scope: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """staff_id, name and role of the staff assigned to the grids in ``scope`` (None = all).
+
+    A grid worker's visit form lists the people of their own grids, not the whole street's.
+    """
     del version
-    staff = pd.DataFrame(open_store(location).read("staff", ["staff_id", "name", "role"]))
+    where = None if scope is None else {"grid_id": list(scope)}
+    staff = pd.DataFrame(open_store(location).read("staff", ["staff_id", "name", "role"], where))
     return staff.drop_duplicates("staff_id").sort_values("staff_id").reset_index(drop=True)
 
 

@@ -191,6 +191,27 @@ def _in_scope(location: str, grid_id: str | None, viewer: Viewer) -> bool:
     return scope is None or grid_id in scope
 
 
+def households_in_scope(
+    location: str, household_ids: list[str], viewer: Viewer | None = None
+) -> bool:
+    """True when every one of ``household_ids`` exists and lies in ``viewer``'s scope.
+
+    Edits (logging a visit, marking re-verified) check this first, so a grid worker can
+    neither change another grid's households nor learn that an id exists there.
+    """
+    viewer = _who(viewer)
+    if viewer.aggregates_only:
+        return False
+    ids = list(dict.fromkeys(str(h) for h in household_ids))
+    rows = open_store(location).read_attributes(
+        "households", ["household_id", "grid_id"], where={"household_id": ids}
+    )
+    if len(rows) != len(ids):
+        return False
+    scope = grid_scope(location, data_version(location), viewer)
+    return scope is None or bool(rows["grid_id"].isin(scope).all())
+
+
 def grid_households_masked(
     location: str, grid_id: str, viewer: Viewer | None = None
 ) -> pd.DataFrame:

@@ -84,15 +84,20 @@ def report_table(location: str, version: int, viewer: Viewer | None = None) -> p
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def duplicate_pool(location: str, version: int) -> gpd.GeoDataFrame:
-    """Every report as the duplicate guard needs it (EPSG:4326): ids, category, times, no description.
+def duplicate_pool(
+    location: str, version: int, scope: tuple[str, ...] | None = None
+) -> gpd.GeoDataFrame:
+    """The reports in ``scope`` (None = all) as the duplicate guard needs them (EPSG:4326).
 
-    The whole store, not the viewer's scope: the same matter may have been filed just
-    across a grid boundary. Only ids and distances of out-of-scope reports are shown.
+    Ids, category and times, no description. Scoped where it is read, like every other
+    loader: a grid worker is never shown (nor can link to) another grid's reports; the
+    whole-street roles still see duplicates filed across a grid boundary.
     """
     del version
     return open_store(location).read(
-        "reports", ["report_id", "category", "reported_at", "resolved_at", "duplicate_of"]
+        "reports",
+        ["report_id", "category", "reported_at", "resolved_at", "duplicate_of"],
+        None if scope is None else {"grid_id": list(scope)},
     )
 
 
