@@ -131,6 +131,7 @@ def run(
     # build their tree; making the points is most of the work at every size
     _, out["strtree_floor_s"] = _best_of(3, strtree_floor)
     assigned, out["import_s"] = _best_of(3, assign_to_grids, xs, ys, grids)
+
     def obvious_sjoin():
         # what a user with a CSV of lon/lat does: points from the coordinates, then sjoin
         points = gpd.GeoDataFrame(

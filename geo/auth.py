@@ -75,7 +75,12 @@ class Viewer:
         return None
 
     def as_dict(self) -> dict:
-        return {"username": self.username, "role": self.role, "community": self.community, "grids": list(self.grids)}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "community": self.community,
+            "grids": list(self.grids),
+        }
 
 
 def hash_password(password: str) -> str:
@@ -167,7 +172,10 @@ def set_disabled(store: Store, username: str, disabled: bool = True, actor: str 
     _user(store, username)
     with store.transaction() as tx:
         tx.update("users", {"username": username}, {"disabled": int(disabled)})
-        tx.append("audit_log", audit_row(actor, "user_disable" if disabled else "user_enable", username, username))
+        tx.append(
+            "audit_log",
+            audit_row(actor, "user_disable" if disabled else "user_enable", username, username),
+        )
 
 
 def list_users(store: Store) -> pd.DataFrame:
@@ -176,7 +184,9 @@ def list_users(store: Store) -> pd.DataFrame:
     return users.drop(columns=["password_hash"])
 
 
-def authenticate(store: Store, username: str, password: str, now: dt.datetime | None = None) -> Viewer:
+def authenticate(
+    store: Store, username: str, password: str, now: dt.datetime | None = None
+) -> Viewer:
     """The Viewer for a correct password; raises AuthError (and counts the failure) otherwise."""
     now = now or now_local()
     users = store.read("users", where={"username": username.strip()})
@@ -187,22 +197,31 @@ def authenticate(store: Store, username: str, password: str, now: dt.datetime | 
     user = users.iloc[0]
     locked_until = user["locked_until"]
     if locked_until and str(locked_until) > format_timestamp(now):
-        raise AuthError(f"too many failed sign-ins: locked until {locked_until}", "locked", str(locked_until))
+        raise AuthError(
+            f"too many failed sign-ins: locked until {locked_until}", "locked", str(locked_until)
+        )
     try:
         _HASHER.verify(user["password_hash"], password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         failures = int(user["failed_attempts"] or 0) + 1
         values: dict = {"failed_attempts": failures}
         if failures >= MAX_FAILURES:
-            values = {"failed_attempts": 0, "locked_until": format_timestamp(now + dt.timedelta(minutes=LOCK_MINUTES))}
+            values = {
+                "failed_attempts": 0,
+                "locked_until": format_timestamp(now + dt.timedelta(minutes=LOCK_MINUTES)),
+            }
         with store.transaction() as tx:
             tx.update("users", {"username": user["username"]}, values)
-            tx.append("audit_log", audit_row(user["username"], "sign_in_failed", f"attempt {failures}"))
+            tx.append(
+                "audit_log", audit_row(user["username"], "sign_in_failed", f"attempt {failures}")
+            )
         raise refused from None
     if int(user["disabled"] or 0):
         raise AuthError("this account is disabled", "disabled")
     with store.transaction() as tx:
-        tx.update("users", {"username": user["username"]}, {"failed_attempts": 0, "locked_until": None})
+        tx.update(
+            "users", {"username": user["username"]}, {"failed_attempts": 0, "locked_until": None}
+        )
         tx.append("audit_log", audit_row(user["username"], "sign_in", user["role"]))
     return _viewer(user)
 

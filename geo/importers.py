@@ -140,7 +140,11 @@ class Problem:
 
     def __str__(self) -> str:
         # a clerk looks for the column by the header they typed, not our canonical name
-        shown = self.column if not self.header or self.header == self.column else f"{self.header} ({self.column})"
+        shown = (
+            self.column
+            if not self.header or self.header == self.column
+            else f"{self.header} ({self.column})"
+        )
         return f"{self.file}:{self.row}: {shown}: {self.reason}"
 
 
@@ -157,7 +161,9 @@ class ImportReport:
 
     def problem_lines(self) -> list[str]:
         """Every problem as ``FILE:ROW: column: reason``, the column as the file's header names it."""
-        return [str(replace(p, header=p.header or self.headers.get(p.column))) for p in self.problems]
+        return [
+            str(replace(p, header=p.header or self.headers.get(p.column))) for p in self.problems
+        ]
 
     @property
     def ok(self) -> bool:

@@ -100,7 +100,9 @@ def tile_provider(
     if name in {"gaode", "amap"}:
         return TileProvider(
             "gaode",
-            ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",),
+            (
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            ),
             "&copy; 高德地图",
             18,
             "1234",
@@ -109,7 +111,9 @@ def tile_provider(
     if name in {"url", "intranet"}:
         if not url:
             raise ValueError("an intranet base map needs a tile URL (GRIDMAP_TILE_URL)")
-        return TileProvider("url", (url,), "", 19, "abc", gcj02=bool(os.environ.get("GRIDMAP_TILE_GCJ02")))
+        return TileProvider(
+            "url", (url,), "", 19, "abc", gcj02=bool(os.environ.get("GRIDMAP_TILE_GCJ02"))
+        )
     raise ValueError(f"unknown base map {name!r} (none, osm, tianditu, gaode, url)")
 
 
@@ -191,7 +195,9 @@ def category_bitmask(categories: pd.Series, config: Config | None = None) -> np.
 
 def _days_before(values: pd.Series, as_of: dt.date) -> np.ndarray:
     """Whole days from each date/timestamp to ``as_of`` (-1 where missing)."""
-    days = pd.to_datetime(values.astype("string").str.slice(0, 10), errors="coerce", format="%Y-%m-%d")
+    days = pd.to_datetime(
+        values.astype("string").str.slice(0, 10), errors="coerce", format="%Y-%m-%d"
+    )
     delta = (pd.Timestamp(as_of) - days).dt.days
     return delta.fillna(-1).astype(int).to_numpy()
 
@@ -207,13 +213,27 @@ def household_payload(
     config = config or load_config()
     n = len(households)
     if n == 0:
-        return {"n": 0, "x0": 0, "y0": 0, "s": COORD_SCALE, "x": [], "y": [], "c": [], "id": "", "b": [], "bl": [], "v": []}
+        return {
+            "n": 0,
+            "x0": 0,
+            "y0": 0,
+            "s": COORD_SCALE,
+            "x": [],
+            "y": [],
+            "c": [],
+            "id": "",
+            "b": [],
+            "bl": [],
+            "v": [],
+        }
     lon, lat = _xy(households)
     if gcj02:
         lon, lat = _to_gcj(lon, lat)
     mask = category_bitmask(households["categories"], config)
     if "overdue" in households.columns:
-        mask = mask | (households["overdue"].fillna(False).astype(bool).to_numpy() * OVERDUE_BIT).astype(np.uint8)
+        mask = mask | (
+            households["overdue"].fillna(False).astype(bool).to_numpy() * OVERDUE_BIT
+        ).astype(np.uint8)
     order = np.argsort((mask & (OVERDUE_BIT - 1)) > 0, kind="stable")
     x0 = math.floor(float(np.nanmin(lon)) * 1000) / 1000
     y0 = math.floor(float(np.nanmin(lat)) * 1000) / 1000
@@ -252,8 +272,14 @@ def fill_class(values: pd.Series, measure: str) -> tuple[np.ndarray, list[tuple[
     colours = _GOOD_TO_BAD[::-1] if higher_better else _GOOD_TO_BAD
     numeric = pd.to_numeric(values, errors="coerce").to_numpy(float)
     # right-closed classes for counts (0 | 1 | 2-3 ...), left-closed for rates (<50% ...)
-    idx = np.searchsorted(np.asarray(breaks, float), numeric, side="left" if measure not in _RATE_MEASURES else "right")
-    out = np.where(np.isnan(numeric), NO_DATA_HEX, np.asarray(colours, dtype=object)[np.clip(idx, 0, 4)])
+    idx = np.searchsorted(
+        np.asarray(breaks, float),
+        numeric,
+        side="left" if measure not in _RATE_MEASURES else "right",
+    )
+    out = np.where(
+        np.isnan(numeric), NO_DATA_HEX, np.asarray(colours, dtype=object)[np.clip(idx, 0, 4)]
+    )
     return out.astype(object), _fill_legend_rows(breaks, colours, measure)
 
 
@@ -261,15 +287,19 @@ def _fmt(value: float, measure: str) -> str:
     return f"{value:.0%}" if measure in _RATE_MEASURES else f"{value:g}"
 
 
-def _fill_legend_rows(breaks: Sequence[float], colours: Sequence[str], measure: str) -> list[tuple[str, str]]:
+def _fill_legend_rows(
+    breaks: Sequence[float], colours: Sequence[str], measure: str
+) -> list[tuple[str, str]]:
     rows = []
     lows = [None, *breaks]
     highs = [*breaks, None]
     for colour, low, high in zip(colours, lows, highs, strict=True):
         if measure in _RATE_MEASURES:
             text = (
-                f"< {_fmt(high, measure)}" if low is None
-                else f"≥ {_fmt(low, measure)}" if high is None
+                f"< {_fmt(high, measure)}"
+                if low is None
+                else f"≥ {_fmt(low, measure)}"
+                if high is None
                 else f"{_fmt(low, measure)} – {_fmt(high, measure)}"
             )
         else:
@@ -340,11 +370,19 @@ def grid_payload(
     geoms = shapely.set_precision(geoms, 1e-6)
     label_points = shapely.point_on_surface(geoms)
     lx, ly = shapely.get_x(label_points), shapely.get_y(label_points)
-    colours, legend = fill_class(grids[fill] if fill in grids.columns else pd.Series(np.nan, index=grids.index), fill)
+    colours, legend = fill_class(
+        grids[fill] if fill in grids.columns else pd.Series(np.nan, index=grids.index), fill
+    )
     selected_set = set(selected)
-    names = grids["name"].fillna("").astype(str) if "name" in grids.columns else pd.Series("", index=grids.index)
+    names = (
+        grids["name"].fillna("").astype(str)
+        if "name" in grids.columns
+        else pd.Series("", index=grids.index)
+    )
     communities = (
-        grids["community"].fillna("").astype(str) if "community" in grids.columns else pd.Series("", index=grids.index)
+        grids["community"].fillna("").astype(str)
+        if "community" in grids.columns
+        else pd.Series("", index=grids.index)
     )
     features = []
     for i, (idx, row) in enumerate(grids.iterrows()):  # grids are a few hundred: per-row is fine
@@ -381,7 +419,7 @@ def _count(row: pd.Series, counts: pd.Series | None) -> int | None:
 def _short_name(name: str, community: str) -> str:
     """The grid label: its name without the community prefix the community label already shows."""
     if community and name.startswith(community) and len(name) > len(community):
-        return name[len(community):]
+        return name[len(community) :]
     return name
 
 
@@ -404,19 +442,41 @@ def _community_labels(geoms: np.ndarray, communities: np.ndarray) -> list[dict]:
     return labels
 
 
-def report_payload(reports: pd.DataFrame, *, lang: str = DEFAULT_LANGUAGE, gcj02: bool = False) -> dict:
+def report_payload(
+    reports: pd.DataFrame, *, lang: str = DEFAULT_LANGUAGE, gcj02: bool = False
+) -> dict:
     """Reports as points with a state index into REPORT_STATES (no description, no reporter)."""
     if reports is None or len(reports) == 0:
         return {"n": 0, "lon": [], "lat": [], "st": [], "id": [], "cat": [], "at": []}
     lon, lat = _xy(reports)
     if gcj02:
         lon, lat = _to_gcj(lon, lat)
-    states = reports["state"].astype(str).map({s: i for i, s in enumerate(REPORT_STATES)}).fillna(0).astype(int)
+    states = (
+        reports["state"]
+        .astype(str)
+        .map({s: i for i, s in enumerate(REPORT_STATES)})
+        .fillna(0)
+        .astype(int)
+    )
     config = load_config()
-    source = reports["source"].map(lambda s: t(f"map_source_{s}", lang) if s in config.sources else str(s or "")) if "source" in reports.columns else ""
-    category = reports["category"].fillna("").astype(str) if "category" in reports.columns else pd.Series("", index=reports.index)
+    source = (
+        reports["source"].map(
+            lambda s: t(f"map_source_{s}", lang) if s in config.sources else str(s or "")
+        )
+        if "source" in reports.columns
+        else ""
+    )
+    category = (
+        reports["category"].fillna("").astype(str)
+        if "category" in reports.columns
+        else pd.Series("", index=reports.index)
+    )
     label = (category + " · " + source) if isinstance(source, pd.Series) else category
-    reported = reports["reported_at"].astype("string").str.slice(0, 16).fillna("") if "reported_at" in reports.columns else pd.Series("", index=reports.index)
+    reported = (
+        reports["reported_at"].astype("string").str.slice(0, 16).fillna("")
+        if "reported_at" in reports.columns
+        else pd.Series("", index=reports.index)
+    )
     return {
         "n": len(reports),
         "lon": np.round(lon, 6).tolist(),
@@ -428,16 +488,24 @@ def report_payload(reports: pd.DataFrame, *, lang: str = DEFAULT_LANGUAGE, gcj02
     }
 
 
-def legend_html(households: pd.DataFrame, lang: str = DEFAULT_LANGUAGE, config: Config | None = None) -> str:
+def legend_html(
+    households: pd.DataFrame, lang: str = DEFAULT_LANGUAGE, config: Config | None = None
+) -> str:
     """The colour legend with the number of households per colour (ordinary grey included)."""
     config = config or load_config()
-    mask = category_bitmask(households["categories"], config) if len(households) else np.zeros(0, np.uint8)
+    mask = (
+        category_bitmask(households["categories"], config)
+        if len(households)
+        else np.zeros(0, np.uint8)
+    )
     rows = [f'<div class="gm-legend-title">{html.escape(t("map_legend_title", lang))}</div>']
     for i, cat in enumerate(config.categories[:MAX_CATEGORIES]):
         count = int(((mask >> i) & 1).sum())
         rows.append(_legend_row(cat.hex, cat.label(lang), count, code=cat.code))
     ordinary = int((mask == 0).sum())
-    rows.append(_legend_row(config.ordinary_hex, t("map_legend_ordinary", lang), ordinary, code="ordinary"))
+    rows.append(
+        _legend_row(config.ordinary_hex, t("map_legend_ordinary", lang), ordinary, code="ordinary")
+    )
     several = int((np.unpackbits(mask[:, None], axis=1).sum(axis=1) >= 2).sum()) if len(mask) else 0
     rows.append(
         f'<div class="gm-legend-row" data-code="several"><span class="gm-swatch gm-ring"></span>'
@@ -471,12 +539,14 @@ def fill_legend_html(rows: list[tuple[str, str]], fill: str, lang: str = DEFAULT
     ]
     parts.append(
         f'<div class="gm-legend-row"><span class="gm-swatch gm-square" style="background:{NO_DATA_HEX}"></span>'
-        f'{html.escape(t("map_legend_no_data", lang))}</div>'
+        f"{html.escape(t('map_legend_no_data', lang))}</div>"
     )
     return "".join(parts)
 
 
-def _bounds(grids: gpd.GeoDataFrame, households: pd.DataFrame, gcj02: bool) -> list[list[float]] | None:
+def _bounds(
+    grids: gpd.GeoDataFrame, households: pd.DataFrame, gcj02: bool
+) -> list[list[float]] | None:
     if not grids.empty:
         minx, miny, maxx, maxy = grids.to_crs("EPSG:4326").total_bounds
     elif len(households):
@@ -526,7 +596,9 @@ def build_map(
     max_zoom = tiles.max_zoom if tiles else 19
     bounds = _bounds(focus if focus is not None and not focus.empty else grids, households, gcj02)
     center = (
-        [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2] if bounds else [39.9, 116.4]
+        [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+        if bounds
+        else [39.9, 116.4]
     )
     fmap = folium.Map(
         location=center,
@@ -543,8 +615,12 @@ def build_map(
     if tiles:
         for url in tiles.urls:
             folium.TileLayer(
-                tiles=url, attr=tiles.attribution or tiles.name, max_zoom=max_zoom, subdomains=tiles.subdomains,
-                name=tiles.name, control=False,
+                tiles=url,
+                attr=tiles.attribution or tiles.name,
+                max_zoom=max_zoom,
+                subdomains=tiles.subdomains,
+                name=tiles.name,
+                control=False,
             ).add_to(fmap)
     if bounds:
         fmap.fit_bounds(bounds, padding=(12, 12))
@@ -559,16 +635,28 @@ def build_map(
     payload = {
         "lang": lang,
         "asOf": as_of.isoformat(),
-        "cats": [{"code": c.code, "hex": c.hex, "label": c.label(lang)} for c in config.categories[:MAX_CATEGORIES]],
+        "cats": [
+            {"code": c.code, "hex": c.hex, "label": c.label(lang)}
+            for c in config.categories[:MAX_CATEGORIES]
+        ],
         "ordinary": config.ordinary_hex,
         "reportColours": [REPORT_COLOURS[s] for s in REPORT_STATES],
         "reportLabels": [t(f"map_state_{s}", lang) for s in REPORT_STATES],
         "text": {
             key: t(key, lang)
             for key in (
-                "map_household_id", "map_building", "map_categories", "map_last_visit", "map_never_visited",
-                "map_legend_ordinary", "map_report_id", "map_report_state", "map_reported_at", "map_overdue_visit",
-                "map_households", "map_list_separator",
+                "map_household_id",
+                "map_building",
+                "map_categories",
+                "map_last_visit",
+                "map_never_visited",
+                "map_legend_ordinary",
+                "map_report_id",
+                "map_report_state",
+                "map_reported_at",
+                "map_overdue_visit",
+                "map_households",
+                "map_list_separator",
             )
         },
         "pointsMinZoom": points_min_zoom,

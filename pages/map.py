@@ -51,8 +51,20 @@ polygons = data.grid_polygons(location, version)
 figures = data.grid_figures(location, version, as_of)
 if aggregate:
     # never loaded for aggregate viewers; counts under 3 arrive as "<3" (NaN on the map)
-    statuses = pd.DataFrame(columns=["household_id", "grid_id", "categories", "required", "compliant", "fresh", "overdue"])
-    figures = figures.apply(lambda c: pd.to_numeric(c, errors="coerce") if c.dtype == object and c.eq("<3").any() else c)
+    statuses = pd.DataFrame(
+        columns=[
+            "household_id",
+            "grid_id",
+            "categories",
+            "required",
+            "compliant",
+            "fresh",
+            "overdue",
+        ]
+    )
+    figures = figures.apply(
+        lambda c: pd.to_numeric(c, errors="coerce") if c.dtype == object and c.eq("<3").any() else c
+    )
 else:
     statuses = data.household_statuses(location, version, as_of)
 grids = gpd.GeoDataFrame(
@@ -94,7 +106,9 @@ in_street = grids if street == "" else grids[grids["street"] == street]
 communities = [""] + sorted(c for c in in_street["community"].unique() if c)
 _keep("map_community", communities)
 with col_community:
-    community = st.selectbox(t("map_community", lang), communities, format_func=_all_or, key="map_community")
+    community = st.selectbox(
+        t("map_community", lang), communities, format_func=_all_or, key="map_community"
+    )
 in_community = in_street if community == "" else in_street[in_street["community"] == community]
 names = dict(zip(grids["grid_id"], grids["name"].fillna(""), strict=True))
 grid_ids = [""] + in_community["grid_id"].tolist()
@@ -113,7 +127,10 @@ with st.expander(t("map_filters", lang), expanded=True):
     col_fill, col_cats, col_flags = st.columns([1, 2, 1])
     with col_fill:
         fill = st.selectbox(
-            t("map_fill", lang), FILL_MEASURES, format_func=lambda m: t(f"map_fill_{m}", lang), key="map_fill_measure"
+            t("map_fill", lang),
+            FILL_MEASURES,
+            format_func=lambda m: t(f"map_fill_{m}", lang),
+            key="map_fill_measure",
         )
     chosen, only_overdue, show_reports, heat = [], False, False, False
     if not aggregate:  # household and report filters: nothing to filter in the aggregate form
@@ -129,14 +146,18 @@ with st.expander(t("map_filters", lang), expanded=True):
         with col_flags:
             only_overdue = st.toggle(t("map_filter_overdue", lang), key="map_only_overdue")
             show_reports = st.toggle(t("map_show_reports", lang), key="map_show_reports")
-            heat = st.toggle(t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports)
+            heat = st.toggle(
+                t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports
+            )
 
 # --- households and reports in scope ------------------------------------------------------
 scope_ids = set(scope["grid_id"])
 whole_area = community == "" and grid_id == ""
 in_scope = statuses["grid_id"].isin(scope_ids).to_numpy()
 if whole_area and street == "":
-    in_scope = in_scope | statuses["grid_id"].isna().to_numpy()  # unassigned households belong to the whole area
+    in_scope = (
+        in_scope | statuses["grid_id"].isna().to_numpy()
+    )  # unassigned households belong to the whole area
 households = statuses[in_scope]
 shown = households
 if chosen:
@@ -152,13 +173,21 @@ too_many = len(shown) > MAX_POINTS and whole_area
 reports = None
 if show_reports:
     all_reports = data.report_points(location, version, as_of)
-    reports = all_reports[all_reports["grid_id"].isin(scope_ids) | (whole_area & all_reports["grid_id"].isna())]
+    reports = all_reports[
+        all_reports["grid_id"].isin(scope_ids) | (whole_area & all_reports["grid_id"].isna())
+    ]
 
 # --- key figures -----------------------------------------------------------------------
 if aggregate:
     # from the grid figures (suppressed grids add nothing: the totals are lower bounds)
     n_households = int(scope["households"].fillna(0).sum())
-    n_care = int(sum(scope[f"n_{code}"].fillna(0).sum() for code in config.category_codes if f"n_{code}" in scope))
+    n_care = int(
+        sum(
+            scope[f"n_{code}"].fillna(0).sum()
+            for code in config.category_codes
+            if f"n_{code}" in scope
+        )
+    )
     required = int(scope["visit_required"].fillna(0).sum())
     compliant = int(scope["visit_compliant"].fillna(0).sum())
     fresh = int(scope["fresh"].fillna(0).sum())
@@ -166,14 +195,21 @@ else:
     n_households = len(households)
     n_care = int((households["categories"].fillna("").astype(str) != "").sum())
     required = int(households["required"].fillna(False).astype(bool).sum())
-    compliant = int((households["required"].fillna(False).astype(bool) & households["compliant"].fillna(False).astype(bool)).sum())
+    compliant = int(
+        (
+            households["required"].fillna(False).astype(bool)
+            & households["compliant"].fillna(False).astype(bool)
+        ).sum()
+    )
     fresh = int(households["fresh"].fillna(False).astype(bool).sum())
 m1, m2, m3, m4, m5, m6 = st.columns(6)
 m1.metric(t("map_grids_count", lang), f"{len(scope):,}")
 m2.metric(t("map_households", lang), f"{n_households:,}")
 m3.metric(t("map_care_households", lang), f"{n_care:,}" if not aggregate or n_care >= 3 else "<3")
 m4.metric(t("map_fill_visit_rate", lang), f"{compliant / required:.0%}" if required else "–")
-m5.metric(t("map_fill_freshness_rate", lang), f"{fresh / n_households:.0%}" if n_households else "–")
+m5.metric(
+    t("map_fill_freshness_rate", lang), f"{fresh / n_households:.0%}" if n_households else "–"
+)
 m6.metric(t("map_open_reports", lang), f"{int(scope['reports_open'].fillna(0).sum()):,}")
 
 # --- the map ----------------------------------------------------------------------------
@@ -208,12 +244,15 @@ if clicked and clicked != grid_id:
     st.session_state[PENDING_CLICK] = clicked
     st.rerun()
 
+
 # --- drill-down details -------------------------------------------------------------------
 def _reveal_form(household_ids: list[str]) -> None:
     """Reveal one household's full name, phone and ID on a click; each reveal is audited."""
     with st.expander(t("auth_reveal_title", lang)):
         st.caption(t("auth_reveal_help", lang))
-        picked = st.selectbox(t("auth_reveal_pick", lang), household_ids, key="map_reveal_household")
+        picked = st.selectbox(
+            t("auth_reveal_pick", lang), household_ids, key="map_reveal_household"
+        )
         if st.button(t("auth_reveal_button", lang), key="map_reveal"):
             fields = data.reveal_household(location, picked)
             st.table(
@@ -226,7 +265,9 @@ def _reveal_form(household_ids: list[str]) -> None:
                     }
                 )
             )
-            st.caption(t("auth_revealed", lang, user=viewer.username, household=picked, at=now_local()))
+            st.caption(
+                t("auth_revealed", lang, user=viewer.username, household=picked, at=now_local())
+            )
 
 
 if grid_id:
@@ -235,13 +276,17 @@ if grid_id:
     left, right = st.columns([1, 3])
     with left:
         branch = row.get("party_branch")
-        st.markdown(f"**{t('map_party_branch', lang)}**: {branch if isinstance(branch, str) and branch else t('map_no_party_branch', lang)}")
+        st.markdown(
+            f"**{t('map_party_branch', lang)}**: {branch if isinstance(branch, str) and branch else t('map_no_party_branch', lang)}"
+        )
         by_role = row.get("staff_by_role") or {}
         st.markdown(f"**{t('map_staff_by_role', lang)}**")
         if by_role:
             roles = pd.DataFrame(
                 {
-                    t("map_role", lang): [t(f"map_role_{r}", lang) if r in config.roles else r for r in by_role],
+                    t("map_role", lang): [
+                        t(f"map_role_{r}", lang) if r in config.roles else r for r in by_role
+                    ],
                     t("map_staff_count", lang): list(by_role.values()),
                 }
             )
@@ -260,13 +305,21 @@ if grid_id:
             {
                 t("map_household_id", lang): table["household_id"],
                 t("map_building", lang): table["building"],
-                t("map_categories", lang): table["categories"].fillna("").map(
-                    lambda s: t("map_list_separator", lang).join(labels.get(c, c) for c in s.split(";") if c)
-                    or t("map_legend_ordinary", lang)
+                t("map_categories", lang): table["categories"]
+                .fillna("")
+                .map(
+                    lambda s: (
+                        t("map_list_separator", lang).join(
+                            labels.get(c, c) for c in s.split(";") if c
+                        )
+                        or t("map_legend_ordinary", lang)
+                    )
                 ),
                 t("map_last_visit", lang): table["last_visit"].astype("string").str.slice(0, 16),
                 t("map_next_due", lang): table["next_due"],
-                t("map_overdue_visit", lang): table["overdue"].map({True: t("map_yes", lang), False: ""}),
+                t("map_overdue_visit", lang): table["overdue"].map(
+                    {True: t("map_yes", lang), False: ""}
+                ),
                 t("map_col_head_name", lang): table["head_name"],
                 t("map_col_phone", lang): table["phone"],
                 t("map_col_id_number", lang): table["id_number"],
@@ -291,7 +344,9 @@ elif community:
             t("map_fill_freshness_rate", lang): scope["freshness_rate"] * 100,
             t("map_fill_reports_overdue", lang): scope["reports_overdue"],
             t("map_fill_households_per_worker", lang): scope["households_per_worker"],
-            t("map_party_branch", lang): scope["has_party_branch"].map({True: t("map_yes", lang), False: t("map_no", lang)}),
+            t("map_party_branch", lang): scope["has_party_branch"].map(
+                {True: t("map_yes", lang), False: t("map_no", lang)}
+            ),
         }
     )
     st.dataframe(

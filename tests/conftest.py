@@ -75,7 +75,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the app did not answer its health check in {timeout} s:\n{log.read_text(errors='replace')}")
+    raise RuntimeError(
+        f"the app did not answer its health check in {timeout} s:\n{log.read_text(errors='replace')}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +91,9 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     workdir = tmp_path_factory.mktemp("app")
     location = str(workdir / "demo.gpkg")
     build_demo(open_store(location), households=DEMO_HOUSEHOLDS)
-    ensure_user(location, ADMIN, "admin")  # tests sign in (signin.browser_sign_in); more accounts on demand
+    ensure_user(
+        location, ADMIN, "admin"
+    )  # tests sign in (signin.browser_sign_in); more accounts on demand
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
@@ -98,9 +102,19 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                "--server.headless", "true", "--server.address", "127.0.0.1",
-                "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
             ],
             cwd=ROOT,
             env=env,
@@ -147,7 +161,10 @@ def page(chromium, offline) -> Iterator[object]:
 
     def guard(route) -> None:
         url = route.request.url
-        if urlparse(url).scheme in {"http", "https", "ws", "wss"} and urlparse(url).hostname not in LOCAL_HOSTS:
+        if (
+            urlparse(url).scheme in {"http", "https", "ws", "wss"}
+            and urlparse(url).hostname not in LOCAL_HOSTS
+        ):
             offline.external.append(url)
             route.abort()
         else:
@@ -158,9 +175,12 @@ def page(chromium, offline) -> Iterator[object]:
     # requests that bypass routing (e.g. from service workers) are caught here
     page.on(
         "request",
-        lambda request: offline.external.append(request.url)
-        if urlparse(request.url).scheme in {"http", "https"} and urlparse(request.url).hostname not in LOCAL_HOSTS
-        else None,
+        lambda request: (
+            offline.external.append(request.url)
+            if urlparse(request.url).scheme in {"http", "https"}
+            and urlparse(request.url).hostname not in LOCAL_HOSTS
+            else None
+        ),
     )
     yield page
     context.close()

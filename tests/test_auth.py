@@ -43,7 +43,9 @@ def test_community_staff_scope_is_their_community(store):
     assert not viewer.aggregates_only
 
 
-@pytest.mark.parametrize(("role", "aggregates_only"), [("planner", True), ("meeting", True), ("street_leader", False)])
+@pytest.mark.parametrize(
+    ("role", "aggregates_only"), [("planner", True), ("meeting", True), ("street_leader", False)]
+)
 def test_aggregate_roles(store, role, aggregates_only):
     auth.add_user(store, "u", role, PASSWORD)
     assert auth.authenticate(store, "u", PASSWORD).aggregates_only is aggregates_only
@@ -103,7 +105,23 @@ def test_add_user_refusals(store, kwargs, message):
 
 def test_cli_user_commands(store, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["user", "add", "zhao", "--role", "grid_worker", "--grid", "G1", "--password-stdin", "--db", store.location]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "zhao",
+                "--role",
+                "grid_worker",
+                "--grid",
+                "G1",
+                "--password-stdin",
+                "--db",
+                store.location,
+            ]
+        )
+        == 0
+    )
     assert main(["user", "list", "--db", store.location]) == 0
     assert "zhao\tgrid_worker\tG1\tactive" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("new password 1\n"))
@@ -111,7 +129,10 @@ def test_cli_user_commands(store, monkeypatch, capsys):
     assert auth.authenticate(store, "zhao", "new password 1").grids == ("G1",)
     assert main(["user", "disable", "zhao", "--db", store.location]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["user", "add", "zhao", "--role", "admin", "--password-stdin", "--db", store.location]) == 1
+    assert (
+        main(["user", "add", "zhao", "--role", "admin", "--password-stdin", "--db", store.location])
+        == 1
+    )
     assert main(["audit", "--db", store.location]) == 0
     out = capsys.readouterr().out
     assert "user_add" in out and "user_disable" in out
@@ -136,11 +157,16 @@ def test_demo_with_users_creates_one_account_per_role(tmp_path, monkeypatch, cap
     out = capsys.readouterr().out
     assert out.count("demo password 1") == 1
     store = open_store(location)
-    roles = {name: auth.authenticate(store, name, "demo password 1").role for name in store.read("users")["username"]}
+    roles = {
+        name: auth.authenticate(store, name, "demo password 1").role
+        for name in store.read("users")["username"]
+    }
     assert sorted(roles.values()) == sorted(auth.ROLES)
     worker = auth.load_viewer(store, "demo_worker")
     assert len(worker.grids) == 1
-    assert main(["demo", "--db", location, "--households", "200"]) == 0  # without the flag: no accounts touched
+    assert (
+        main(["demo", "--db", location, "--households", "200"]) == 0
+    )  # without the flag: no accounts touched
     assert len(store.read("users")) == len(auth.ROLES)
 
 

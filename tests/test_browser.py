@@ -82,8 +82,12 @@ def test_map_draws_every_household_offline(page, app_server, tmp_path):
     for cat in config.categories:
         row = legend.locator(f'[data-code="{cat.code}"]')
         assert cat.zh in row.inner_text()
-        assert int(row.get_attribute("data-count")) == int((";" + categories + ";").str.contains(f";{cat.code};").sum())
-    assert int(legend.locator('[data-code="ordinary"]').get_attribute("data-count")) == int((categories == "").sum())
+        assert int(row.get_attribute("data-count")) == int(
+            (";" + categories + ";").str.contains(f";{cat.code};").sum()
+        )
+    assert int(legend.locator('[data-code="ordinary"]').get_attribute("data-count")) == int(
+        (categories == "").sum()
+    )
     assert "普通户" in legend.inner_text()
 
     page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
@@ -97,7 +101,9 @@ def test_clicking_a_grid_drills_down(page, app_server, tmp_path):
     page.locator("h3", has_text=f"{grid_id} · ").wait_for(timeout=30_000)
     frame = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000).content_frame()
     frame.wait_for_function(READY, timeout=60_000)
-    households = open_store(app_server.location).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    households = open_store(app_server.location).read(
+        "households", columns=["household_id"], where={"grid_id": grid_id}
+    )
     frame.wait_for_function(f"window.gridmapStats.markers === {len(households)}", timeout=30_000)
     page.get_by_text("网格党支部").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)
@@ -152,8 +158,20 @@ def test_100k_households_draw_in_a_few_seconds(page, app_server):
     n = 100_000
     rng = np.random.default_rng(3)
     grids = gpd.GeoDataFrame(
-        {"grid_id": [f"G{i}" for i in range(100)], "name": [f"G{i}" for i in range(100)], "households": 1000},
-        geometry=[box(111.6 + (i % 10) * 0.01, 40.8 + (i // 10) * 0.01, 111.61 + (i % 10) * 0.01, 40.81 + (i // 10) * 0.01) for i in range(100)],
+        {
+            "grid_id": [f"G{i}" for i in range(100)],
+            "name": [f"G{i}" for i in range(100)],
+            "households": 1000,
+        },
+        geometry=[
+            box(
+                111.6 + (i % 10) * 0.01,
+                40.8 + (i // 10) * 0.01,
+                111.61 + (i % 10) * 0.01,
+                40.81 + (i // 10) * 0.01,
+            )
+            for i in range(100)
+        ],
         crs="EPSG:4326",
     )
     codes = np.array([None, None, None, "red", "yellow;pink", "green"], dtype=object)

@@ -45,7 +45,10 @@ def test_importing_real_data_ends_demo_mode(demo, tmp_path):
     rows = open_store(demo).read("households", ["household_id"]).head(1)
     point = rows.geometry.iloc[0]
     csv = tmp_path / "h.csv"
-    csv.write_text(f"household_id,lon,lat\n{rows['household_id'].iloc[0]},{point.x},{point.y}\n", encoding="utf-8")
+    csv.write_text(
+        f"household_id,lon,lat\n{rows['household_id'].iloc[0]},{point.x},{point.y}\n",
+        encoding="utf-8",
+    )
     assert import_file(open_store(demo), "households", csv).ok
     assert demo_viewer(open_store(demo)) is None
 

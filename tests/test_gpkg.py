@@ -49,7 +49,9 @@ def test_store_keeps_a_missing_point_as_null(tmp_path):
     from geo.store import open_store
 
     store = open_store(str(tmp_path / "p.gpkg"))
-    frame = gpd.GeoDataFrame({"household_id": ["A", "B", "C"]}, geometry=[Point(1, 2), Point(), None], crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"household_id": ["A", "B", "C"]}, geometry=[Point(1, 2), Point(), None], crs="EPSG:4326"
+    )
     with store.transaction() as tx:
         tx.upsert("households", frame)
     back = store.read("households", ["household_id"])

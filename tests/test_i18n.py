@@ -26,7 +26,9 @@ def test_every_key_has_every_language():
 
 def test_catalogue_has_no_stray_languages():
     raw = tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
-    stray = [f"{key}: {lang}" for key, entry in raw.items() for lang in entry if lang not in LANGUAGES]
+    stray = [
+        f"{key}: {lang}" for key, entry in raw.items() for lang in entry if lang not in LANGUAGES
+    ]
     assert stray == []
 
 
@@ -44,13 +46,17 @@ def _string_literals(path: Path) -> list[tuple[int, str]]:
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
     ]
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_ui_code_has_no_literal_chinese(path):
-    offenders = [f"{path.name}:{line}: {text!r}" for line, text in _string_literals(path) if CJK.search(text)]
+    offenders = [
+        f"{path.name}:{line}: {text!r}" for line, text in _string_literals(path) if CJK.search(text)
+    ]
     assert offenders == []
 
 
@@ -61,7 +67,9 @@ def test_map_script_has_no_literal_chinese():
 
 def test_scan_catches_chinese(tmp_path):
     sample = tmp_path / "page.py"
-    sample.write_text('"""文档可以有中文。"""\nimport streamlit as st\nst.title("网格地图")\n', encoding="utf-8")
+    sample.write_text(
+        '"""文档可以有中文。"""\nimport streamlit as st\nst.title("网格地图")\n', encoding="utf-8"
+    )
     assert [text for _, text in _string_literals(sample) if CJK.search(text)] == ["网格地图"]
 
 
@@ -86,7 +94,9 @@ def test_every_literal_key_used_by_the_ui_exists():
     assert sorted(used - set(catalogue())) == []
 
 
-@pytest.mark.parametrize(("lang", "expected"), [("zh-CN", "网格民情地图"), ("en", "Grid community map")])
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("zh-CN", "网格民情地图"), ("en", "Grid community map")]
+)
 def test_map_title_in_both_languages(lang, expected):
     assert t("map_title", lang) == expected
 

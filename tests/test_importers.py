@@ -568,7 +568,9 @@ def test_cli_exits_non_zero_and_prints_problems(store_path, tmp_path, capsys):
     status = cli.main(["import", "households", str(bad), "--db", str(store_path)])
     assert status != 0
     err = capsys.readouterr().err
-    assert f"{bad}:2: 纬度 (lat): 95.0 is outside [-90, 90]" in err  # the header as the clerk typed it
+    assert (
+        f"{bad}:2: 纬度 (lat): 95.0 is outside [-90, 90]" in err
+    )  # the header as the clerk typed it
     assert "nothing was imported" in err
     assert digest(store_path) == before
 

@@ -57,13 +57,23 @@ def four_households() -> pd.DataFrame:
             "grid_id": ["G1", "G1", "G1", "G2"],
             "categories": [None, "red", "yellow;pink", "purple"],
             "building": ["1号楼", "1号楼", "2号楼", None],
-            "last_visit": ["2026-11-27 09:00:00", "2026-11-20 10:00:00", None, "2026-10-28 08:00:00"],
+            "last_visit": [
+                "2026-11-27 09:00:00",
+                "2026-11-20 10:00:00",
+                None,
+                "2026-10-28 08:00:00",
+            ],
             "overdue": [False, True, False, False],
             "lon": [111.70012, 111.70101, 111.70150, 111.70301],
             "lat": [40.84011, 40.84102, 40.84190, 40.84100],
             "head_name": ["张三丰", "李四", "王五", "赵六"],
             "phone": ["13812341234", "13900001111", "13722223333", "13644445555"],
-            "id_number": ["150102199001011234", "150102195001015678", "150102194001019999", "15010219300101888X"],
+            "id_number": [
+                "150102199001011234",
+                "150102195001015678",
+                "150102194001019999",
+                "15010219300101888X",
+            ],
         }
     )
 
@@ -112,10 +122,22 @@ def test_household_payload_of_nothing():
 @pytest.mark.parametrize(
     ("measure", "values", "expected"),
     [
-        ("visit_rate", [0.99, 0.9, 0.75, 0.6, 0.2, np.nan], ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", NO_DATA_HEX]),
+        (
+            "visit_rate",
+            [0.99, 0.9, 0.75, 0.6, 0.2, np.nan],
+            ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", NO_DATA_HEX],
+        ),
         ("freshness_rate", [0.95, 0.949], ["#1a9850", "#91cf60"]),
-        ("reports_overdue", [0, 1, 3, 6, 7], ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]),
-        ("households_per_worker", [80, 100, 101, 600], ["#1a9850", "#1a9850", "#91cf60", "#d73027"]),
+        (
+            "reports_overdue",
+            [0, 1, 3, 6, 7],
+            ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"],
+        ),
+        (
+            "households_per_worker",
+            [80, 100, 101, 600],
+            ["#1a9850", "#1a9850", "#91cf60", "#d73027"],
+        ),
         ("none", [1, 2], ["", ""]),
     ],
 )
@@ -129,7 +151,14 @@ def test_legend_counts_each_colour(four_households):
     legend = legend_html(four_households, "zh-CN")
     counts = dict(re.findall(r'data-code="(\w+)" data-count="(\d+)"', legend))
     assert counts == {
-        "red": "1", "yellow": "1", "orange": "0", "green": "0", "pink": "1", "blue": "0", "purple": "1", "ordinary": "1",
+        "red": "1",
+        "yellow": "1",
+        "orange": "0",
+        "green": "0",
+        "pink": "1",
+        "blue": "0",
+        "purple": "1",
+        "ordinary": "1",
     }
     assert "独居老人" in legend and "普通户" in legend
     assert "elderly living alone" in legend_html(four_households, "en")
@@ -156,8 +185,15 @@ def test_report_payload_states_and_no_free_text():
 
 def test_build_map_ships_no_personal_fields_and_only_local_assets(two_grids, four_households):
     reports = pd.DataFrame(
-        {"report_id": ["R1"], "state": ["open"], "source": ["patrol"], "category": ["x"],
-         "reported_at": ["2026-11-26 09:00:00"], "lon": [111.701], "lat": [40.841]}
+        {
+            "report_id": ["R1"],
+            "state": ["open"],
+            "source": ["patrol"],
+            "category": ["x"],
+            "reported_at": ["2026-11-26 09:00:00"],
+            "lon": [111.701],
+            "lat": [40.841],
+        }
     )
     html = map_html(build_map(two_grids, four_households, reports, fill="visit_rate", as_of=AS_OF))
     for column in ("head_name", "phone", "id_number"):
@@ -171,7 +207,15 @@ def test_build_map_ships_no_personal_fields_and_only_local_assets(two_grids, fou
 
 
 def test_build_map_payload_is_what_was_asked(two_grids, four_households):
-    fmap = build_map(two_grids, four_households, None, fill="reports_overdue", selected_grids=["G2"], lang="en", as_of=AS_OF)
+    fmap = build_map(
+        two_grids,
+        four_households,
+        None,
+        fill="reports_overdue",
+        selected_grids=["G2"],
+        lang="en",
+        as_of=AS_OF,
+    )
     payload = _payload(map_html(fmap))
     assert payload["h"]["n"] == 4
     assert payload["r"] is None
@@ -179,7 +223,10 @@ def test_build_map_payload_is_what_was_asked(two_grids, four_households):
     assert grids["G1"]["c"] == "#1a9850" and grids["G2"]["c"] == "#d73027"
     assert grids["G2"]["s"] == 1 and grids["G1"]["s"] == 0
     assert grids["G1"]["n"] == "第1网格" and grids["G1"]["fn"] == "东河社区第1网格"
-    assert (grids["G1"]["k"], grids["G2"]["k"]) == (3, 1)  # households drawn, for the zoomed-out labels
+    assert (grids["G1"]["k"], grids["G2"]["k"]) == (
+        3,
+        1,
+    )  # households drawn, for the zoomed-out labels
     # the drill-down reads the grid id from the start of the tooltip text
     assert re.sub("<[^>]+>", "", grids["G1"]["t"]).startswith("G1 · ")
     assert payload["cats"][0]["label"] == "elderly living alone"
@@ -271,7 +318,9 @@ def _payload(html: str) -> dict:
 def test_only_aggregates_when_no_points_are_shipped(two_grids, four_households):
     """Level of detail at 1M households: no points, but the legend and grid counts stay true."""
     payload = _payload(
-        map_html(build_map(two_grids, four_households.iloc[:0], summary=four_households, as_of=AS_OF))
+        map_html(
+            build_map(two_grids, four_households.iloc[:0], summary=four_households, as_of=AS_OF)
+        )
     )
     assert payload["h"]["n"] == 0
     assert [f["properties"]["k"] for f in payload["g"]["features"]] == [3, 1]

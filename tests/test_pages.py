@@ -24,7 +24,9 @@ def registered_pages() -> list[str]:
     names = [
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("pages/")
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("pages/")
     ]
     return list(dict.fromkeys(names))  # a file is also named in AGGREGATE_FORMS
 
@@ -58,7 +60,9 @@ def map_payload(at: AppTest) -> dict:
 
 
 def test_every_page_file_is_registered():
-    assert sorted(registered_pages()) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(registered_pages()) == sorted(
+        f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")
+    )
 
 
 @pytest.mark.parametrize("page", registered_pages())
@@ -80,10 +84,14 @@ def test_map_page_draws_every_household_in_chinese(app, demo_store):
 
 
 def test_map_payload_holds_no_personal_fields(app, demo_store):
-    households = open_store(demo_store).read("households", columns=["head_name", "phone", "id_number"])
+    households = open_store(demo_store).read(
+        "households", columns=["head_name", "phone", "id_number"]
+    )
     script = map_args(app)["script"]
     assert not PHONE.search(script)
-    leaked = [v for column in ("phone", "id_number") for v in households[column].dropna() if v in script]
+    leaked = [
+        v for column in ("phone", "id_number") for v in households[column].dropna() if v in script
+    ]
     assert leaked == []
     names = set(households["head_name"].dropna())
     assert not any(name in script for name in names if len(name) >= 2)
@@ -101,9 +109,13 @@ def test_drill_down_to_a_grid_shows_masked_households(app, demo_store):
     app.selectbox(key="map_grid").set_value(grid_id).run()
     assert not app.exception
     payload = map_payload(app)
-    in_grid = open_store(demo_store).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    in_grid = open_store(demo_store).read(
+        "households", columns=["household_id"], where={"grid_id": grid_id}
+    )
     assert payload["h"]["n"] == len(in_grid)
-    assert [f["properties"]["i"] for f in payload["g"]["features"] if f["properties"]["s"]] == [grid_id]
+    assert [f["properties"]["i"] for f in payload["g"]["features"] if f["properties"]["s"]] == [
+        grid_id
+    ]
     tables = [df.value for df in app.dataframe]
     households = next(t for t in tables if "户编号" in t.columns)
     assert len(households) == len(in_grid)
@@ -143,11 +155,15 @@ def test_level_of_detail_ships_points_only_for_a_chosen_grid(demo_store, monkeyp
     assert not at.exception
     payload = map_payload(at)
     assert payload["h"]["n"] == 0
-    assert sum(f["properties"]["k"] for f in payload["g"]["features"]) == open_store(demo_store).count("households")
+    assert sum(f["properties"]["k"] for f in payload["g"]["features"]) == open_store(
+        demo_store
+    ).count("households")
     assert any("600" in info.value for info in at.info)
     grid_id = open_store(demo_store).read("grids", columns=["grid_id"])["grid_id"].iloc[0]
     at.selectbox(key="map_grid").set_value(grid_id).run()
-    in_grid = open_store(demo_store).read("households", columns=["household_id"], where={"grid_id": grid_id})
+    in_grid = open_store(demo_store).read(
+        "households", columns=["household_id"], where={"grid_id": grid_id}
+    )
     assert map_payload(at)["h"]["n"] == len(in_grid) > 0
 
 
