@@ -37,7 +37,15 @@ STATIC_URL = "/app/static"
 COORD_SCALE = 1e-5  # ~1.1 m: household points are shipped as integers of this many degrees
 MAX_CATEGORIES = 7  # bits 0..6 of the category bitmask; bit 7 marks "visit overdue"
 OVERDUE_BIT = 128
-FILL_MEASURES = ("none", "visit_rate", "reports_overdue", "freshness_rate", "households_per_worker")
+FILL_MEASURES = (
+    "none",
+    "visit_rate",
+    "reports_overdue",
+    "completion_rate",
+    "satisfaction_rate",
+    "freshness_rate",
+    "households_per_worker",
+)
 REPORT_STATES = ("open", "overdue", "resolved", "followed_up")
 REPORT_COLOURS = {
     "open": "#f39c12",
@@ -53,9 +61,11 @@ _FILL_BREAKS: dict[str, tuple[Sequence[float], bool]] = {
     "visit_rate": ((0.5, 0.7, 0.85, 0.95), True),
     "freshness_rate": ((0.5, 0.7, 0.85, 0.95), True),
     "reports_overdue": ((0, 1, 3, 6), False),
+    "completion_rate": ((0.5, 0.7, 0.85, 0.95), True),
+    "satisfaction_rate": ((0.5, 0.7, 0.85, 0.95), True),
     "households_per_worker": ((100, 200, 300, 500), False),
 }
-_RATE_MEASURES = {"visit_rate", "freshness_rate"}
+_RATE_MEASURES = {"visit_rate", "freshness_rate", "completion_rate", "satisfaction_rate"}
 POINTS_ALWAYS_LIMIT = 20_000  # up to this many points are drawn at every zoom
 POINTS_MIN_ZOOM = 15  # above it, points only from this zoom (grid aggregates below)
 
@@ -342,6 +352,8 @@ def _grid_tooltip(row: pd.Series, lang: str) -> str:
         ("map_fill_visit_rate", _pct(row.get("visit_rate"))),
         ("map_fill_freshness_rate", _pct(row.get("freshness_rate"))),
         ("map_fill_reports_overdue", _num(row.get("reports_overdue"))),
+        ("map_fill_completion_rate", _pct(row.get("completion_rate"))),
+        ("map_fill_satisfaction_rate", _pct(row.get("satisfaction_rate"))),
         ("map_fill_households_per_worker", _num(row.get("households_per_worker"))),
     ]
     lines += [f"{t(key, lang)}: {value}" for key, value in figures]

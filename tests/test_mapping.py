@@ -128,6 +128,8 @@ def test_household_payload_of_nothing():
             ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", NO_DATA_HEX],
         ),
         ("freshness_rate", [0.95, 0.949], ["#1a9850", "#91cf60"]),
+        ("completion_rate", [1.0, 0.4, np.nan], ["#1a9850", "#d73027", NO_DATA_HEX]),
+        ("satisfaction_rate", [0.86, 0.69], ["#91cf60", "#fc8d59"]),
         (
             "reports_overdue",
             [0, 1, 3, 6, 7],
