@@ -50,7 +50,7 @@
   function drawGrids(map, P, renderer, stats) {
     var labels = [];
     var bubbles = L.layerGroup();
-    var communityLabels = L.layerGroup();
+    var communityLabels = [];  // {marker, minZoom}: a name shows once it fits its community
     var grids = L.geoJSON(P.g, {
       renderer: renderer,
       style: function (f) {
@@ -86,14 +86,19 @@
     grids.addTo(map);
     var outlines = L.layerGroup();
     (P.g.communities || []).forEach(function (c) {
-      outlines.addLayer(L.geoJSON(c.b, {
+      var outline = L.geoJSON(c.b, {
         renderer: renderer, interactive: false,
         style: { color: "#7b1f1f", weight: 3, opacity: 0.75, dashArray: "8 5", fill: false }
-      }));
-      communityLabels.addLayer(L.marker([c.ly, c.lx], {
-        icon: L.divIcon({ className: "gm-label gm-community-label", html: "<span>" + esc(c.n) + "</span>", iconSize: null }),
-        interactive: false, keyboard: false
-      }));
+      });
+      outlines.addLayer(outline);
+      communityLabels.push({
+        marker: L.marker([c.ly, c.lx], {
+          icon: L.divIcon({ className: "gm-label gm-community-label", html: "<span>" + esc(c.n) + "</span>", iconSize: null }),
+          interactive: false, keyboard: false
+        }),
+        // hundreds of communities zoomed out would print over each other
+        minZoom: labelMinZoom(map, outline.getBounds(), c.n)
+      });
     });
     if ((P.g.communities || []).length > 1) outlines.addTo(map);
     var zooms = labels.map(function (l) { return l.minZoom; }).sort(function (a, b) { return a - b; });
@@ -501,9 +506,12 @@
         if (!show && map.hasLayer(l.marker)) map.removeLayer(l.marker);
       });
       // community names while most grid names do not fit
-      var showCommunities = several && z < gridFrom;
-      if (showCommunities && !map.hasLayer(g.communityLabels)) map.addLayer(g.communityLabels);
-      if (!showCommunities && map.hasLayer(g.communityLabels)) map.removeLayer(g.communityLabels);
+      var communityPhase = several && z < gridFrom;
+      g.communityLabels.forEach(function (l) {
+        var show = communityPhase && z >= l.minZoom;
+        if (show && !map.hasLayer(l.marker)) map.addLayer(l.marker);
+        if (!show && map.hasLayer(l.marker)) map.removeLayer(l.marker);
+      });
       stats.pointsShown = showPoints;
     }
 
