@@ -18,7 +18,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import folium
@@ -501,35 +501,66 @@ def report_payload(
 
 
 def legend_html(
-    households: pd.DataFrame, lang: str = DEFAULT_LANGUAGE, config: Config | None = None
+    households: pd.DataFrame | None,
+    lang: str = DEFAULT_LANGUAGE,
+    config: Config | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> str:
-    """The colour legend with the number of households per colour (ordinary grey included)."""
+    """The colour legend with the number of households per colour (ordinary grey included).
+
+    ``counts`` (instead of ``households``): households per category code and "ordinary",
+    optionally "several" and "overdue" (rows whose count is absent are left out), e.g.
+    summed from ``grid_table`` when the households themselves are not loaded.
+    """
+    config = config or load_config()
+    if counts is None:
+        counts = legend_counts(households if households is not None else pd.DataFrame(), config)
+    rows = [f'<div class="gm-legend-title">{html.escape(t("map_legend_title", lang))}</div>']
+    for cat in config.categories[:MAX_CATEGORIES]:
+        rows.append(
+            _legend_row(cat.hex, cat.label(lang), int(counts.get(cat.code, 0)), code=cat.code)
+        )
+    rows.append(
+        _legend_row(
+            config.ordinary_hex,
+            t("map_legend_ordinary", lang),
+            int(counts.get("ordinary", 0)),
+            code="ordinary",
+        )
+    )
+    if "several" in counts:
+        rows.append(
+            f'<div class="gm-legend-row" data-code="several"><span class="gm-swatch gm-ring"></span>'
+            f'<span class="gm-text">{html.escape(t("map_legend_several", lang))}</span><b>{int(counts["several"])}</b></div>'
+        )
+    if "overdue" in counts:
+        rows.append(
+            f'<div class="gm-legend-row" data-code="overdue"><span class="gm-swatch gm-overdue"></span>'
+            f'<span class="gm-text">{html.escape(t("map_legend_overdue", lang))}</span><b>{int(counts["overdue"])}</b></div>'
+        )
+    return "".join(rows)
+
+
+def legend_counts(households: pd.DataFrame, config: Config | None = None) -> dict[str, int]:
+    """The legend's counts of ``households``: per category code, ordinary, several (and overdue
+    when the frame has that column)."""
     config = config or load_config()
     mask = (
         category_bitmask(households["categories"], config)
         if len(households)
         else np.zeros(0, np.uint8)
     )
-    rows = [f'<div class="gm-legend-title">{html.escape(t("map_legend_title", lang))}</div>']
-    for i, cat in enumerate(config.categories[:MAX_CATEGORIES]):
-        count = int(((mask >> i) & 1).sum())
-        rows.append(_legend_row(cat.hex, cat.label(lang), count, code=cat.code))
-    ordinary = int((mask == 0).sum())
-    rows.append(
-        _legend_row(config.ordinary_hex, t("map_legend_ordinary", lang), ordinary, code="ordinary")
-    )
-    several = int((np.unpackbits(mask[:, None], axis=1).sum(axis=1) >= 2).sum()) if len(mask) else 0
-    rows.append(
-        f'<div class="gm-legend-row" data-code="several"><span class="gm-swatch gm-ring"></span>'
-        f'<span class="gm-text">{html.escape(t("map_legend_several", lang))}</span><b>{several}</b></div>'
+    counts = {
+        cat.code: int(((mask >> i) & 1).sum())
+        for i, cat in enumerate(config.categories[:MAX_CATEGORIES])
+    }
+    counts["ordinary"] = int((mask == 0).sum())
+    counts["several"] = (
+        int((np.unpackbits(mask[:, None], axis=1).sum(axis=1) >= 2).sum()) if len(mask) else 0
     )
     if "overdue" in households.columns:
-        overdue = int(households["overdue"].fillna(False).astype(bool).sum())
-        rows.append(
-            f'<div class="gm-legend-row" data-code="overdue"><span class="gm-swatch gm-overdue"></span>'
-            f'<span class="gm-text">{html.escape(t("map_legend_overdue", lang))}</span><b>{overdue}</b></div>'
-        )
-    return "".join(rows)
+        counts["overdue"] = int(households["overdue"].fillna(False).astype(bool).sum())
+    return counts
 
 
 def _legend_row(hex_colour: str, label: str, count: int, *, code: str) -> str:
@@ -586,6 +617,7 @@ def build_map(
     points_min_zoom: int | None = None,
     assets_url: str = STATIC_URL,
     summary: pd.DataFrame | None = None,
+    summary_counts: Mapping[str, int] | None = None,
 ) -> folium.Map:
     """The rainbow map.
 
@@ -598,6 +630,8 @@ def build_map(
     aggregates (default: always for up to 20,000 points, else 15). ``summary``: the
     households the legend and the per-grid counts describe when only some are drawn
     (level of detail at 1M households: aggregates for all, points for a chosen area).
+    ``summary_counts``: the legend's counts (``legend_html``) when the households are not
+    loaded at all; the grids are then labelled with their ``households`` column.
     """
     if fill not in FILL_MEASURES:
         raise ValueError(f"unknown fill measure {fill!r}: one of {', '.join(FILL_MEASURES)}")
@@ -637,7 +671,11 @@ def build_map(
     if bounds:
         fmap.fit_bounds(bounds, padding=(12, 12))
     summary = households if summary is None else summary
-    counts = summary["grid_id"].value_counts() if "grid_id" in summary.columns else None
+    counts = (
+        summary["grid_id"].value_counts()
+        if summary_counts is None and "grid_id" in summary.columns
+        else None
+    )
     grid_geojson, fill_rows = grid_payload(
         grids, fill=fill, lang=lang, selected=selected_grids, gcj02=gcj02, counts=counts
     )
@@ -676,7 +714,7 @@ def build_map(
         "h": household_payload(households, as_of, gcj02=gcj02, config=config),
         "r": report_payload(reports, lang=lang, gcj02=gcj02) if reports is not None else None,
         "heat": bool(heat),
-        "legend": legend_html(summary, lang, config),
+        "legend": legend_html(summary, lang, config, counts=summary_counts),
         "fillLegend": fill_legend_html(fill_rows, fill, lang),
         "reportLegend": _report_legend(reports, lang) if reports is not None else "",
     }

@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from abc import ABC, abstractmethod
@@ -121,13 +122,16 @@ class Store(ABC):
     def visit_days(self, first_day: str, last_day: str) -> pd.DataFrame:
         """Distinct (household_id, day) pairs with a visit on a day in [first_day, last_day]."""
 
-    def last_visits(self, until_day: str) -> pd.DataFrame:
+    def last_visits(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Per household, its latest ``visited_at`` before the end of ``until_day``.
 
         Columns household_id, last_visited_at (stored text); households never visited by
-        then are absent. Stores override this with one SQL ``GROUP BY``.
+        then are absent; ``household_ids``: only these households (default all). Stores
+        override this with one SQL ``GROUP BY``.
         """
-        visits = self.read("visits", ["household_id", "visited_at"])
+        visits = self.read("visits", ["household_id", "visited_at"], _ids_where(household_ids))
         visits = visits[
             visits["visited_at"].notna() & (visits["visited_at"] < _next_day_text(until_day))
         ]
@@ -136,13 +140,18 @@ class Store(ABC):
             {"household_id": last.index.astype(object), "last_visited_at": last.to_numpy(object)}
         )
 
-    def last_verifications(self, until_day: str) -> pd.DataFrame:
+    def last_verifications(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Per household, its latest ``verified_on`` on or before ``until_day`` (the history).
 
         Columns household_id, verified_on ('YYYY-MM-DD'); households with no verification
-        by then are absent. Stores override this with one SQL ``GROUP BY``.
+        by then are absent; ``household_ids``: only these households (default all). Stores
+        override this with one SQL ``GROUP BY``.
         """
-        history = self.read("verifications", ["household_id", "verified_on"])
+        history = self.read(
+            "verifications", ["household_id", "verified_on"], _ids_where(household_ids)
+        )
         history = history[
             history["verified_on"].notna() & (history["verified_on"] < _next_day_text(until_day))
         ]
@@ -151,17 +160,22 @@ class Store(ABC):
             {"household_id": last.index.astype(object), "verified_on": last.to_numpy(object)}
         )
 
-    def visit_day_masks(self, last_day: str, days: int) -> pd.DataFrame:
+    def visit_day_masks(
+        self, last_day: str, days: int, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Per household visited in the ``days`` days ending on ``last_day`` (days <= 62): a bit mask
         with bit k set when it had a visit on ``last_day`` minus k days.
 
         Columns household_id, mask (int64). The same facts as ``visit_days``, one row per
         household instead of one per visit day: the metrics' hot path at 10M visits.
+        ``household_ids``: only these households (default all).
         """
         if not 1 <= days <= 62:
             raise ValueError(f"days must be 1..62, not {days}")
         first = (pd.Timestamp(last_day) - pd.Timedelta(days=days - 1)).strftime("%Y-%m-%d")
         pairs = self.visit_days(first, last_day)
+        if household_ids is not None:
+            pairs = pairs[pairs["household_id"].isin(list(household_ids))]
         offsets = (pd.Timestamp(last_day) - pd.to_datetime(pairs["day"], format="%Y-%m-%d")).dt.days
         bits = pd.Series(np.left_shift(np.int64(1), offsets.to_numpy(np.int64)), index=pairs.index)
         masks = bits.groupby(pairs["household_id"].astype(object), sort=False).sum()
@@ -202,6 +216,19 @@ class Store(ABC):
 
 
 # --- GeoPackage --------------------------------------------------------------------
+
+
+def _ids_where(household_ids: Sequence[str] | None) -> Where | None:
+    return None if household_ids is None else {"household_id": list(household_ids)}
+
+
+def _ids_sql(household_ids: Sequence[str] | None, column: str = "household_id") -> tuple[str, list]:
+    """An ``AND`` clause keeping only ``household_ids`` (one JSON parameter: no variable limit)."""
+    if household_ids is None:
+        return "", []
+    return f" AND {column} IN (SELECT value FROM json_each(?))", [
+        json.dumps([str(h) for h in household_ids])
+    ]
 
 
 def _where_sql(where: Where | None) -> tuple[str, list[Any]]:
@@ -488,7 +515,9 @@ class GeoPackageStore(Store):
             ).fetchall()
         return pd.DataFrame.from_records(rows, columns=["household_id", "day"])
 
-    def visit_day_masks(self, last_day: str, days: int) -> pd.DataFrame:
+    def visit_day_masks(
+        self, last_day: str, days: int, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         if not 1 <= days <= 62:
             raise ValueError(f"days must be 1..62, not {days}")
         first = (pd.Timestamp(last_day) - pd.Timedelta(days=days - 1)).strftime("%Y-%m-%d")
@@ -499,10 +528,12 @@ class GeoPackageStore(Store):
                 )
             # sum(DISTINCT 1 << offset) ORs the day bits; + keeps SQLite on the covering
             # (household_id, visited_at) index (see visit_days)
+            only, params = _ids_sql(household_ids)
             rows = con.execute(
                 "SELECT household_id, sum(DISTINCT 1 << CAST(julianday(?) - julianday(substr(visited_at, 1, 10)) "
-                "AS INTEGER)) FROM visits WHERE +visited_at >= ? AND +visited_at < ? GROUP BY household_id",
-                (last_day, first, _next_day_text(last_day)),
+                f"AS INTEGER)) FROM visits WHERE +visited_at >= ? AND +visited_at < ?{only} "
+                "GROUP BY household_id",
+                (last_day, first, _next_day_text(last_day), *params),
             ).fetchall()
         frame = pd.DataFrame.from_records(rows, columns=["household_id", "mask"])
         frame["mask"] = frame["mask"].fillna(0).astype(np.int64)
@@ -518,7 +549,9 @@ class GeoPackageStore(Store):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
             return _read(con, t, cols, where, geometry=False)
 
-    def last_visits(self, until_day: str) -> pd.DataFrame:
+    def last_visits(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         with self._reader() as con:
             if con is None:
                 return pd.DataFrame(
@@ -527,13 +560,18 @@ class GeoPackageStore(Store):
                         "last_visited_at": pd.Series(dtype=object),
                     }
                 )
+            only, params = _ids_sql(household_ids)
             rows = con.execute(
-                "SELECT household_id, max(visited_at) FROM visits WHERE visited_at < ? GROUP BY household_id",
-                (_next_day_text(until_day),),
+                # a few households: + keeps SQLite on the (household_id, visited_at) index
+                f"SELECT household_id, max(visited_at) FROM visits WHERE {'+' if only else ''}visited_at < ?{only} "
+                "GROUP BY household_id",
+                (_next_day_text(until_day), *params),
             ).fetchall()
         return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
 
-    def last_verifications(self, until_day: str) -> pd.DataFrame:
+    def last_verifications(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         with self._reader() as con:
             if con is None or not _has_table(con, "verifications"):
                 return pd.DataFrame(
@@ -544,10 +582,11 @@ class GeoPackageStore(Store):
                 )
             # + keeps SQLite on the covering (household_id, verified_on) key index, read in
             # group order, rather than a verified_on range scan feeding a temporary B-tree
+            only, params = _ids_sql(household_ids)
             rows = con.execute(
-                "SELECT household_id, max(verified_on) FROM verifications WHERE +verified_on < ? "
+                f"SELECT household_id, max(verified_on) FROM verifications WHERE +verified_on < ?{only} "
                 "GROUP BY household_id",
-                (_next_day_text(until_day),),
+                (_next_day_text(until_day), *params),
             ).fetchall()
         return pd.DataFrame.from_records(rows, columns=["household_id", "verified_on"])
 

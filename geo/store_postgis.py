@@ -76,6 +76,13 @@ def _coerce(table: Table, column: str, value: Any) -> Any:
     return value
 
 
+def _ids_sql(household_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+    """An ``AND`` clause keeping only ``household_ids`` (one array parameter)."""
+    if household_ids is None:
+        return "", []
+    return " AND household_id = ANY(%s)", [[str(h) for h in household_ids]]
+
+
 def _where_sql(table: Table, where: Where | None) -> tuple[sql.Composable, list[Any]]:
     """A WHERE clause for a where-dict, as ``geo.store._where_sql`` builds for SQLite."""
     if not where:
@@ -581,7 +588,9 @@ class PostGISStore(Store):
             )
         return pd.DataFrame.from_records(rows, columns=["household_id", "day"])
 
-    def visit_day_masks(self, last_day: str, days: int) -> pd.DataFrame:
+    def visit_day_masks(
+        self, last_day: str, days: int, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         if not 1 <= days <= 62:
             raise ValueError(f"days must be 1..62, not {days}")
         last = pd.Timestamp(last_day).strftime("%Y-%m-%d")
@@ -591,10 +600,11 @@ class PostGISStore(Store):
             if not self._schema_ready(conn):
                 return []
             # bit k = a visit on last_day minus k days; bit_or folds a household's days
+            only, params = _ids_sql(household_ids)
             return conn.execute(
                 "SELECT household_id, bit_or(1::bigint << (%s::date - substr(visited_at, 1, 10)::date)) "
-                "FROM visits WHERE visited_at >= %s AND visited_at < %s GROUP BY household_id",
-                (last, first, _next_day_text(last_day)),
+                f"FROM visits WHERE visited_at >= %s AND visited_at < %s{only} GROUP BY household_id",
+                (last, first, _next_day_text(last_day), *params),
             ).fetchall()
 
         rows = self._reading(query)
@@ -606,14 +616,17 @@ class PostGISStore(Store):
         frame["mask"] = frame["mask"].fillna(0).astype(np.int64)
         return frame
 
-    def last_visits(self, until_day: str) -> pd.DataFrame:
+    def last_visits(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         def query(conn: psycopg.Connection) -> list[tuple]:
             if not self._schema_ready(conn):
                 return []
+            only, params = _ids_sql(household_ids)
             return conn.execute(
-                "SELECT household_id, max(visited_at) FROM visits WHERE visited_at < %s "
+                f"SELECT household_id, max(visited_at) FROM visits WHERE visited_at < %s{only} "
                 "GROUP BY household_id",
-                (_next_day_text(until_day),),
+                (_next_day_text(until_day), *params),
             ).fetchall()
 
         rows = self._reading(query)
@@ -626,14 +639,17 @@ class PostGISStore(Store):
             )
         return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
 
-    def last_verifications(self, until_day: str) -> pd.DataFrame:
+    def last_verifications(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         def query(conn: psycopg.Connection) -> list[tuple]:
             if not self._table_ready(conn, "verifications"):
                 return []
+            only, params = _ids_sql(household_ids)
             return conn.execute(
-                "SELECT household_id, max(verified_on) FROM verifications WHERE verified_on < %s "
+                f"SELECT household_id, max(verified_on) FROM verifications WHERE verified_on < %s{only} "
                 "GROUP BY household_id",
-                (_next_day_text(until_day),),
+                (_next_day_text(until_day), *params),
             ).fetchall()
 
         rows = self._reading(query)

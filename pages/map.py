@@ -16,7 +16,13 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.i18n import t
-from geo.mapping import FILL_MEASURES, POINTS_MIN_ZOOM, build_map, tile_provider_from_env
+from geo.mapping import (
+    FILL_MEASURES,
+    POINTS_MIN_ZOOM,
+    build_map,
+    legend_counts,
+    tile_provider_from_env,
+)
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui import data, session
@@ -49,24 +55,24 @@ if not store.exists() or store.count("grids") + store.count("households") == 0:
 version = data.data_version(location)
 polygons = data.grid_polygons(location, version)
 figures = data.grid_figures(location, version, as_of)
+# households are loaded below, once the choices show which are needed (none for
+# aggregate viewers)
+statuses = pd.DataFrame(
+    columns=[
+        "household_id",
+        "grid_id",
+        "categories",
+        "required",
+        "compliant",
+        "fresh",
+        "overdue",
+    ]
+)
 if aggregate:
-    # never loaded for aggregate viewers; counts under 3 arrive as "<3" (NaN on the map)
-    statuses = pd.DataFrame(
-        columns=[
-            "household_id",
-            "grid_id",
-            "categories",
-            "required",
-            "compliant",
-            "fresh",
-            "overdue",
-        ]
-    )
+    # counts under 3 arrive as "<3" (NaN on the map)
     figures = figures.apply(
         lambda c: pd.to_numeric(c, errors="coerce") if c.dtype == object and c.eq("<3").any() else c
     )
-else:
-    statuses = data.household_statuses(location, version, as_of)
 grids = gpd.GeoDataFrame(
     polygons[["grid_id", polygons.geometry.name]].merge(figures, on="grid_id", how="left"),
     geometry=polygons.geometry.name,
@@ -153,6 +159,22 @@ with st.expander(t("map_filters", lang), expanded=True):
 # --- households and reports in scope ------------------------------------------------------
 scope_ids = set(scope["grid_id"])
 whole_area = community == "" and grid_id == ""
+# level of detail: with more than MAX_POINTS households and nothing chosen no household is
+# drawn, so none is loaded: key figures and legend come from the grid figures (the
+# unassigned households, which no grid counts, are loaded on their own)
+grid_totals = not aggregate and (
+    whole_area
+    and not chosen
+    and not only_overdue
+    and int(scope["households"].fillna(0).sum()) > MAX_POINTS
+)
+if grid_totals:
+    if street == "" and data.grid_scope(location, version) is None:
+        statuses = data.household_statuses(location, version, as_of, grid_ids=[None])
+elif not aggregate:  # a chosen community or grid: only its households
+    statuses = data.household_statuses(
+        location, version, as_of, grid_ids=None if whole_area else sorted(scope_ids)
+    )
 in_scope = statuses["grid_id"].isin(scope_ids).to_numpy()
 if whole_area and street == "":
     in_scope = (
@@ -168,7 +190,8 @@ if chosen:
     shown = shown[keep]
 if only_overdue:
     shown = shown[shown["overdue"].fillna(False).astype(bool).to_numpy()]
-too_many = len(shown) > MAX_POINTS and whole_area
+too_many = grid_totals or (len(shown) > MAX_POINTS and whole_area)
+n_shown = len(shown) + (int(scope["households"].fillna(0).sum()) if grid_totals else 0)
 
 reports = None
 if show_reports:
@@ -177,21 +200,38 @@ if show_reports:
         all_reports["grid_id"].isin(scope_ids) | (whole_area & all_reports["grid_id"].isna())
     ]
 
+
 # --- key figures -----------------------------------------------------------------------
-if aggregate:
-    # from the grid figures (suppressed grids add nothing: the totals are lower bounds)
-    n_households = int(scope["households"].fillna(0).sum())
-    n_care = int(
-        sum(
-            scope[f"n_{code}"].fillna(0).sum()
-            for code in config.category_codes
-            if f"n_{code}" in scope
-        )
-    )
-    required = int(scope["visit_required"].fillna(0).sum())
-    compliant = int(scope["visit_compliant"].fillna(0).sum())
-    fresh = int(scope["fresh"].fillna(0).sum())
-else:
+def _grid_sum(column: str) -> int:
+    """A count summed over the grids in scope (suppressed grids add nothing: a lower bound)."""
+    return int(scope[column].fillna(0).sum()) if column in scope else 0
+
+
+summary_counts = None
+if aggregate or grid_totals:
+    # from the grid figures
+    n_households = _grid_sum("households")
+    required = _grid_sum("visit_required")
+    compliant = _grid_sum("visit_compliant")
+    fresh = _grid_sum("fresh")
+    # households holding a category are exactly those with visits required (summing the
+    # per-category counts would count a two-category household twice)
+    n_care = required
+if grid_totals:
+    # plus the unassigned households (loaded: none of them is in a grid's figures)
+    n_households += len(households)
+    loose_required = households["required"].fillna(False).astype(bool)
+    required += int(loose_required.sum())
+    compliant += int((loose_required & households["compliant"].fillna(False).astype(bool)).sum())
+    fresh += int(households["fresh"].fillna(False).astype(bool).sum())
+    n_care += int(loose_required.sum())
+    loose = legend_counts(households, config)
+    summary_counts = {
+        **{code: _grid_sum(f"n_{code}") + loose.get(code, 0) for code in config.category_codes},
+        "ordinary": n_households - required,
+        "overdue": required - compliant,
+    }  # no "several": the grid figures do not count households with two or more categories
+elif not aggregate:
     n_households = len(households)
     n_care = int((households["categories"].fillna("").astype(str) != "").sum())
     required = int(households["required"].fillna(False).astype(bool).sum())
@@ -219,7 +259,9 @@ except ValueError as error:
     st.warning(t("map_base_map_error", lang, error=error))
     tiles = None
 if too_many:
-    st.info(t("map_too_many_points", lang, n=f"{len(shown):,}"))
+    st.info(t("map_too_many_points", lang, n=f"{n_shown:,}"))
+    if summary_counts is not None:
+        st.caption(t("map_legend_from_grids", lang))
 elif len(shown) > 20_000:
     st.caption(t("map_zoom_hint", lang, zoom=POINTS_MIN_ZOOM))
 st.caption(t("map_click_hint", lang))
@@ -236,6 +278,7 @@ fmap = build_map(
     tiles=tiles,
     heat=heat,
     summary=None if aggregate else shown,
+    summary_counts=summary_counts,
 )
 if aggregate:
     hide_household_legend(fmap)  # its per-category counts would read 0

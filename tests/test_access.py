@@ -95,6 +95,29 @@ def test_household_roles_load_exactly_their_scope(location, viewer, households, 
     assert set(data.report_points(location, v, AS_OF, viewer)["grid_id"]) == grids
 
 
+@pytest.mark.parametrize(
+    ("viewer", "grid_ids", "households"),
+    [
+        (LEADER, ["G3"], {"C1", "C2"}),
+        (LEADER, [None], {"U1"}),
+        (LEADER, ["G2", None, "G1"], {"A1", "A2", "A3", "B1", "U1"}),
+        (LEADER, [], set()),
+        (WORKER, ["G1", "G3"], {"A1", "A2", "A3"}),  # G3 lies outside: never loaded
+        (WORKER, [None], set()),  # neither are the unassigned ones
+    ],
+)
+def test_household_statuses_of_chosen_grids_stay_within_the_scope(
+    location, viewer, grid_ids, households
+):
+    v = version(location)
+    chosen = data.household_statuses(location, v, AS_OF, viewer, grid_ids=grid_ids)
+    assert set(chosen["household_id"]) == households
+    if households:  # the rows are those of the whole scope's computation
+        everyone = data.household_statuses(location, v, AS_OF, viewer).set_index("household_id")
+        mine = chosen.set_index("household_id").sort_index()
+        pd.testing.assert_frame_equal(mine, everyone.loc[mine.index].sort_index())
+
+
 def test_a_grid_workers_community_row_adds_up_only_their_grids(location):
     communities = data.community_figures(location, version(location), AS_OF, WORKER)
     assert communities[["community", "households"]].values.tolist() == [["东河社区", 3]]

@@ -19,6 +19,7 @@ from geo.mapping import (
     category_bitmask,
     fill_class,
     household_payload,
+    legend_counts,
     legend_html,
     map_html,
     report_payload,
@@ -164,6 +165,17 @@ def test_legend_counts_each_colour(four_households):
     }
     assert "独居老人" in legend and "普通户" in legend
     assert "elderly living alone" in legend_html(four_households, "en")
+
+
+def test_legend_from_counts_matches_the_households_and_leaves_out_absent_rows(four_households):
+    counts = legend_counts(four_households.assign(overdue=[True, False, False, True]))
+    assert counts["several"] >= 0 and counts["overdue"] == 2
+    framed = four_households.assign(overdue=[True, False, False, True])
+    assert legend_html(None, "en", counts=counts) == legend_html(framed, "en")
+    partial = {k: v for k, v in counts.items() if k not in ("several", "overdue")}
+    legend = legend_html(None, "en", counts=partial)
+    assert 'data-code="several"' not in legend and 'data-code="overdue"' not in legend
+    assert 'data-code="ordinary" data-count="1"' in legend
 
 
 def test_report_payload_states_and_no_free_text():

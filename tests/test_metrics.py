@@ -252,6 +252,25 @@ def test_household_status_where(tmp_path):
     assert status[["household_id", "compliant"]].values.tolist() == [["H2", True]]
 
 
+@pytest.mark.parametrize("days_back", [0, 20])  # 20: re-verified since, the history decides
+def test_household_status_where_reads_only_those_households_and_agrees(tmp_path, days_back):
+    """Restricted to some grids, the status rows equal those rows of the full computation."""
+    from geo.demo import build_demo
+
+    store = open_store(str(tmp_path / "demo.gpkg"))
+    build_demo(store, households=400, as_of=AS_OF)
+    as_of = AS_OF - dt.timedelta(days=days_back)
+    full = household_status(store, as_of)
+    grids = sorted(full["grid_id"].dropna().unique())[:2]
+    part = household_status(store, as_of, where={"grid_id": grids})
+    expected = full[full["grid_id"].isin(grids)].reset_index(drop=True)
+    assert 0 < len(part) < len(full)
+    pd.testing.assert_frame_equal(
+        part.sort_values("household_id").reset_index(drop=True),
+        expected.sort_values("household_id").reset_index(drop=True),
+    )
+
+
 # --- freshness --------------------------------------------------------------------------
 
 

@@ -167,6 +167,76 @@ def test_level_of_detail_ships_points_only_for_a_chosen_grid(demo_store, monkeyp
     assert map_payload(at)["h"]["n"] == len(in_grid) > 0
 
 
+def _map_figures(at: AppTest) -> tuple[list[str], dict[str, str]]:
+    """The key-figure cards and the legend's counts (data-code -> count) of the map page."""
+    legend = map_payload(at)["legend"]
+    counts = dict(re.findall(r'data-code="([^"]+)"[^>]*>.*?<b>(\d+)</b>', legend))
+    return [m.value for m in at.metric], counts
+
+
+@pytest.fixture
+def counted_statuses(monkeypatch) -> list:
+    """Every ``where`` household_status is called with by the map page's loader."""
+    import streamlit as st
+
+    from ui import data
+
+    calls = []
+    real = data.household_status
+
+    def counting(store, as_of, where=None):
+        calls.append(where)
+        return real(store, as_of, where=where)
+
+    st.cache_data.clear()  # a cached frame would hide the calls
+    monkeypatch.setattr(data, "household_status", counting)
+    yield calls
+    st.cache_data.clear()
+
+
+def test_grid_totals_above_max_points_load_no_household_of_the_grids(
+    tmp_path, monkeypatch, counted_statuses
+):
+    location = str(tmp_path / "demo.gpkg")
+    store = open_store(location)
+    build_demo(store, households=600)
+    loose = store.read("households", columns=["household_id"])["household_id"].iloc[:3].tolist()
+    with store.transaction() as tx:  # unassigned households count for the whole area
+        tx.set_grid_ids("households", loose, [None] * len(loose))
+    monkeypatch.setenv("GRIDMAP_DB", location)
+    full = sign_in(AppTest.from_file(APP, default_timeout=60).run(), location)
+    expected = {}
+    for street in ("", full.selectbox(key="map_street").value):  # the one street: preselected
+        full.selectbox(key="map_street").set_value(street).run()
+        assert not full.exception
+        assert map_payload(full)["h"]["n"] == (600 if street == "" else 597)
+        expected[street] = _map_figures(full)
+    assert counted_statuses == [None]  # the full computation, for reference
+
+    counted_statuses.clear()
+    monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "100")
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), location)
+    assert not at.exception
+    assert counted_statuses == []  # a street: no household loaded at all
+    for street in (at.selectbox(key="map_street").value, ""):
+        at.selectbox(key="map_street").set_value(street).run()
+        assert not at.exception
+        assert map_payload(at)["h"]["n"] == 0
+        cards, legend = expected[street]
+        lod_cards, lod_legend = _map_figures(at)
+        assert lod_cards == cards
+        assert "several" in legend and "several" not in lod_legend  # the grids do not count it
+        assert lod_legend == {k: v for k, v in legend.items() if k != "several"}
+        assert int(lod_legend["overdue"]) > 0 and int(lod_legend["ordinary"]) > 0
+    assert counted_statuses == [{"grid_id": None}]  # the whole area: only the unassigned ones
+
+    community = sorted(c for c in store.read("grids", columns=["community"])["community"] if c)[0]
+    at.selectbox(key="map_community").set_value(community).run()
+    in_community = store.read("grids", columns=["grid_id"], where={"community": community})
+    assert counted_statuses[1:] == [{"grid_id": sorted(in_community["grid_id"])}]
+    assert map_payload(at)["h"]["n"] > 0
+
+
 def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DB", str(tmp_path / "none.gpkg"))
     at = AppTest.from_file(APP, default_timeout=60).run()

@@ -552,6 +552,44 @@ def test_visit_day_masks(store, last_day, days, expected):
     assert dict(zip(masks["household_id"], masks["mask"].tolist(), strict=True)) == expected
 
 
+@pytest.mark.parametrize("ids", [["H1"], ["H2", "H9"], [], ["H1", "H2"]])
+def test_household_ids_restrict_visit_and_verification_queries(store, ids):
+    """Given household ids, the per-household queries return exactly those rows of the full
+    answer (the SQL override and the base-class default alike)."""
+    visits = pd.DataFrame(
+        {
+            "visit_id": ["a", "b", "c", "d"],
+            "household_id": ["H1", "H1", "H2", "H3"],
+            "visited_at": [
+                "2026-11-19 10:00:00",
+                "2026-11-20 23:59:59",
+                "2026-11-20 12:00:00",
+                "2026-11-18 08:00:00",
+            ],
+        }
+    )
+    _write(store, "visits", visits)
+    history = pd.DataFrame(
+        {
+            "household_id": ["H1", "H1", "H2", "H3"],
+            "verified_on": ["2026-11-01", "2026-11-20", "2026-11-21", "2026-10-01"],
+        }
+    )
+    _write(store, "verifications", history)
+    queries = [
+        lambda s, only: type(s).last_visits(s, "2026-11-20", household_ids=only),
+        lambda s, only: type(s).visit_day_masks(s, "2026-11-20", 7, household_ids=only),
+        lambda s, only: type(s).last_verifications(s, "2026-11-20", household_ids=only),
+        lambda s, only: Store.last_visits(s, "2026-11-20", household_ids=only),
+        lambda s, only: Store.visit_day_masks(s, "2026-11-20", 7, household_ids=only),
+        lambda s, only: Store.last_verifications(s, "2026-11-20", household_ids=only),
+    ]
+    for query in queries:
+        full = sorted(query(store, None).values.tolist())
+        assert {row[0] for row in full} >= {"H1", "H3"}  # H2 verified only after the day
+        assert sorted(query(store, ids).values.tolist()) == [r for r in full if r[0] in ids]
+
+
 def _older_geopackage(path) -> GeoPackageStore:
     """A GeoPackage as gridmap made it before the verifications table (schema version 1)."""
     import sqlite3

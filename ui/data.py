@@ -15,6 +15,7 @@ DataFrame (Streamlit hashes big frames from a sample and could return a stale re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,6 @@ from geo.audit import log_event
 from geo.auth import Viewer
 from geo.metrics import (
     _community_table_from,
-    community_table,
     grid_table,
     household_status,
     report_states,
@@ -47,7 +47,7 @@ _REPORT_COLUMNS = [
     "grid_id",
     "duplicate_of",
 ]
-Scope = tuple[str, ...] | None
+Scope = tuple[str | None, ...] | None
 
 
 class AccessDenied(PermissionError):
@@ -122,14 +122,9 @@ def grid_figures(
 def _community_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
-    del version
-    store = open_store(location)
-    if scope is None:
-        figures = community_table(store, as_of)
-    else:
-        # only the grids in scope add up: a grid worker's community row is their grids' sum
-        grids = grid_table(store, as_of)
-        figures = _community_table_from(grids[grids["grid_id"].isin(scope)].reset_index(drop=True))
+    # the grid figures in scope (cached: the map page has them already; grid_table is the
+    # slow part at 1M) summed by community: a grid worker's community row is their grids' sum
+    figures = _community_table_from(_grid_figures(location, version, as_of, scope, False))
     return suppress_table(figures) if suppressed else figures
 
 
@@ -145,19 +140,41 @@ def community_figures(
 @st.cache_data(show_spinner=False, max_entries=8)
 def _household_statuses(location: str, version: int, as_of: dt.date, scope: Scope) -> pd.DataFrame:
     del version
-    return household_status(open_store(location), as_of, where=_where(scope))
+    store = open_store(location)
+    if scope is None or None not in scope:
+        return household_status(store, as_of, where=_where(scope))
+    # SQL's IN never matches NULL: the unassigned households are a query of their own
+    ids = [g for g in scope if g is not None]
+    parts = [household_status(store, as_of, where={"grid_id": None})]
+    if ids:
+        parts.append(household_status(store, as_of, where={"grid_id": ids}))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def household_statuses(
-    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
+    location: str,
+    version: int,
+    as_of: dt.date,
+    viewer: Viewer | None = None,
+    grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
     """``geo.metrics.household_status`` (no personal fields) of the households in scope.
 
-    Raises AccessDenied for aggregate-only viewers.
+    ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
+    within the viewer's scope; default all in scope. Raises AccessDenied for
+    aggregate-only viewers.
     """
     viewer = _who(viewer)
     _refuse_aggregate_only(viewer)
-    return _household_statuses(location, version, as_of, grid_scope(location, version, viewer))
+    scope = grid_scope(location, version, viewer)
+    if grid_ids is not None:
+        wanted = list(dict.fromkeys(grid_ids))
+        if scope is not None:  # unassigned households lie outside every limited scope
+            allowed = set(scope)
+            wanted = [g for g in wanted if g in allowed]
+        # sorted (None first) so one choice is one cache entry whatever the order asked
+        scope = tuple(sorted(wanted, key=lambda g: (g is not None, g or "")))
+    return _household_statuses(location, version, as_of, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
