@@ -19,7 +19,7 @@ from geo.assign import assign_to_grids
 from geo.config import load_config
 from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
 from geo.store import Store
-from geo.timeutil import format_timestamp, now_local, parse_timestamp
+from geo.timeutil import format_timestamp, now_local
 
 STEPS = ("reported", "responded", "resolved", "followed_up")
 STEP_COLUMNS = {
@@ -330,14 +330,3 @@ def report_history(store: Store, report_id: str) -> pd.DataFrame:
         .drop(columns="_o")
         .reset_index(drop=True)
     )
-
-
-def parse_when(text: str) -> dt.datetime:
-    """A timestamp typed in a form; ReportError with the reason when it is not one."""
-    try:
-        value = parse_timestamp(text)
-    except ValueError as exc:
-        raise ReportError(str(exc)) from None
-    if value is None:
-        raise ReportError("time is required")
-    return value

@@ -31,7 +31,6 @@ from geo.timeutil import now_local
 from ui import session
 
 DEMO_DECLINED_KEY = "auth_demo_declined"
-DEMO_KEY = "auth_demo_session"
 MESSAGE_KEY = "auth_message"  # (catalogue key, values) shown once on the sign-in page
 FIRST_ADMIN_COMMAND = "gridmap user add NAME --role admin --password-stdin"
 _SESSION_KEYS = (
@@ -39,6 +38,7 @@ _SESSION_KEYS = (
     session.SIGNED_IN_AT_KEY,
     session.USER_KEY,
     session.MEETING_KEY,
+    session.DEMO_KEY,
 )
 
 
@@ -61,7 +61,6 @@ def sign_out(message: tuple[str, dict] | None = None) -> None:
     """Forget who is signed in (and why, for the sign-in page)."""
     for key in _SESSION_KEYS:
         st.session_state.pop(key, None)
-    st.session_state.pop(DEMO_KEY, None)
     # whoever signs out of a demo wants the sign-in form (to try another role), not the demo again
     st.session_state[DEMO_DECLINED_KEY] = True
     if message is not None:
@@ -75,7 +74,7 @@ def _demo_session(location: str) -> Viewer | None:
     viewer = demo_viewer(open_store(location))
     if viewer is not None:
         start_session(viewer)
-        st.session_state[DEMO_KEY] = True
+        st.session_state[session.DEMO_KEY] = True
     return viewer
 
 

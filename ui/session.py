@@ -17,6 +17,7 @@ AS_OF_KEY = "ui_as_of"
 VIEWER_KEY = "auth_viewer"  # the signed-in account's Viewer (role and scope)
 SIGNED_IN_AT_KEY = "auth_signed_in_at"  # local datetime of the sign-in (SESSION_HOURS)
 MEETING_KEY = "ui_meeting_mode"  # the sidebar's meeting switch: aggregates only, for any role
+DEMO_KEY = "auth_demo_session"  # this session was opened automatically on an untouched demo store
 USER_KEY = "ui_user"  # the name edits and exports are logged under (ui.coverage.actor)
 
 

@@ -7,9 +7,7 @@ import streamlit as st
 from geo.auth import Viewer
 from geo.i18n import LANGUAGES, t
 from geo.timeutil import today
-from ui.session import AS_OF_KEY, LANG_KEY, MEETING_KEY, lang, store_location
-
-DEMO_SESSION_KEY = "auth_demo_session"  # set by ui.auth when a demo store opened signed in
+from ui.session import AS_OF_KEY, DEMO_KEY, LANG_KEY, MEETING_KEY, lang, store_location
 
 
 def _sign_out() -> None:
@@ -31,7 +29,7 @@ def render_account(viewer: Viewer) -> None:
             role=t(f"auth_role_{viewer.role}", current),
         )
     )
-    if st.session_state.get(DEMO_SESSION_KEY):
+    if st.session_state.get(DEMO_KEY):
         st.info(t("auth_demo_banner", current), icon=":material/science:")
     if viewer.role == "grid_worker":
         st.caption(t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
