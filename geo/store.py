@@ -549,46 +549,38 @@ class GeoPackageStore(Store):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
             return _read(con, t, cols, where, geometry=False)
 
-    def last_visits(
-        self, until_day: str, household_ids: Sequence[str] | None = None
+    def _latest_per_household(
+        self, table: str, column: str, out: str, until_day: str, household_ids: Sequence[str] | None
     ) -> pd.DataFrame:
+        """Per household, the greatest ``column`` (stored text) before the end of ``until_day``."""
         with self._reader() as con:
-            if con is None:
+            if con is None or not _has_table(con, table):
                 return pd.DataFrame(
-                    {
-                        "household_id": pd.Series(dtype=object),
-                        "last_visited_at": pd.Series(dtype=object),
-                    }
+                    {"household_id": pd.Series(dtype=object), out: pd.Series(dtype=object)}
                 )
+            # + keeps SQLite on the (household_id, <column>) index, read in group order,
+            # rather than a range scan of <column> feeding a temporary B-tree
             only, params = _ids_sql(household_ids)
             rows = con.execute(
-                # a few households: + keeps SQLite on the (household_id, visited_at) index
-                f"SELECT household_id, max(visited_at) FROM visits WHERE {'+' if only else ''}visited_at < ?{only} "
+                f'SELECT household_id, max("{column}") FROM "{table}" WHERE +"{column}" < ?{only} '
                 "GROUP BY household_id",
                 (_next_day_text(until_day), *params),
             ).fetchall()
-        return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
+        return pd.DataFrame.from_records(rows, columns=["household_id", out])
+
+    def last_visits(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        return self._latest_per_household(
+            "visits", "visited_at", "last_visited_at", until_day, household_ids
+        )
 
     def last_verifications(
         self, until_day: str, household_ids: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        with self._reader() as con:
-            if con is None or not _has_table(con, "verifications"):
-                return pd.DataFrame(
-                    {
-                        "household_id": pd.Series(dtype=object),
-                        "verified_on": pd.Series(dtype=object),
-                    }
-                )
-            # + keeps SQLite on the covering (household_id, verified_on) key index, read in
-            # group order, rather than a verified_on range scan feeding a temporary B-tree
-            only, params = _ids_sql(household_ids)
-            rows = con.execute(
-                f"SELECT household_id, max(verified_on) FROM verifications WHERE +verified_on < ?{only} "
-                "GROUP BY household_id",
-                (_next_day_text(until_day), *params),
-            ).fetchall()
-        return pd.DataFrame.from_records(rows, columns=["household_id", "verified_on"])
+        return self._latest_per_household(
+            "verifications", "verified_on", "verified_on", until_day, household_ids
+        )
 
     def dangling_references(
         self, table: str, column: str, ref_table: str, ref_column: str

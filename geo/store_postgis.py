@@ -616,48 +616,44 @@ class PostGISStore(Store):
         frame["mask"] = frame["mask"].fillna(0).astype(np.int64)
         return frame
 
-    def last_visits(
-        self, until_day: str, household_ids: Sequence[str] | None = None
+    def _latest_per_household(
+        self, table: str, column: str, out: str, until_day: str, household_ids: Sequence[str] | None
     ) -> pd.DataFrame:
+        """Per household, the greatest ``column`` (stored text) before the end of ``until_day``."""
+
         def query(conn: psycopg.Connection) -> list[tuple]:
-            if not self._schema_ready(conn):
+            if not self._table_ready(conn, table):
                 return []
             only, params = _ids_sql(household_ids)
             return conn.execute(
-                f"SELECT household_id, max(visited_at) FROM visits WHERE visited_at < %s{only} "
-                "GROUP BY household_id",
+                sql.SQL(
+                    "SELECT household_id, max({c}) FROM {t} WHERE {c} < %s"
+                    + only
+                    + " GROUP BY household_id"
+                ).format(c=sql.Identifier(column), t=_ident(table)),
                 (_next_day_text(until_day), *params),
             ).fetchall()
 
         rows = self._reading(query)
         if not rows:
             return pd.DataFrame(
-                {
-                    "household_id": pd.Series(dtype=object),
-                    "last_visited_at": pd.Series(dtype=object),
-                }
+                {"household_id": pd.Series(dtype=object), out: pd.Series(dtype=object)}
             )
-        return pd.DataFrame.from_records(rows, columns=["household_id", "last_visited_at"])
+        return pd.DataFrame.from_records(rows, columns=["household_id", out])
+
+    def last_visits(
+        self, until_day: str, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        return self._latest_per_household(
+            "visits", "visited_at", "last_visited_at", until_day, household_ids
+        )
 
     def last_verifications(
         self, until_day: str, household_ids: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        def query(conn: psycopg.Connection) -> list[tuple]:
-            if not self._table_ready(conn, "verifications"):
-                return []
-            only, params = _ids_sql(household_ids)
-            return conn.execute(
-                f"SELECT household_id, max(verified_on) FROM verifications WHERE verified_on < %s{only} "
-                "GROUP BY household_id",
-                (_next_day_text(until_day), *params),
-            ).fetchall()
-
-        rows = self._reading(query)
-        if not rows:
-            return pd.DataFrame(
-                {"household_id": pd.Series(dtype=object), "verified_on": pd.Series(dtype=object)}
-            )
-        return pd.DataFrame.from_records(rows, columns=["household_id", "verified_on"])
+        return self._latest_per_household(
+            "verifications", "verified_on", "verified_on", until_day, household_ids
+        )
 
     def dangling_references(
         self, table: str, column: str, ref_table: str, ref_column: str
