@@ -529,29 +529,16 @@ with col_timeline:
         key="rep_satisfaction",
         format_func=lambda s: t(f"rep_satisfaction_{s}", lang),
     )
-    col_respond, col_resolve, col_follow = st.columns(3)
     pressed = None
-    if col_respond.button(
-        t("rep_do_step", lang, step=_step_label("responded")),
-        key="rep_do_responded",
-        width="stretch",
-        type="primary" if expected == "responded" else "secondary",
-    ):
-        pressed = "responded"
-    if col_resolve.button(
-        t("rep_do_step", lang, step=_step_label("resolved")),
-        key="rep_do_resolved",
-        width="stretch",
-        type="primary" if expected == "resolved" else "secondary",
-    ):
-        pressed = "resolved"
-    if col_follow.button(
-        t("rep_do_step", lang, step=_step_label("followed_up")),
-        key="rep_do_followed_up",
-        width="stretch",
-        type="primary" if expected == "followed_up" else "secondary",
-    ):
-        pressed = "followed_up"
+    # one button per workflow step; the step the report waits for stands out
+    for column, step in zip(st.columns(3), STEPS[1:], strict=True):
+        if column.button(
+            t("rep_do_step", lang, step=_step_label(step)),
+            key=f"rep_do_{step}",
+            width="stretch",
+            type="primary" if expected == step else "secondary",
+        ):
+            pressed = step
     if pressed:
         if not actor:
             st.error(t("rep_need_actor", lang))
