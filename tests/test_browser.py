@@ -109,6 +109,55 @@ def test_clicking_a_grid_drills_down(page, app_server, tmp_path):
     page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)
 
 
+def scroll_page_by(page, dy: float) -> None:
+    """Scroll the app's main area (not the window: Streamlit scrolls a container) by dy pixels."""
+    page.evaluate(
+        """(dy) => {
+          let el = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+          while (el && !(el.scrollHeight > el.clientHeight && /(auto|scroll)/.test(getComputedStyle(el).overflowY))) {
+            el = el.parentElement;
+          }
+          (el || document.scrollingElement).scrollTop += dy;
+        }""",
+        dy,
+    )
+
+
+def test_a_click_on_a_scrolled_page_opens_the_grid_under_the_pointer(page, app_server):
+    # 4 of 4 clicks opened a neighbouring grid with the map partly off screen: Leaflet's
+    # focus-on-mousedown scrolled the host page between mousedown and click
+    page.set_viewport_size({"width": 1500, "height": 800})
+    frame = open_map(page, app_server.url)
+    box_ = page.query_selector(MAP_IFRAME).bounding_box()
+    scroll_page_by(page, box_["y"] + 260)  # the map's top 260 px above the window, if it goes
+    box_ = page.query_selector(MAP_IFRAME).bounding_box()
+    assert box_["y"] < -100, f"the page did not scroll far enough: map top at {box_['y']}"
+    x, y, grid_id = frame.evaluate(
+        """(top) => {
+          // a grid whose centre lies in the visible part, well inside the polygon
+          const map = window.map, grids = [];
+          map.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.i) grids.push(l); });
+          for (const g of grids) {
+            const p = map.latLngToContainerPoint(g.getBounds().getCenter());
+            if (p.y < top + 60 || p.y > top + 600 || p.x < 80 || p.x > map.getSize().x - 300) continue;
+            const ok = [[0, 0], [12, 0], [-12, 0], [0, 12], [0, -12]].every(([dx, dy]) =>
+              g._containsPoint(map.containerPointToLayerPoint([p.x + dx, p.y + dy])));
+            if (ok) return [p.x, p.y, g.feature.properties.i];
+          }
+          return null;
+        }""",
+        -box_["y"],
+    )
+    page.mouse.move(box_["x"] + x, box_["y"] + y)
+    tooltip = frame.locator(".gm-tip")
+    tooltip.wait_for(timeout=10_000)
+    assert tooltip.inner_text().startswith(f"{grid_id} · ")
+    page.mouse.click(box_["x"] + x, box_["y"] + y)
+    heading = page.locator("h3", has_text=" · ").filter(has_text="关键指标").first
+    heading.wait_for(timeout=30_000)
+    assert heading.inner_text().startswith(f"{grid_id} · ")
+
+
 @pytest.mark.parametrize("zoom_in", [0, 2])
 def test_clicking_a_household_opens_its_popup_without_personal_fields(page, app_server, zoom_in):
     frame = open_map(page, app_server.url)

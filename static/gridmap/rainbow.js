@@ -13,6 +13,18 @@
   var OVERDUE = 128;
   var MAX_CATEGORIES = 7;  // bits 0..6 of the bitmask (geo/mapping.py MAX_CATEGORIES)
 
+  // Leaflet 1.9 focuses the map on mousedown (keyboard navigation) with a plain focus(),
+  // which scrolls a partly hidden element into view. In the app's iframe that scrolls the
+  // host page: between mousedown and click the map moves under the pointer, and the click
+  // lands on a neighbouring grid. Focus without scrolling, as Leaflet 2 does. Patched at
+  // load, before any map exists: the handler is bound when a map is created.
+  if (L.Map.Keyboard) {
+    L.Map.Keyboard.prototype._onMouseDown = function () {
+      if (this._focused) return;
+      this._map._container.focus({ preventScroll: true });
+    };
+  }
+
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
