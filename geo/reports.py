@@ -9,15 +9,17 @@ a satisfaction answer (一事一回访).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.assign import assign_to_grids
 from geo.config import load_config
 from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.i18n import t
 from geo.store import Store
 from geo.timeutil import format_timestamp, now_local
 
@@ -38,8 +40,35 @@ IMAGE_SIGNATURES = {
 EARTH_RADIUS_M = 6_371_008.8
 
 
+# values of a refusal that name a workflow step, shown by the step's name in the clerk's language
+_STEP_VALUES = ("step", "expected", "previous")
+
+
 class ReportError(ValueError):
-    """A refused intake or workflow step; ``str()`` is the message for the clerk."""
+    """A refused intake or workflow step: ``message(lang)`` says why for a clerk (catalogue
+    keys ``rep_err_*``); ``str()`` is the same in English plain words, for logs and tests."""
+
+    def __init__(self, text: str, key: str = "", **values: object) -> None:
+        super().__init__(text)
+        self.reasons: list[tuple[str, dict[str, object]]] = [(key, values)] if key else []
+
+    @classmethod
+    def of(cls, errors: list[ReportError]) -> ReportError:
+        """One error holding every reason of ``errors`` (intake lists all problems at once)."""
+        joined = cls("; ".join(str(e) for e in errors))
+        joined.reasons = [reason for e in errors for reason in e.reasons]
+        return joined
+
+    def message(self, lang: str = "zh-CN") -> str:
+        """Every reason in ``lang``, joined."""
+        parts = []
+        for key, values in self.reasons:
+            shown = {
+                name: t(f"rep_step_{value}", lang) if name in _STEP_VALUES else value
+                for name, value in values.items()
+            }
+            parts.append(t(key, lang, **shown))
+        return t("rep_err_separator", lang).join(parts) or str(self)
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,8 @@ class FiledReport:
     report_id: str
     grid_id: str | None
     grid_workers: tuple[str, ...]
+    grid_name: str = ""
+    nearby: bool = False  # just outside the filer's grids: assigned to the nearest of them
 
     @property
     def unassigned(self) -> bool:
@@ -73,32 +104,47 @@ def check_step(
 ) -> None:
     """Raise ReportError unless ``step`` at ``at`` is the report's next step and in time order."""
     if step not in STEPS[1:]:
-        raise ReportError(f"unknown step {step!r}")
+        raise ReportError(f"unknown step {step!r}", "rep_err_unknown_step", value=step)
     expected = next_step(report)
     if expected is None:
         raise ReportError(
-            f"report {report['report_id']} is already followed up: nothing left to record"
+            f"report {report['report_id']} is already followed up: nothing left to record",
+            "rep_refused_done",
         )
     if step != expected:
         done = STEPS.index(step) < STEPS.index(expected)
         if done:
             raise ReportError(
-                f"report {report['report_id']}: step '{step}' was already recorded; steps cannot go backwards"
+                f"report {report['report_id']}: step '{step}' was already recorded; steps cannot go backwards",
+                "rep_refused_back",
+                step=step,
             )
         raise ReportError(
-            f"report {report['report_id']}: cannot record '{step}' before '{expected}' (steps cannot be skipped)"
+            f"report {report['report_id']}: cannot record '{step}' before '{expected}' (steps cannot be skipped)",
+            "rep_refused_order",
+            step=step,
+            expected=expected,
         )
     if at > now:
-        raise ReportError(f"{step}: time {format_timestamp(at)} is in the future")
+        raise ReportError(
+            f"{step}: time {format_timestamp(at)} is in the future",
+            "rep_err_future",
+            at=format_timestamp(at),
+        )
     previous = STEPS[STEPS.index(step) - 1]
     previous_at = report.get(STEP_COLUMNS[previous])
     if not _empty(previous_at) and format_timestamp(at) < str(previous_at):
         raise ReportError(
-            f"{step}: time {format_timestamp(at)} is before the '{previous}' step ({previous_at})"
+            f"{step}: time {format_timestamp(at)} is before the '{previous}' step ({previous_at})",
+            "rep_err_before_previous",
+            at=format_timestamp(at),
+            previous=previous,
+            previous_at=str(previous_at),
         )
     if step == "followed_up" and satisfaction not in load_config().satisfaction:
         raise ReportError(
-            "a follow-up visit needs the resident's answer: satisfied (满意) or unsatisfied (不满意)"
+            "a follow-up visit needs the resident's answer: satisfied (满意) or unsatisfied (不满意)",
+            "rep_refused_satisfaction",
         )
 
 
@@ -118,7 +164,7 @@ def record_step(
     with store.transaction() as tx:
         found = tx.read("reports", where={"report_id": report_id})
         if found.empty:
-            raise ReportError(f"no report {report_id!r}")
+            raise ReportError(f"no report {report_id!r}", "rep_err_no_report", id=report_id)
         report = found.drop(columns="geometry").iloc[0].to_dict()
         check_step(report, step, at, satisfaction, now)
         values: dict[str, object] = {column: format_timestamp(at)}
@@ -128,7 +174,9 @@ def record_step(
         changed = tx.update("reports", {"report_id": report_id, column: None}, values)
         if changed != 1:
             raise ReportError(
-                f"report {report_id}: '{step}' was recorded by someone else meanwhile; reload"
+                f"report {report_id}: '{step}' was recorded by someone else meanwhile; reload",
+                "rep_err_meanwhile",
+                step=step,
             )
         tx.append("report_steps", _step_row(report_id, step, at, actor, note, now))
 
@@ -197,15 +245,21 @@ def find_duplicates(
 def photo_mime(data: bytes) -> str:
     """The image type of ``data`` from its first bytes; ReportError if not an accepted image."""
     if len(data) > MAX_PHOTO_BYTES:
+        size, limit = f"{len(data) / 1e6:.1f}", MAX_PHOTO_BYTES // (1024 * 1024)
         raise ReportError(
-            f"photo too large: {len(data) / 1e6:.1f} MB (at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB)"
+            f"photo too large: {size} MB (at most {limit} MB)",
+            "rep_err_photo_size",
+            size=size,
+            limit=limit,
         )
     for signature, mime in IMAGE_SIGNATURES.items():
         if data.startswith(signature):
             return mime
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    raise ReportError("photo: only JPEG, PNG, GIF or WebP images are accepted")
+    raise ReportError(
+        "photo: only JPEG, PNG, GIF or WebP images are accepted", "rep_err_photo_type"
+    )
 
 
 def to_wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
@@ -233,48 +287,78 @@ def file_report(
     photo: bytes | None = None,
     coords: str = "wgs84",
     duplicate_of: str | None = None,
+    within: Sequence[str] | None = None,
 ) -> FiledReport:
     """File a new report (validated; placed in its grid; history row) in one transaction.
 
-    A location outside every grid is accepted and left unassigned. With ``duplicate_of``
-    the report is kept linked to that report and not counted twice in the rates.
+    A location outside every grid but near the jurisdiction (``report_max_outside_m`` of
+    its boundary, or of the grids when no boundary is loaded) is accepted and left
+    unassigned; farther away it is refused. ``within``: the grids the filer looks after
+    (a grid worker's or a community's; None = the whole street): the location must lie in
+    one of them, or within ``report_reach_m`` of one (then it goes to the nearest), so the
+    report never lands where its filer cannot see it. With ``duplicate_of`` the report is
+    kept linked to that report and not counted twice in the rates.
     """
     config = load_config()
     now = now_local()
     reported_at = reported_at or now
-    problems = []
+    problems: list[ReportError] = []
     if source not in config.sources:
-        problems.append(f"source: unknown {source!r} (one of {', '.join(config.sources)})")
+        problems.append(
+            ReportError(
+                f"source: unknown {source!r} (one of {', '.join(config.sources)})",
+                "rep_err_source",
+                value=source,
+            )
+        )
     if not category or not str(category).strip():
-        problems.append("category: required")
+        problems.append(ReportError("category: required", "rep_err_category"))
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
-        problems.append("location: longitude and latitude must be numbers")
+        problems.append(
+            ReportError("location: longitude and latitude must be numbers", "rep_err_not_numbers")
+        )
     else:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append(f"location: ({lon}, {lat}) is out of range")
+            problems.append(
+                ReportError(
+                    f"location: ({lon}, {lat}) is out of range",
+                    "rep_err_out_of_range",
+                    lon=lon,
+                    lat=lat,
+                )
+            )
     if reported_at > now:
-        problems.append(f"reported_at: {format_timestamp(reported_at)} is in the future")
+        problems.append(
+            ReportError(
+                f"reported_at: {format_timestamp(reported_at)} is in the future",
+                "rep_err_future",
+                at=format_timestamp(reported_at),
+            )
+        )
     mime = None
     if photo:
         try:
             mime = photo_mime(photo)
         except ReportError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
     if problems:
-        raise ReportError("; ".join(problems))
+        raise ReportError.of(problems)
     lon, lat = to_wgs84(lon, lat, coords)
-    import geopandas as gpd
-
     with store.transaction() as tx:
         if (
             duplicate_of
             and tx.read("reports", ["report_id"], where={"report_id": duplicate_of}).empty
         ):
-            raise ReportError(f"duplicate_of: no report {duplicate_of!r}")
-        grids = tx.read("grids", ["grid_id"])
+            raise ReportError(
+                f"duplicate_of: no report {duplicate_of!r}", "rep_err_no_report", id=duplicate_of
+            )
+        grids = tx.read("grids", ["grid_id", "name"])
         grid_id = assign_to_grids([lon], [lat], grids)[0] if len(grids) else None
+        outline = tx.read("boundary", ["boundary_id"])
+        check_inside_jurisdiction(lon, lat, outline if len(outline) else grids)
+        grid_id, nearby = _filer_grid(lon, lat, grid_id, grids, within)
         report_id = _new_report_id(tx, now)
         row = gpd.GeoDataFrame(
             [
@@ -300,6 +384,7 @@ def file_report(
                 "photos", pd.DataFrame([{"report_id": report_id, "mime": mime, "data": photo}])
             )
         workers = ()
+        name = ""
         if grid_id is not None:
             staff = tx.read(
                 "staff",
@@ -307,7 +392,68 @@ def file_report(
                 where={"grid_id": grid_id, "role": "grid_worker"},
             )
             workers = tuple(f"{r.name} ({r.staff_id})" for r in staff.itertuples())
-    return FiledReport(report_id, grid_id, workers)
+            names = grids.loc[grids["grid_id"] == grid_id, "name"].dropna().astype(str)
+            name = names.iloc[0] if len(names) else ""
+    return FiledReport(report_id, grid_id, workers, name, nearby)
+
+
+def metres_to(lon: float, lat: float, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Distance in metres from a point to each of ``areas`` (EPSG:4326; 0 inside), measured
+    in the areas' UTM zone."""
+    metric = areas.geometry.estimate_utm_crs()
+    point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs="EPSG:4326").to_crs(metric)
+    return areas.geometry.to_crs(metric).distance(point.iloc[0]).to_numpy(float)
+
+
+def check_inside_jurisdiction(lon: float, lat: float, areas: gpd.GeoDataFrame) -> None:
+    """Raise ReportError when (lon, lat) lies farther than ``report_max_outside_m`` from ``areas``
+    (the jurisdiction boundary, else the grids); nothing to check against: accepted."""
+    areas = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
+    if areas.empty:
+        return
+    limit = load_config().report_max_outside_m
+    away = float(metres_to(lon, lat, areas).min())
+    if away > limit:
+        raise ReportError(
+            f"location: ({lon:.6f}, {lat:.6f}) is {away / 1000:.1f} km outside the jurisdiction "
+            f"(at most {limit:g} m)",
+            "rep_err_far_away",
+            km=f"{away / 1000:,.1f}",
+            limit=f"{limit:,.0f}",
+        )
+
+
+def _filer_grid(
+    lon: float,
+    lat: float,
+    grid_id: str | None,
+    grids: gpd.GeoDataFrame,
+    within: Sequence[str] | None,
+) -> tuple[str | None, bool]:
+    """(the grid the report goes to, True when it was just outside the filer's grids).
+
+    Raises ReportError when a filer with limited grids points elsewhere.
+    """
+    if within is None or grid_id in set(within):
+        return grid_id, False
+    own = grids[grids["grid_id"].isin(list(within))]
+    reach = load_config().report_reach_m
+    if grid_id is None and len(own):
+        distances = metres_to(lon, lat, own)
+        if distances.min() <= reach:  # e.g. the road along a grid's edge
+            return str(own["grid_id"].iloc[int(np.argmin(distances))]), True
+    if grid_id is not None:
+        names = grids.loc[grids["grid_id"] == grid_id, "name"].dropna().astype(str)
+        raise ReportError(
+            f"location: in grid {grid_id}, not one of the filer's grids",
+            "rep_err_other_grid",
+            grid=f"{grid_id} {names.iloc[0] if len(names) else ''}".strip(),
+        )
+    raise ReportError(
+        "location: outside the filer's grids",
+        "rep_err_outside_own",
+        reach=f"{reach:,.0f}",
+    )
 
 
 def _new_report_id(tx, now: dt.datetime) -> str:

@@ -31,8 +31,9 @@ FILED = "rep_filed"  # the result of the last filing, shown once after the rerun
 STEP_DONE = "rep_step_done"
 CLEAR_FORM = "rep_clear_form"
 PHOTO_GENERATION = "rep_photo_generation"  # a new key empties the file uploader after filing
-SEEN_ROW = "_rep_seen_row"
-PENDING_DETAIL = "rep_pending_detail"
+SELECTED = "rep_selected"  # the report id in the detail panel: an id, never a row position
+SEEN_ROWS = "_rep_seen_rows"  # (table key, rows) of the last table selection acted upon
+DETAIL_KEY = "rep_detail"
 
 lang = session.lang()
 as_of = session.as_of()
@@ -224,6 +225,8 @@ with col_form, st.container(border=True):
     st.subheader(t("rep_new", lang))
     filed = st.session_state.pop(FILED, None)
     if filed:
+        if filed.get("nearby"):
+            st.info(t("rep_filed_nearby", lang, grid=filed["grid_label"]))
         if filed["grid_id"]:
             workers = t("map_list_separator", lang).join(filed["workers"]) or t(
                 "rep_no_worker", lang
@@ -326,21 +329,21 @@ with col_form, st.container(border=True):
                 photo=photo.getvalue() if photo is not None else None,
                 coords=coords,
                 duplicate_of=duplicate_of,
+                within=data.grid_scope(location, version),
             )
         except ReportError as error:
-            st.error(t("rep_refused", lang, reason=error))
+            st.error(t("rep_refused", lang, reason=error.message(lang)))
             return
         st.session_state[FILED] = {
             "report_id": result.report_id,
             "grid_id": result.grid_id,
-            "grid_label": f"{result.grid_id} · {grid_names.get(result.grid_id, '')}"
-            if result.grid_id
-            else "",
+            "grid_label": " · ".join(p for p in (result.grid_id, result.grid_name) if p),
             "workers": list(result.grid_workers),
             "duplicate_of": duplicate_of,
+            "nearby": result.nearby,
         }
         st.session_state[CLEAR_FORM] = True
-        st.session_state[PENDING_DETAIL] = result.report_id  # widget keys do not survive st.rerun
+        st.session_state[SELECTED] = result.report_id  # the detail panel opens on the new report
         st.rerun()
 
     if len(duplicates):
@@ -397,6 +400,8 @@ table = pd.DataFrame(
         t("rep_col_duplicate_of", lang): shown["duplicate_of"].fillna(""),
     }
 ).reset_index(drop=True)
+shown_ids = shown["report_id"].astype(str).tolist()
+table_key = ui_reports.table_key(shown_ids)
 event = st.dataframe(
     table,
     hide_index=True,
@@ -404,7 +409,7 @@ event = st.dataframe(
     height=min(420, 38 + 35 * max(len(table), 1)),
     on_select="rerun",
     selection_mode="single-row",
-    key="rep_table",
+    key=table_key,
     column_config={
         t("rep_col_countdown", lang): st.column_config.TextColumn(
             width="medium",
@@ -414,9 +419,11 @@ event = st.dataframe(
     },
 )
 rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
-if rows and rows != st.session_state.get(SEEN_ROW):
-    st.session_state["rep_detail"] = table.iloc[rows[0]][t("rep_col_id", lang)]
-st.session_state[SEEN_ROW] = rows
+# a row position means a report only in the table it was clicked in (table_key changes with
+# the rows and their order): the clicked report's id is kept, never the position
+if rows and (table_key, rows) != st.session_state.get(SEEN_ROWS):
+    st.session_state[SELECTED] = shown_ids[rows[0]]
+st.session_state[SEEN_ROWS] = (table_key, rows)
 
 # --- detail and workflow -----------------------------------------------------------------
 st.subheader(t("rep_detail_heading", lang))
@@ -425,26 +432,26 @@ if step_done:
     st.success(
         t("rep_step_recorded", lang, id=step_done["report_id"], step=_step_label(step_done["step"]))
     )
-if PENDING_DETAIL in st.session_state:
-    st.session_state["rep_detail"] = st.session_state.pop(PENDING_DETAIL)
-detail_ids = shown["report_id"].tolist()
-if (
-    st.session_state.get("rep_detail") in set(reports["report_id"])
-    and st.session_state["rep_detail"] not in detail_ids
-):
-    # just filed or picked, though filtered out
-    detail_ids.insert(0, st.session_state["rep_detail"])
+detail_ids = ui_reports.detail_choices(
+    shown_ids, set(reports["report_id"]), st.session_state.get(SELECTED)
+)
 if not detail_ids:
     st.caption(t("rep_none_shown", lang))
     st.stop()
-if st.session_state.get("rep_detail") not in detail_ids:
-    st.session_state["rep_detail"] = detail_ids[0]
+if st.session_state.get(SELECTED) not in detail_ids:
+    st.session_state[SELECTED] = detail_ids[0]
+# the select box shows the selection, whatever it held before; picking in it changes the
+# selection (its callback runs before the next run)
+st.session_state[DETAIL_KEY] = st.session_state[SELECTED]
 by_id = reports.set_index("report_id", drop=False)
 detail_id = st.selectbox(
     t("rep_detail_choose", lang),
     detail_ids,
-    key="rep_detail",
-    format_func=lambda r: f"{r} · {by_id.at[r, 'category']} · {_state_label(by_id.at[r, 'state'])}",
+    key=DETAIL_KEY,
+    on_change=lambda: st.session_state.update({SELECTED: st.session_state[DETAIL_KEY]}),
+    # no state in the label: a label that changes with a step would no longer match the
+    # browser's copy, and the box would fall back to another report
+    format_func=lambda r: f"{r} · {by_id.at[r, 'category']}",
 )
 report = by_id.loc[detail_id]
 col_facts, col_timeline = st.columns([2, 3], gap="medium")
@@ -553,26 +560,10 @@ with col_timeline:
                     note=note.strip() or None,
                 )
             except ReportError as error:
-                # the clerk sees why in their language; the domain's own wording follows
-                if expected is None:
-                    why = t("rep_refused_done", lang)
-                elif STEPS.index(pressed) < STEPS.index(expected):
-                    why = t("rep_refused_back", lang, step=_step_label(pressed))
-                elif pressed != expected:
-                    why = t(
-                        "rep_refused_order",
-                        lang,
-                        step=_step_label(pressed),
-                        expected=_step_label(expected),
-                    )
-                elif pressed == "followed_up" and satisfaction is None:
-                    why = t("rep_refused_satisfaction", lang)
-                else:
-                    why = ""
                 st.error(
                     t("rep_step_refused", lang, step=_step_label(pressed))
-                    + (f" {why}" if why else "")
-                    + f"\n\n({error})"
+                    + " "
+                    + error.message(lang)
                 )
             else:
                 st.session_state[STEP_DONE] = {"report_id": detail_id, "step": pressed}

@@ -146,3 +146,38 @@ def test_file_a_report_by_clicking_the_map_then_see_the_duplicate_warning(
         "reports", ["report_id", "duplicate_of"], where={"duplicate_of": report_id}
     )
     assert len(linked) == 1 and store.count("reports") == before + 2
+
+
+DETAIL_INPUT = 'input[aria-label="选择诉求（也可点击上表中的一行）"]'
+
+
+def test_the_selected_report_stays_selected_through_every_step(page, app_server):
+    # 满意 once moved the detail panel to another report (its label held the state, which the
+    # step had changed), and 记录回访 then ran against that one
+    store = open_store(app_server.location)
+    sign_in_to_reports(page, app_server)
+    grids = store.read("grids", columns=["grid_id"])
+    point = grids.geometry.iloc[7].representative_point()
+    page.locator('textarea[aria-label="问题描述"]').fill("井盖松动")
+    rerun_after(page, lambda: page.locator(LOCATION_INPUT).fill(f"{point.x:.6f}, {point.y:.6f}"))
+    submit = page.get_by_role("button", name=re.compile("^(登记诉求|仍作为新诉求登记)$"))
+    rerun_after(page, lambda: submit.click())
+    success = page.locator('[data-testid="stAlertContentSuccess"]', has_text="已登记")
+    report_id = re.search(r"已登记 (\S+)，", success.inner_text()).group(1)
+    assert page.locator(DETAIL_INPUT).input_value().startswith(f"{report_id} · ")
+
+    for action in (
+        lambda: page.get_by_role("button", name="记录响应").click(),
+        lambda: page.get_by_role("button", name="记录办结").click(),
+        lambda: (
+            page.locator('[data-testid="stRadio"]', has_text="回访满意度")
+            .get_by_text("满意", exact=True)
+            .click()
+        ),
+        lambda: page.get_by_role("button", name="记录回访").click(),
+    ):
+        rerun_after(page, action)
+        assert page.locator(DETAIL_INPUT).input_value().startswith(f"{report_id} · ")
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    row = store.read_attributes("reports", where={"report_id": report_id}).iloc[0]
+    assert row["satisfaction"] == "satisfied" and isinstance(row["followed_up_at"], str)

@@ -22,7 +22,7 @@ from ui.reports import by_urgency, countdown, filter_reports, parse_lonlat, wind
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGE = "pages/reports.py"
-OUTSIDE = "100.0, 30.0"  # far from the demo street office: outside every grid
+OUTSIDE = "111.679, 40.84"  # ~800 m west of the demo street office: outside every grid, near it
 
 
 @pytest.fixture
@@ -150,7 +150,8 @@ def test_a_report_outside_every_grid_is_filed_unassigned(page, demo_store):
     [
         ("", "请先在地图上点选位置"),
         ("abc", "位置格式不对"),
-        ("200, 95", "out of range"),  # refused by geo.reports.file_report
+        ("200, 95", "超出经纬度范围"),  # refused by geo.reports.file_report
+        ("116.397, 39.909", "不在受理范围内"),  # Beijing: far outside the street office
     ],
 )
 def test_invalid_input_is_refused_and_nothing_is_written(page, demo_store, where, expected):
@@ -245,6 +246,30 @@ def test_a_grid_worker_sees_only_their_grids_reports(demo_store):
     table = next(df.value for df in at.dataframe if "办结时限" in df.value.columns)
     assert len(table) and set(table["网格"]) == {grid_id}
     assert set(map_payload(at)["r"]["id"]) == set(table["编号"])
+
+
+def test_a_grid_worker_files_in_their_own_grids_and_keeps_seeing_the_report(demo_store):
+    store = open_store(demo_store)
+    own_point, own_grid = inside_point(demo_store, 0)
+    other_point, other_grid = inside_point(demo_store, 5)
+    at = signed_in_app(demo_store, "worker2", "grid_worker", grids=[own_grid])
+    version = store.version()
+    fill_form(at, where=other_point)
+    at.button(key="rep_submit").click().run()
+    assert any(other_grid in e.value and "不在您负责的网格内" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    assert store.version() == version
+
+    fill_form(at, where=own_point)
+    at.button(key="rep_submit").click().run()
+    name = store.read_attributes("grids", ["name"], where={"grid_id": own_grid})["name"].iloc[0]
+    message = at.success[0].value
+    assert f"归属网格 {own_grid} · {name}，" in message
+    filed = store.read_attributes("reports", where={"category": "测试类别"})["report_id"].iloc[0]
+    table = next(df.value for df in at.dataframe if "办结时限" in df.value.columns)
+    assert filed in set(table["编号"])  # still in the filer's own list
+    assert at.selectbox(key="rep_detail").value == filed
 
 
 def test_heat_map_and_custom_range(page):
@@ -361,3 +386,26 @@ def test_window_bounds_and_filter():
         reports, since="", until="9", states=["open", "overdue"], sources=["observer"]
     )["report_id"].tolist() == ["B"]
     assert by_urgency(reports)["report_id"].tolist() == ["B", "A", "C"]
+
+
+def test_the_table_key_changes_with_the_rows_and_their_order():
+    from ui.reports import table_key
+
+    assert table_key(["R1", "R2"]) == table_key(["R1", "R2"])
+    assert table_key(["R1", "R2"]) != table_key(["R2", "R1"])  # reordered by a step
+    assert table_key(["R1", "R2"]) != table_key(["R1", "R2", "R3"])
+
+
+@pytest.mark.parametrize(
+    ("shown", "selected", "expected"),
+    [
+        (["R1", "R2"], "R2", ["R1", "R2"]),
+        (["R1", "R2"], "R3", ["R3", "R1", "R2"]),  # filtered out but visible: kept, first
+        (["R1", "R2"], "R9", ["R1", "R2"]),  # not visible to this viewer (or gone)
+        ([], None, []),
+    ],
+)
+def test_detail_choices(shown, selected, expected):
+    from ui.reports import detail_choices
+
+    assert detail_choices(shown, {"R1", "R2", "R3"}, selected) == expected

@@ -7,6 +7,7 @@ only; the map payload is built from id, category, source, state and reported_at.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import unicodedata
@@ -167,6 +168,21 @@ def by_urgency(reports: pd.DataFrame) -> pd.DataFrame:
             reports[~pending].sort_values(["reported_at", "report_id"], ascending=False),
         ]
     )
+
+
+def table_key(report_ids: list[str]) -> str:
+    """The report table's widget key: it changes whenever the rows or their order change, so a
+    selection (row positions) never outlives the order it was made in."""
+    digest = hashlib.blake2b("\n".join(report_ids).encode(), digest_size=8).hexdigest()
+    return f"rep_table_{digest}"
+
+
+def detail_choices(shown_ids: list[str], visible_ids: set[str], selected: str | None) -> list[str]:
+    """The reports the detail panel offers: those shown, plus the selected one when the
+    filters hide it (just filed, or picked before a filter changed), first."""
+    if selected in visible_ids and selected not in shown_ids:
+        return [selected, *shown_ids]
+    return list(shown_ids)
 
 
 def countdown(hours_left: float, lang: str) -> str:
