@@ -31,6 +31,7 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo.config import Config, load_config
+from geo.figures import rate_text, ratio_text
 from geo.i18n import DEFAULT_LANGUAGE, t
 
 STATIC_URL = "/app/static"
@@ -326,19 +327,17 @@ def _fill_legend_rows(
 
 
 def _pct(value: object) -> str:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if math.isnan(v) else f"{v:.0%}"
+    return rate_text(value)  # one rounding everywhere (geo.figures)
 
 
 def _num(value: object) -> str:
+    if isinstance(value, str):  # a count suppressed for a wide audience ("<3"): shown as such
+        return value
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "–"
-    return "–" if math.isnan(v) else f"{v:.0f}" if v == int(v) else f"{v:.1f}"
+        return "—"
+    return "—" if math.isnan(v) else f"{v:.0f}" if v == int(v) else f"{v:.1f}"
 
 
 def _grid_tooltip(row: pd.Series, lang: str) -> str:
@@ -354,7 +353,7 @@ def _grid_tooltip(row: pd.Series, lang: str) -> str:
         ("map_fill_reports_overdue", _num(row.get("reports_overdue"))),
         ("map_fill_completion_rate", _pct(row.get("completion_rate"))),
         ("map_fill_satisfaction_rate", _pct(row.get("satisfaction_rate"))),
-        ("map_fill_households_per_worker", _num(row.get("households_per_worker"))),
+        ("map_fill_households_per_worker", ratio_text(row.get("households_per_worker"))),
     ]
     lines += [f"{t(key, lang)}: {value}" for key, value in figures]
     return "<br>".join(lines)
@@ -421,10 +420,12 @@ def grid_payload(
     return collection, legend
 
 
-def _count(row: pd.Series, counts: pd.Series | None) -> int | None:
+def _count(row: pd.Series, counts: pd.Series | None) -> int | str | None:
     if counts is not None:
         return int(counts.get(row["grid_id"], 0))
     value = row.get("households")
+    if isinstance(value, str):  # suppressed ("<3"): labelled as such, never parsed
+        return value
     return int(value) if value is not None and pd.notna(value) else None
 
 

@@ -108,3 +108,13 @@ def suppress_table(figures: pd.DataFrame, threshold: int = SMALL_COUNT) -> pd.Da
         total = sum(bases[name] for name in names)
         out[rate] = figures[rate].where(~((total > 0) & (total < threshold)))
     return out
+
+
+def suppress_totals(totals: dict[str, object], threshold: int = SMALL_COUNT) -> dict[str, object]:
+    """Totals of a scope (``geo.figures.scope_totals``) safe for wide audiences: the rules of
+    ``suppress_table`` applied to them as one row, after they were summed from raw counts."""
+    row = suppress_table(pd.DataFrame([totals]), threshold).iloc[0]
+    return {
+        key: None if isinstance(value, float) and value != value else value
+        for key, value in row.items()
+    }

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import load_config
+from geo.figures import count_text, rate_text
 from geo.i18n import t
 from geo.privacy import SMALL_COUNT, suppress_small
 from geo.store import Store
@@ -355,7 +356,7 @@ def attention_reasons(row: pd.Series | dict, lang: str = "zh-CN") -> list[str]:
         reasons.append(
             (
                 row["visit_points"],
-                t("weekly_reason_visits", lang, rate=_rate_text(visit_rate, row["visit_required"])),
+                t("weekly_reason_visits", lang, rate=rate_text(visit_rate, row["visit_required"])),
             )
         )
     freshness = row["freshness_rate"]
@@ -363,7 +364,7 @@ def attention_reasons(row: pd.Series | dict, lang: str = "zh-CN") -> list[str]:
         reasons.append(
             (
                 row["stale_points"],
-                t("weekly_reason_stale", lang, rate=_rate_text(freshness, row["households"])),
+                t("weekly_reason_stale", lang, rate=rate_text(freshness, row["households"])),
             )
         )
     if not row["has_grid_worker"]:
@@ -380,25 +381,17 @@ def _small_base(base: object) -> bool:
     return base is not None and base == base and 0 < int(base) < SMALL_COUNT
 
 
-def _rate_text(rate: object, base: object = None) -> str:
-    """``83.4%``; ``—`` when there is no rate; ``n<3`` when it rests on 1 or 2 people/reports."""
-    if rate is None or rate != rate:
-        return "—"
-    if _small_base(base):
-        return f"n<{SMALL_COUNT}"
-    return f"{float(rate) * 100:.1f}%"
-
-
 def _count_text(count: object) -> str:
+    """A count as the pack shows it (geo.figures.count_text), 1 and 2 as "<3"."""
     if count is None or count != count:
-        return "—"
-    return str(suppress_small(int(count)))
+        return count_text(None)
+    return count_text(suppress_small(int(count)))
 
 
 def figure_texts(figure: Figure, lang: str = "zh-CN") -> tuple[str, str, tuple[int, int, int]]:
     """(value text, change text, change colour) of a headline figure, suppressed."""
     if figure.kind == "rate":
-        value = _rate_text(figure.value, figure.base)
+        value = rate_text(figure.value, figure.base)
         hidden = value.startswith("n<") or _small_base(figure.previous_base)
     else:
         value = _count_text(figure.value)
@@ -870,71 +863,125 @@ def _attention_table(
 
 # --- the XLSX ----------------------------------------------------------------------
 
+# the XLSX holds numbers as numbers, rounded as the PDF shows them (rates 88.7% -> 0.887)
+RATE_PLACES = 3
+POINT_PLACES = 1
+RATE_FORMAT = "0.0%"
+COUNT_FORMAT = "#,##0"
+COUNT_CHANGE_FORMAT = "+#,##0;-#,##0;0"
+POINT_FORMAT = "0.0"
+HIDDEN_FILL = "D9D9D9"
 
-def _suppress_counts(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    out = frame.copy()
-    for col in columns:
-        if col in out.columns:
-            out[col] = (
-                out[col]
-                .map(lambda v: suppress_small(int(v)) if v is not None and v == v else None)
-                .astype(object)
+
+class Hidden:
+    """A cell the pack does not show: a count of 1 or 2, or a rate over fewer than 3.
+
+    Written to the XLSX as an empty grey cell with a note, never as text in a number column.
+    """
+
+    def __init__(self, why: str) -> None:
+        self.why = why  # "count" | "rate"
+
+    def __repr__(self) -> str:
+        return f"<{SMALL_COUNT}" if self.why == "count" else f"n<{SMALL_COUNT}"
+
+
+HIDDEN_COUNT = Hidden("count")
+HIDDEN_RATE = Hidden("rate")
+
+
+def _count_cell(value: object) -> object:
+    if value is None or value != value:
+        return None
+    return HIDDEN_COUNT if isinstance(suppress_small(int(value)), str) else int(value)
+
+
+def _rate_cell(value: object, base: object = None) -> object:
+    if value is None or value != value:
+        return None
+    return HIDDEN_RATE if _small_base(base) else round(float(value), RATE_PLACES)
+
+
+def _yes_no(value: object, lang: str) -> str:
+    return t("map_yes", lang) if bool(value) else t("map_no", lang)
+
+
+_RATES = {
+    "visit_rate", "freshness_rate", "response_rate", "completion_rate", "satisfaction_rate",
+    "followup_rate",
+}  # fmt: skip
+_RATE_BASE = {"visit_rate": "visit_required", "freshness_rate": "households"}
+_COUNTS = {
+    "reports_new", "reports_resolved", "reports_overdue", "visit_required", "households",
+}  # fmt: skip
+_POINTS = {
+    "score", "overdue_points", "visit_points", "stale_points", "no_worker_points",
+    "no_branch_points",
+}  # fmt: skip
+
+
+def _cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A section's cells: rates and points rounded, small counts (and rates over them) hidden."""
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if column in _RATES:
+            base = (
+                frame[_RATE_BASE[column]]
+                if column in _RATE_BASE and _RATE_BASE[column] in frame
+                else None
             )
+            out[column] = [
+                _rate_cell(v, None if base is None else base.iloc[i]) for i, v in enumerate(values)
+            ]
+        elif column in _COUNTS:
+            out[column] = values.map(_count_cell).astype(object)
+        elif column in _POINTS:
+            out[column] = pd.to_numeric(values, errors="coerce").round(POINT_PLACES)
+        elif column.startswith("has_"):
+            out[column] = values.map(lambda v: _yes_no(v, lang))
+        else:
+            out[column] = values
     return out
 
 
 def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.DataFrame]:
-    """One frame per section, raw numbers (rates as fractions), small counts as "<3"."""
+    """One frame per section: numbers rounded as in the PDF (rates as fractions, 0.887 =
+    88.7%), a hidden small count or rate as ``HIDDEN_COUNT``/``HIDDEN_RATE``."""
     headline_rows = []
     for f in figures["headline"]:
-        row = f.as_dict()
-        hidden_rate = f.kind == "rate" and _small_base(f.base)
+        hidden_now = f.kind == "rate" and _small_base(f.base)
+        hidden_before = f.kind == "rate" and _small_base(f.previous_base)
+        if f.kind == "rate":
+            value = _rate_cell(f.value, f.base)
+            previous = _rate_cell(f.previous, f.previous_base)
+            change = (
+                None
+                if hidden_now or hidden_before or f.change is None
+                else round(f.change, RATE_PLACES)
+            )
+        else:
+            value, previous = _count_cell(f.value), _count_cell(f.previous)
+            # a change computed from a hidden count would reveal it
+            shown = not isinstance(value, Hidden) and not isinstance(previous, Hidden)
+            change = f.change if shown else None
         headline_rows.append(
             {
                 t("weekly_col_indicator", lang): figure_label(f.key, lang),
-                "key": f.key,
-                t("weekly_col_value", lang): None if hidden_rate else row["value"],
-                t("weekly_col_previous", lang): None
-                if f.kind == "rate" and _small_base(f.previous_base)
-                else row["previous"],
-                t("weekly_col_change", lang): None
-                if hidden_rate or _small_base(f.previous_base)
-                else row["change"],
-                t("weekly_col_base", lang): row["base"],
+                t("weekly_col_value", lang): value,
+                t("weekly_col_previous", lang): previous,
+                t("weekly_col_change", lang): change,
+                t("weekly_col_base", lang): _count_cell(f.base),
             }
         )
     headline_frame = pd.DataFrame(headline_rows)
-    count_cols = [
-        t("weekly_col_value", lang),
-        t("weekly_col_previous", lang),
-        t("weekly_col_change", lang),
-    ]
-    is_count = [f.kind == "count" for f in figures["headline"]]
-    for col in count_cols:
-        headline_frame[col] = headline_frame[col].astype(object)
-        headline_frame.loc[is_count, col] = headline_frame.loc[is_count, col].map(
-            lambda v: suppress_small(int(v)) if v is not None and v == v else None
-        )
-    # a change computed from a suppressed count would reveal it
-    small = [
-        is_count[i] and any(isinstance(headline_frame.at[i, c], str) for c in count_cols[:2])
-        for i in range(len(is_count))
-    ]
-    headline_frame.loc[small, count_cols[2]] = None
-    base_col = t("weekly_col_base", lang)
-    headline_frame[base_col] = headline_frame[base_col].map(
-        lambda v: suppress_small(int(v)) if v is not None and v == v else None
-    )
 
-    trend = _suppress_counts(
-        figures["trend"],
-        ["reports_new", "reports_resolved", "reports_overdue", "visit_required", "households"],
-    )
+    trend = _cells(pd.DataFrame(figures["trend"]), lang)
     attention = pd.DataFrame(figures["attention"]).copy()
     attention["reasons"] = [
         "；".join(attention_reasons(row, lang)) for _, row in attention.iterrows()
     ]
-    attention = _suppress_counts(attention, ["reports_overdue", "visit_required", "households"])
+    attention = _cells(attention, lang)
     grids = pd.DataFrame(figures["grids"])
     keep = [
         c
@@ -942,7 +989,7 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
                   "reports_overdue", "grid_workers", "has_party_branch")
         if c in grids.columns
     ]  # fmt: skip
-    grids = _suppress_counts(grids[keep], ["households", "visit_required", "reports_overdue"])
+    grids = _cells(grids[keep], lang)
     return {
         t("weekly_sheet_headline", lang): headline_frame,
         t("weekly_sheet_trend", lang): _translate_columns(trend, lang),
@@ -962,12 +1009,81 @@ def _translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
+def _column_formats(lang: str) -> dict[str, str]:
+    """Number format by (translated) column header."""
+    formats = {t(f"weekly_xlsx_{c}", lang): RATE_FORMAT for c in _RATES}
+    formats.update({t(f"weekly_xlsx_{c}", lang): COUNT_FORMAT for c in _COUNTS})
+    formats.update({t(f"weekly_xlsx_{c}", lang): POINT_FORMAT for c in _POINTS})
+    formats[t("weekly_xlsx_grid_workers", lang)] = COUNT_FORMAT
+    formats[t("weekly_col_base", lang)] = COUNT_FORMAT
+    return formats
+
+
 def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> Path:
-    """The pack as an XLSX workbook, one sheet per section."""
-    with pd.ExcelWriter(out_path, engine="openpyxl") as writer:
-        for sheet, frame in weekly_sheets(figures, lang).items():
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-            writer.sheets[sheet[:31]].freeze_panes = "A2"
+    """The pack as an XLSX workbook, one sheet per section and a sheet explaining the marks.
+
+    Numbers are number cells in the PDF's rounding and format; a hidden small count or rate
+    is an empty grey cell with a note, so no number column holds text.
+    """
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    book.remove(book.active)
+    hidden_fill = PatternFill("solid", start_color=HIDDEN_FILL, end_color=HIDDEN_FILL)
+    notes = {
+        "count": t("weekly_xlsx_hidden_count", lang, small=SMALL_COUNT),
+        "rate": t("weekly_xlsx_hidden_rate", lang, small=SMALL_COUNT),
+    }
+    formats = _column_formats(lang)
+    unit = t("weekly_xlsx_points_unit", lang)
+    points_format = f'+0.0"{unit}";-0.0"{unit}";0.0"{unit}"'
+    headline_sheet = t("weekly_sheet_headline", lang)
+    kinds = [f.kind for f in figures["headline"]]
+    for sheet, frame in weekly_sheets(figures, lang).items():
+        ws = book.create_sheet(sheet[:31])
+        ws.append([str(c) for c in frame.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for i, row in enumerate(frame.itertuples(index=False)):
+            values = []
+            for value in row:
+                if (
+                    isinstance(value, Hidden)
+                    or value is None
+                    or (isinstance(value, float) and value != value)
+                ):
+                    values.append(None)
+                elif isinstance(value, np.generic):
+                    values.append(value.item())
+                else:
+                    # text from the store is written as text, never as a formula
+                    values.append(value)
+            ws.append(values)
+            for j, (value, column) in enumerate(zip(row, frame.columns, strict=True)):
+                cell = ws.cell(row=i + 2, column=j + 1)
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                if isinstance(value, Hidden):
+                    cell.fill = hidden_fill
+                    cell.comment = Comment(notes[value.why], "gridmap")
+                if sheet == headline_sheet and j in (1, 2, 3):
+                    rate = kinds[i] == "rate"
+                    cell.number_format = (
+                        (points_format if rate else COUNT_CHANGE_FORMAT)
+                        if j == 3
+                        else (RATE_FORMAT if rate else COUNT_FORMAT)
+                    )
+                elif column in formats:
+                    cell.number_format = formats[column]
+        ws.freeze_panes = "A2"
+    legend = book.create_sheet(t("weekly_sheet_notes", lang)[:31])
+    for line in (notes["count"], notes["rate"], t("weekly_xlsx_rounding", lang)):
+        legend.append([line])
+    legend["A1"].fill = hidden_fill
+    legend["A2"].fill = hidden_fill
+    book.save(out_path)
     return out_path
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.coverage import EditRefused, log_visit, mark_verified
+from geo.figures import NONE, count_text, rate_text, ratio_text
 from geo.i18n import t
 from geo.mapping import FILL_MEASURES, build_map, tile_provider_from_env
 from geo.metrics import HOUSEHOLD_STATUS_COLUMNS
@@ -118,12 +119,9 @@ def _number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
 
 
-def _percent(value: object) -> str:
-    return f"{value:.0%}" if _number(value) else "–"
-
-
-def _whole(value: object) -> str:
-    return f"{value:.0f}" if _number(value) else "–"
+def _positive(value: object) -> bool:
+    """More than none: a positive number, or a count suppressed as "<3" (1 or 2)."""
+    return (_number(value) and value > 0) or (isinstance(value, str) and value.startswith("<"))
 
 
 def _flag_below(limit: float):
@@ -349,14 +347,18 @@ with right:
     columns[t("coverage_col_staff_total", lang)] = figures["staff_total"]
     columns[t("coverage_col_staff", lang)] = [_roles_text(row) for _, row in roles.iterrows()]
     table = pd.DataFrame(columns).reset_index(drop=True)
+    # counts suppressed for a wide audience ("<3") make a column text: all of it, for Arrow
+    for name in table.columns:
+        if table[name].map(lambda v: isinstance(v, str) and v.startswith("<")).any():
+            table[name] = table[name].map(count_text)
 
     rate_columns = [*visit_columns, fresh_column, *report_rates]
     styled = (
-        table.style.format(_percent, subset=rate_columns, na_rep="–")
-        .format(_whole, subset=[t("map_fill_households_per_worker", lang)], na_rep="–")
+        table.style.format(rate_text, subset=rate_columns, na_rep=NONE)
+        .format(ratio_text, subset=[t("map_fill_households_per_worker", lang)], na_rep=NONE)
         .map(_flag_below(VISIT_RATE_CONCERN), subset=visit_columns)
         .map(_flag_below(FRESHNESS_CONCERN), subset=[fresh_column])
-        .map(lambda v: BAD_CELL if _number(v) and v > 0 else "", subset=[overdue_column])
+        .map(lambda v: BAD_CELL if _positive(v) else "", subset=[overdue_column])
         .map(
             lambda v: BAD_CELL if _number(v) and v == 0 else "",
             subset=[t("coverage_col_grid_workers", lang)],
@@ -371,7 +373,7 @@ with right:
         hide_index=True,
         width="stretch",
         height=min(520, 38 + 35 * len(table)),
-        placeholder="–",
+        placeholder=NONE,
         key="coverage_table",
     )
     st.caption(

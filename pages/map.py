@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo import figures as fig
 from geo.config import load_config
 from geo.i18n import t
 from geo.mapping import (
@@ -29,8 +30,11 @@ from ui import data, session
 from ui.aggregate import render_aggregate_figures
 from ui.mapview import hide_household_legend, show_map
 
-# rates are shown as whole percentages (the columns hold rate * 100)
-_PERCENT = st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)
+# rates as percentages (the columns hold rate * 100), rounded as everywhere (geo.figures)
+_PERCENT = st.column_config.ProgressColumn(
+    format=fig.RATE_COLUMN_FORMAT, min_value=0, max_value=100
+)
+_RATIO = st.column_config.NumberColumn(format="%.1f")  # households per worker, as ratio_text
 # above this many households, points only for a chosen community or grid (level of detail)
 MAX_POINTS = int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
 PENDING_CLICK = "map_pending_grid"
@@ -68,11 +72,8 @@ statuses = pd.DataFrame(
         "overdue",
     ]
 )
-if aggregate:
-    # counts under 3 arrive as "<3" (NaN on the map)
-    figures = figures.apply(
-        lambda c: pd.to_numeric(c, errors="coerce") if c.dtype == object and c.eq("<3").any() else c
-    )
+# for aggregate-only viewers small counts are "<3" here: shown as such, never summed (the
+# page's totals come from data.scope_totals)
 grids = gpd.GeoDataFrame(
     polygons[["grid_id", polygons.geometry.name]].merge(figures, on="grid_id", how="left"),
     geometry=polygons.geometry.name,
@@ -100,6 +101,12 @@ def _keep(key: str, options: list[str]) -> None:
         st.session_state[key] = ""
 
 
+def _reset(*keys: str) -> None:
+    """Widget callback: choosing a wider area (e.g. 社区 = 全部) clears the narrower choices."""
+    for key in keys:
+        st.session_state[key] = ""
+
+
 # --- drill-down: street -> community -> grid --------------------------------------------
 col_street, col_community, col_grid = st.columns(3)
 streets = [""] + sorted(s for s in grids["street"].unique() if s)
@@ -107,13 +114,25 @@ if len(streets) == 2 and "map_street" not in st.session_state:
     st.session_state["map_street"] = streets[1]  # one street office: start there
 _keep("map_street", streets)
 with col_street:
-    street = st.selectbox(t("map_street", lang), streets, format_func=_all_or, key="map_street")
+    street = st.selectbox(
+        t("map_street", lang),
+        streets,
+        format_func=_all_or,
+        key="map_street",
+        on_change=_reset,
+        args=("map_community", "map_grid"),
+    )
 in_street = grids if street == "" else grids[grids["street"] == street]
 communities = [""] + sorted(c for c in in_street["community"].unique() if c)
 _keep("map_community", communities)
 with col_community:
     community = st.selectbox(
-        t("map_community", lang), communities, format_func=_all_or, key="map_community"
+        t("map_community", lang),
+        communities,
+        format_func=_all_or,
+        key="map_community",
+        on_change=_reset,
+        args=("map_grid",),
     )
 in_community = in_street if community == "" else in_street[in_street["community"] == community]
 names = dict(zip(grids["grid_id"], grids["name"].fillna(""), strict=True))
@@ -201,56 +220,44 @@ if show_reports:
     ]
 
 
-# --- key figures -----------------------------------------------------------------------
+# --- key figures: every tile follows the choices and filters ----------------------------
 def _grid_sum(column: str) -> int:
-    """A count summed over the grids in scope (suppressed grids add nothing: a lower bound)."""
+    """A raw count summed over the grids in scope (grid_totals: never for aggregate viewers)."""
     return int(scope[column].fillna(0).sum()) if column in scope else 0
 
 
 summary_counts = None
-if aggregate or grid_totals:
-    # from the grid figures
-    n_households = _grid_sum("households")
-    required = _grid_sum("visit_required")
-    compliant = _grid_sum("visit_compliant")
-    fresh = _grid_sum("fresh")
-    # households holding a category are exactly those with visits required (summing the
-    # per-category counts would count a two-category household twice)
-    n_care = required
-if grid_totals:
-    # plus the unassigned households (loaded: none of them is in a grid's figures)
-    n_households += len(households)
-    loose_required = households["required"].fillna(False).astype(bool)
-    required += int(loose_required.sum())
-    compliant += int((loose_required & households["compliant"].fillna(False).astype(bool)).sum())
-    fresh += int(households["fresh"].fillna(False).astype(bool).sum())
-    n_care += int(loose_required.sum())
+if aggregate:
+    # summed from the raw grid figures, then suppressed once (ui.data.scope_totals)
+    totals = data.scope_totals(location, version, as_of, grid_ids=sorted(scope_ids))
+elif grid_totals:
+    # the grids' own figures, plus the unassigned households (loaded: no grid counts them)
+    totals = fig.add_households(
+        data.scope_totals(location, version, as_of, grid_ids=sorted(scope_ids)), households
+    )
     loose = legend_counts(households, config)
     summary_counts = {
         **{code: _grid_sum(f"n_{code}") + loose.get(code, 0) for code in config.category_codes},
-        "ordinary": n_households - required,
-        "overdue": required - compliant,
+        "ordinary": totals["households"] - totals["visit_required"],
+        "overdue": totals["visit_required"] - totals["visit_compliant"],
     }  # no "several": the grid figures do not count households with two or more categories
-elif not aggregate:
-    n_households = len(households)
-    n_care = int((households["categories"].fillna("").astype(str) != "").sum())
-    required = int(households["required"].fillna(False).astype(bool).sum())
-    compliant = int(
-        (
-            households["required"].fillna(False).astype(bool)
-            & households["compliant"].fillna(False).astype(bool)
-        ).sum()
+else:
+    # the households shown (categories, overdue only): the tiles say what the map draws
+    totals = data.scope_totals(
+        location, version, as_of, grid_ids=sorted(scope_ids), households=shown
     )
-    fresh = int(households["fresh"].fillna(False).astype(bool).sum())
+# for a wide audience a rate over 1 or 2 households reads "n<3" (its base is suppressed)
+visit_base = totals["visit_required"] if aggregate else None
+fresh_base = totals["households"] if aggregate else None
 m1, m2, m3, m4, m5, m6 = st.columns(6)
-m1.metric(t("map_grids_count", lang), f"{len(scope):,}")
-m2.metric(t("map_households", lang), f"{n_households:,}")
-m3.metric(t("map_care_households", lang), f"{n_care:,}" if not aggregate or n_care >= 3 else "<3")
-m4.metric(t("map_fill_visit_rate", lang), f"{compliant / required:.0%}" if required else "–")
-m5.metric(
-    t("map_fill_freshness_rate", lang), f"{fresh / n_households:.0%}" if n_households else "–"
-)
-m6.metric(t("map_open_reports", lang), f"{int(scope['reports_open'].fillna(0).sum()):,}")
+m1.metric(t("map_grids_count", lang), fig.count_text(totals["grids"]))
+m2.metric(t("map_households", lang), fig.count_text(totals["households"]))
+m3.metric(t("map_care_households", lang), fig.count_text(totals["households_care"]))
+m4.metric(t("map_fill_visit_rate", lang), fig.rate_text(totals["visit_rate"], visit_base))
+m5.metric(t("map_fill_freshness_rate", lang), fig.rate_text(totals["freshness_rate"], fresh_base))
+m6.metric(t("map_open_reports", lang), fig.count_text(totals["reports_open"]))
+if chosen or only_overdue:
+    st.caption(t("map_figures_filtered", lang))
 
 # --- the map ----------------------------------------------------------------------------
 try:
@@ -342,7 +349,8 @@ if grid_id:
             st.stop()
         st.markdown(f"**{t('map_grid_households', lang)}**")
         personal = data.grid_households_masked(location, grid_id)
-        table = households.merge(personal, on="household_id", how="left")
+        # the households the filters leave, those with a care category (overdue first) on top
+        table = fig.care_first(shown).merge(personal, on="household_id", how="left")
         labels = {c.code: c.label(lang) for c in config.categories}
         table = pd.DataFrame(
             {
@@ -370,21 +378,25 @@ if grid_id:
             }
         ).fillna("")
         st.dataframe(table, hide_index=True, width="stretch", height=360)
-        if viewer.may_reveal and len(households):
-            _reveal_form(households["household_id"].astype(str).tolist())
+        if viewer.may_reveal and len(shown):
+            _reveal_form(fig.care_first(shown)["household_id"].astype(str).tolist())
 elif aggregate:
     st.subheader(t("map_key_figures", lang, name=community or street or t("map_whole_area", lang)))
     render_aggregate_figures(lang, location, version)
 elif community:
     st.subheader(t("map_key_figures", lang, name=community))
     st.markdown(f"**{t('map_community_grids', lang)}**")
+    # household figures of the households shown (they follow the filters); reports and
+    # staffing are the grids' own
+    counted = fig.household_counts_by(shown, "grid_id").set_index("grid_id")
     summary = pd.DataFrame(
         {
             t("map_grid", lang): scope["grid_id"],
             t("map_col_name", lang): scope["name"],
-            t("map_households", lang): scope["households"],
-            t("map_fill_visit_rate", lang): scope["visit_rate"] * 100,
-            t("map_fill_freshness_rate", lang): scope["freshness_rate"] * 100,
+            t("map_households", lang): scope["grid_id"].map(counted["households"]).fillna(0),
+            t("map_fill_visit_rate", lang): scope["grid_id"].map(counted["visit_rate"]) * 100,
+            t("map_fill_freshness_rate", lang): scope["grid_id"].map(counted["freshness_rate"])
+            * 100,
             t("map_fill_reports_overdue", lang): scope["reports_overdue"],
             t("map_fill_households_per_worker", lang): scope["households_per_worker"],
             t("map_party_branch", lang): scope["has_party_branch"].map(
@@ -399,6 +411,7 @@ elif community:
         column_config={
             t("map_fill_visit_rate", lang): _PERCENT,
             t("map_fill_freshness_rate", lang): _PERCENT,
+            t("map_fill_households_per_worker", lang): _RATIO,
         },
     )
 else:
@@ -407,13 +420,32 @@ else:
     communities_table = data.community_figures(location, version, as_of)
     if street:
         communities_table = communities_table[communities_table["street"] == street]
+    if grid_totals:  # no household loaded: the communities' own figures
+        counted = communities_table.set_index("community")
+    else:  # the households shown (they follow the filters)
+        in_community = shown.assign(
+            community=shown["grid_id"].map(
+                dict(zip(grids["grid_id"], grids["community"], strict=True))
+            )
+        )
+        counted = fig.household_counts_by(
+            in_community[in_community["community"].notna()], "community"
+        ).set_index("community")
     overview = pd.DataFrame(
         {
             t("map_community", lang): communities_table["community"],
             t("map_grids_count", lang): communities_table["grids"],
-            t("map_households", lang): communities_table["households"],
-            t("map_fill_visit_rate", lang): communities_table["visit_rate"] * 100,
-            t("map_fill_freshness_rate", lang): communities_table["freshness_rate"] * 100,
+            t("map_households", lang): communities_table["community"]
+            .map(counted["households"])
+            .fillna(0),
+            t("map_fill_visit_rate", lang): communities_table["community"].map(
+                counted["visit_rate"]
+            )
+            * 100,
+            t("map_fill_freshness_rate", lang): communities_table["community"].map(
+                counted["freshness_rate"]
+            )
+            * 100,
             t("map_fill_reports_overdue", lang): communities_table["reports_overdue"],
             t("map_fill_households_per_worker", lang): communities_table["households_per_worker"],
             t("map_grids_without_branch", lang): communities_table["grids_without_party_branch"],
@@ -426,5 +458,6 @@ else:
         column_config={
             t("map_fill_visit_rate", lang): _PERCENT,
             t("map_fill_freshness_rate", lang): _PERCENT,
+            t("map_fill_households_per_worker", lang): _RATIO,
         },
     )

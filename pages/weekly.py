@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.config import load_config
+from geo.figures import rate_text
 from geo.i18n import t
 from geo.privacy import SMALL_COUNT
 from geo.store import open_store
@@ -32,15 +33,6 @@ def _day(day: str) -> str:
     return t("weekly_day", lang, month=d.month, day=d.day, mon=d.strftime("%b"))
 
 
-def _rate(rate: object, base: object) -> str:
-    """A percentage; "n<3" over fewer than 3 households, "—" when there is none."""
-    if rate is None or rate != rate:
-        return "—"
-    if base is not None and base == base and 0 < int(base) < SMALL_COUNT:
-        return f"n<{SMALL_COUNT}"
-    return f"{float(rate):.1%}"
-
-
 def _reasons(row: pd.Series) -> str:
     """Why a grid is listed; a grid listed only for small shortfalls gets its two rates."""
     reasons = attention_reasons(row, lang)
@@ -49,8 +41,8 @@ def _reasons(row: pd.Series) -> str:
             t(
                 "weekly_reason_minor",
                 lang,
-                visit=_rate(row["visit_rate"], row["visit_required"]),
-                fresh=_rate(row["freshness_rate"], row["households"]),
+                visit=rate_text(row["visit_rate"], row["visit_required"]),
+                fresh=rate_text(row["freshness_rate"], row["households"]),
             )
         ]
     return t("map_list_separator", lang).join(reasons)

@@ -175,7 +175,8 @@ def test_no_boundary_says_how_to_load_one(demo_store, monkeypatch):
         )
     at = open_page(demo_store, monkeypatch)
     assert metrics(at)["辖区未覆盖面积"] == "—"
-    assert any("gridmap import boundary" in c.value for c in at.caption)
+    assert any("尚未导入辖区边界" in c.value for c in at.caption)
+    assert not any("gridmap" in c.value for c in at.caption)  # no developer command for a clerk
 
 
 def test_logging_a_visit_updates_worklist_and_compliance(demo_store, monkeypatch):
@@ -199,7 +200,7 @@ def test_logging_a_visit_updates_worklist_and_compliance(demo_store, monkeypatch
     assert household not in set(table(at, "网格编号")["户编号"])
     after = grid_table(store, today()).set_index("grid_id").loc[grid_id, "visit_compliant"]
     assert after == before + 1
-    rate = table(at, "网格").set_index("网格").loc[grid_id, "走访合规率"]
+    rate = table(at, "网格").set_index("网格").loc[grid_id, "走访达标率"]
     assert rate == pytest.approx(
         grid_table(store, today()).set_index("grid_id").loc[grid_id, "visit_rate"]
     )

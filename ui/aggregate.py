@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from geo.figures import count_text, rate_text
 from geo.i18n import t
 from geo.store import open_store
 from ui import data, session
@@ -39,27 +40,34 @@ COMMUNITY_COLUMNS = (
     ("households_per_worker", "map_fill_households_per_worker"),
 )
 _RATES = {"visit_rate", "freshness_rate"}
+_TEXT = {"grid_id", "name", "community"}
 
 
 def _display(
     figures: pd.DataFrame, columns: tuple[tuple[str, str], ...], lang: str
 ) -> pd.DataFrame:
-    """Figures as text ("<3" and "–" kept as such; one dtype per column for Arrow)."""
+    """Figures as text, formatted as everywhere (geo.figures): "<3" kept as such, rates
+    rounded alike; one dtype per column for Arrow."""
     out = {}
     for column, key in columns:
         if column not in figures.columns:
             continue
         values = figures[column]
         if column in _RATES:
-            text = pd.to_numeric(values, errors="coerce").map(
-                lambda v: "–" if pd.isna(v) else f"{v:.0%}"
-            )
+            text = values.map(rate_text)
+        elif column in _TEXT:
+            text = values.map(lambda v: "" if v is None or v != v else str(v))
         else:
-            text = values.map(
-                lambda v: "–" if v is None or (isinstance(v, float) and v != v) else str(v)
-            )
+            text = values.map(_count_or_number)
         out[t(key, lang)] = text.astype(str).to_numpy()
     return pd.DataFrame(out)
+
+
+def _count_or_number(value: object) -> str:
+    """A count ("<3" kept); a ratio such as households per worker with its one decimal."""
+    if isinstance(value, float) and value == value and not value.is_integer():
+        return f"{value:,.1f}"
+    return count_text(value)
 
 
 def render_aggregate_figures(lang: str, location: str, version: int) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from geo import figures as fig
 from geo.audit import log_event
 from geo.auth import Viewer
 from geo.metrics import (
@@ -31,7 +32,7 @@ from geo.metrics import (
     household_status,
     report_states,
 )
-from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table
+from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.store import open_store
 from ui import session
 
@@ -116,6 +117,32 @@ def grid_figures(
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _grid_figures(location, version, as_of, scope, viewer.aggregates_only)
+
+
+def scope_totals(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    grid_ids: Sequence[str] | None = None,
+    households: pd.DataFrame | None = None,
+    viewer: Viewer | None = None,
+) -> dict[str, object]:
+    """``geo.figures.scope_totals`` of the chosen grids (default: every grid in scope).
+
+    Summed from the raw grid figures, then suppressed for aggregate-only viewers: the one
+    place a page's totals are suppressed, after all summing. ``households``: the filtered
+    household status rows a page shows (not for aggregate-only viewers).
+    """
+    viewer = _who(viewer)
+    scope = grid_scope(location, version, viewer)
+    raw = _grid_figures(location, version, as_of, scope, False)
+    if grid_ids is not None:
+        raw = raw[raw["grid_id"].isin(list(grid_ids))]
+    if viewer.aggregates_only:
+        if households is not None:
+            raise AccessDenied(f"{viewer.role} sees aggregates only: no household rows")
+        return suppress_totals(fig.scope_totals(raw))
+    return fig.scope_totals(raw, households)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -88,7 +88,7 @@
         });
         if (p.k !== null && p.k !== undefined) {
           bubbles.addLayer(L.marker([p.ly, p.lx], {
-            icon: L.divIcon({ className: "gm-bubble", html: "<span>" + p.k + "</span>", iconSize: null }),
+            icon: L.divIcon({ className: "gm-bubble", html: "<span>" + esc(p.k) + "</span>", iconSize: null }),
             interactive: false, keyboard: false
           }));
         }
