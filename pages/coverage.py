@@ -22,10 +22,12 @@ from geo.weekly import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from ui import coverage as cov
 from ui import data, session
 from ui.mapview import show_map
+from ui.tables import newly_picked, row_key
 
 FORM_RESULT = "coverage_form_result"
 HOUSEHOLD_KEY = "coverage_form_household"
-LAST_PICK = "coverage_last_pick"
+SEEN_ROWS = "_coverage_seen_rows"  # (table key, rows) of the last work-list pick acted upon
+SAVES = "coverage_saves"  # edits saved in this session: a new work-list table after each
 KINDS = ("home", "phone", "video")  # geo.coverage.VISIT_KINDS stores them as 入户/电话/视频
 SHOWN_IDS = 10  # ids listed in a gap message before "and more"
 BAD_CELL = "color: #c62828; font-weight: 600"
@@ -51,6 +53,14 @@ def _refuse_outside_scope(households: list[str]) -> None:
         raise EditRefused("edit_unknown_household", ids=", ".join(households))
 
 
+def _clear_form() -> None:
+    """After a save nothing is pre-selected or pre-filled: a second click must not record a
+    visit to the next household of the list."""
+    st.session_state[HOUSEHOLD_KEY] = ""
+    st.session_state["coverage_form_note"] = ""
+    st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1  # the table starts unticked
+
+
 def _log_visit() -> None:
     current = session.lang()
     household, when = _form_values()
@@ -69,6 +79,7 @@ def _log_visit() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
+    _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
         t(
@@ -94,6 +105,7 @@ def _mark_verified() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
+    _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
         t("coverage_verified", current, household=household, day=day.isoformat()),
@@ -435,6 +447,10 @@ else:
         .fillna(t("map_never_visited", lang)),
         grid_workers=shown["grid_workers"].fillna(t("coverage_no_worker", lang)),
     ).rename(columns={c: t(f"worklist_col_{c}", lang) for c in shown.columns})
+    shown_ids = shown["household_id"].astype(str).tolist()
+    # the selection is a row position: it lives only as long as these rows in this order,
+    # and not past a save
+    table_key = row_key(f"coverage_worklist_{st.session_state.get(SAVES, 0)}", shown_ids)
     picked = st.dataframe(
         view,
         hide_index=True,
@@ -442,13 +458,14 @@ else:
         height=min(420, 38 + 35 * len(view)),
         on_select="rerun",
         selection_mode="single-row",
-        key="coverage_worklist_table",
+        key=table_key,
     )
     rows = picked.selection.rows if picked is not None else []
-    pick = str(shown["household_id"].iloc[rows[0]]) if rows else None
-    if pick is not None and pick != st.session_state.get(LAST_PICK):
+    pick, st.session_state[SEEN_ROWS] = newly_picked(
+        table_key, rows, shown_ids, st.session_state.get(SEEN_ROWS)
+    )
+    if pick is not None:
         st.session_state[HOUSEHOLD_KEY] = pick  # before the form's text input is drawn
-    st.session_state[LAST_PICK] = pick
     st.download_button(
         t("coverage_download_worklist", lang),
         data=cov.worklist_download(location, shown, lang, cov.actor(), as_of),

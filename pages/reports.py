@@ -24,6 +24,7 @@ from geo.reports import (
 from geo.store import open_store
 from ui import data, session
 from ui import reports as ui_reports
+from ui.tables import newly_picked, row_key
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 OTHER = "__other__"
@@ -401,7 +402,7 @@ table = pd.DataFrame(
     }
 ).reset_index(drop=True)
 shown_ids = shown["report_id"].astype(str).tolist()
-table_key = ui_reports.table_key(shown_ids)
+table_key = row_key("rep_table", shown_ids)
 event = st.dataframe(
     table,
     hide_index=True,
@@ -421,9 +422,11 @@ event = st.dataframe(
 rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
 # a row position means a report only in the table it was clicked in (table_key changes with
 # the rows and their order): the clicked report's id is kept, never the position
-if rows and (table_key, rows) != st.session_state.get(SEEN_ROWS):
-    st.session_state[SELECTED] = shown_ids[rows[0]]
-st.session_state[SEEN_ROWS] = (table_key, rows)
+picked_id, st.session_state[SEEN_ROWS] = newly_picked(
+    table_key, rows, shown_ids, st.session_state.get(SEEN_ROWS)
+)
+if picked_id is not None:
+    st.session_state[SELECTED] = picked_id
 
 # --- detail and workflow -----------------------------------------------------------------
 st.subheader(t("rep_detail_heading", lang))

@@ -389,11 +389,21 @@ def test_window_bounds_and_filter():
 
 
 def test_the_table_key_changes_with_the_rows_and_their_order():
-    from ui.reports import table_key
+    from ui.tables import row_key
 
-    assert table_key(["R1", "R2"]) == table_key(["R1", "R2"])
-    assert table_key(["R1", "R2"]) != table_key(["R2", "R1"])  # reordered by a step
-    assert table_key(["R1", "R2"]) != table_key(["R1", "R2", "R3"])
+    assert row_key("t", ["R1", "R2"]) == row_key("t", ["R1", "R2"])
+    assert row_key("t", ["R1", "R2"]) != row_key("t", ["R2", "R1"])  # reordered by a step
+    assert row_key("t", ["R1", "R2"]) != row_key("t", ["R1", "R2", "R3"])
+
+
+def test_a_selection_is_acted_upon_once():
+    from ui.tables import newly_picked
+
+    picked, seen = newly_picked("k1", [1], ["R1", "R2"], None)
+    assert picked == "R2"
+    assert newly_picked("k1", [1], ["R1", "R2"], seen)[0] is None  # the same click, next run
+    assert newly_picked("k1", [0], ["R1", "R2"], seen)[0] == "R1"
+    assert newly_picked("k1", [], ["R1", "R2"], seen)[0] is None
 
 
 @pytest.mark.parametrize(

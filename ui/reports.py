@@ -7,7 +7,6 @@ only; the map payload is built from id, category, source, state and reported_at.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import unicodedata
@@ -168,13 +167,6 @@ def by_urgency(reports: pd.DataFrame) -> pd.DataFrame:
             reports[~pending].sort_values(["reported_at", "report_id"], ascending=False),
         ]
     )
-
-
-def table_key(report_ids: list[str]) -> str:
-    """The report table's widget key: it changes whenever the rows or their order change, so a
-    selection (row positions) never outlives the order it was made in."""
-    digest = hashlib.blake2b("\n".join(report_ids).encode(), digest_size=8).hexdigest()
-    return f"rep_table_{digest}"
 
 
 def detail_choices(shown_ids: list[str], visible_ids: set[str], selected: str | None) -> list[str]:
