@@ -25,6 +25,7 @@ from geo.store import open_store
 from ui import data, session
 from ui import reports as ui_reports
 from ui.tables import newly_picked, row_key
+from ui.uploader import localize_uploader
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 OTHER = "__other__"
@@ -276,6 +277,12 @@ with col_form, st.container(border=True):
         key=f"rep_photo_{st.session_state.get(PHOTO_GENERATION, 0)}",
         help=t("rep_photo_help", lang, mb=MAX_PHOTO_BYTES // (1024 * 1024)),
         max_upload_size=MAX_PHOTO_BYTES // (1024 * 1024),
+    )
+    localize_uploader(
+        "rep_photo_",
+        lang,
+        MAX_PHOTO_BYTES // (1024 * 1024),
+        [k for k in PHOTO_TYPES if k != "jpeg"],
     )
     reporter = st.text_input(
         t("rep_reporter", lang), key="rep_reporter", placeholder=t("rep_reporter_anonymous", lang)

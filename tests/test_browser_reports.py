@@ -181,3 +181,22 @@ def test_the_selected_report_stays_selected_through_every_step(page, app_server)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     row = store.read_attributes("reports", where={"report_id": report_id}).iloc[0]
     assert row["satisfaction"] == "satisfied" and isinstance(row["followed_up_at"], str)
+
+
+def test_the_photo_uploader_speaks_chinese(page, app_server, tmp_path):
+    sign_in_to_reports(page, app_server)
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    uploader.scroll_into_view_if_needed()
+    shown = page.evaluate(
+        """() => {
+          const u = document.querySelector('[data-testid="stFileUploader"]');
+          const label = u.querySelector('button [data-testid="stMarkdownContainer"] p');
+          const limit = u.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span');
+          const seen = (e) => getComputedStyle(e).fontSize === '0px' ? '' : e.textContent;
+          return [seen(label), getComputedStyle(label, '::after').content,
+                  seen(limit), getComputedStyle(limit, '::after').content];
+        }"""
+    )
+    # Streamlit's English ("Upload", "5MB per file") is not seen; the catalogue's text is
+    assert shown == ["", '"选择照片"', "", '"不超过 5 MB · JPG、PNG、GIF、WEBP"']
+    uploader.screenshot(path=str(tmp_path / "uploader.png"))
