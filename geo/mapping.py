@@ -83,6 +83,24 @@ class TileProvider:
     gcj02: bool = False  # Gaode tiles are GCJ-02: everything drawn on them is converted
 
 
+@dataclass(frozen=True)
+class HouseholdFilter:
+    """Which of the households on a map are drawn (applied in the browser, so that changing
+    it never reloads the map). Empty = every household given to ``build_map``."""
+
+    categories: tuple[str, ...] = ()  # any of these category codes
+    only_overdue: bool = False
+    grid_ids: tuple[str, ...] | None = None  # these grids' households (None: every one)
+    unassigned: bool = True  # with grid_ids: also the households outside every grid
+
+
+# payload keys that change with the page's choices (filters, selection, fill, overlay): a
+# page sends them apart from the rest (split_payload), so the map is not rebuilt for them
+VIEW_KEYS = ("legend", "fillLegend", "reportLegend", "r", "heat", "show", "focus")
+# per-grid properties that are part of the view: fill colour, selected, count label
+_VIEW_PROPERTIES = {"c": "", "s": 0, "k": None}
+
+
 def tile_provider(
     name: str | None, *, tianditu_key: str | None = None, url: str | None = None
 ) -> TileProvider | None:
@@ -176,6 +194,41 @@ class GridmapLayer(JSCSSMixin, MacroElement):
         self.payload_json = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
+class GridmapView(MacroElement):
+    """A view (``split_payload``) for the map ``GridmapLayer`` drew; added to a FeatureGroup of
+    that map, whose script can be sent on its own (st_folium's ``feature_group_to_add``)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapView({{ this._parent._parent.get_name() }}, {{ this.view_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, view: dict) -> None:
+        super().__init__()
+        self._name = "GridmapView"
+        self.view_json = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
+
+
+def gridmap_layer(fmap: folium.Map) -> GridmapLayer | None:
+    """The GridmapLayer of a map built by ``build_map`` (None for any other map)."""
+    return next((c for c in fmap._children.values() if isinstance(c, GridmapLayer)), None)
+
+
+def detach_view(fmap: folium.Map) -> folium.FeatureGroup:
+    """Part ``fmap``'s payload (``split_payload``): the map keeps what stays the same, the
+    returned FeatureGroup holds the view, to be sent apart; add other changing layers to it."""
+    group = folium.FeatureGroup(name="gridmap-view")
+    layer = gridmap_layer(fmap)
+    if layer is not None:
+        base, view = split_payload(json.loads(layer.payload_json))
+        layer.payload_json = json.dumps(base, ensure_ascii=False, separators=(",", ":"))
+        group.add_child(GridmapView(view))
+    return group
+
+
 # --- payload pieces ------------------------------------------------------------------
 
 
@@ -214,12 +267,18 @@ def _days_before(values: pd.Series, as_of: dt.date) -> np.ndarray:
 
 
 def household_payload(
-    households: pd.DataFrame, as_of: dt.date, *, gcj02: bool = False, config: Config | None = None
+    households: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    gcj02: bool = False,
+    config: Config | None = None,
+    grid_order: Sequence[str] = (),
 ) -> dict:
     """The compact household payload: integer offsets, bitmask, ids, buildings, last visit.
 
     ``households`` has household_id, categories, building, last_visit, overdue and
-    lon/lat (or point geometry). Care households come last so they are drawn on top.
+    lon/lat (or point geometry), and grid_id. Care households come last so they are drawn
+    on top. ``g``: each household's grid as an index into ``grid_order`` (-1: none of them).
     """
     config = config or load_config()
     n = len(households)
@@ -236,6 +295,7 @@ def household_payload(
             "b": [],
             "bl": [],
             "v": [],
+            "g": [],
         }
     lon, lat = _xy(households)
     if gcj02:
@@ -260,6 +320,11 @@ def household_payload(
         visit_days = _days_before(households["last_visit"], as_of)[order]
     else:
         visit_days = np.full(n, -1)
+    position = {g: i for i, g in enumerate(grid_order)}
+    if "grid_id" in households.columns:
+        grid_index = households["grid_id"].map(position).fillna(-1).astype(int).to_numpy()[order]
+    else:
+        grid_index = np.full(n, -1)
     return {
         "n": n,
         "x0": x0,
@@ -272,6 +337,7 @@ def household_payload(
         "b": building_index.tolist(),
         "bl": building_labels.tolist(),
         "v": visit_days.tolist(),
+        "g": grid_index.tolist(),
     }
 
 
@@ -619,6 +685,7 @@ def build_map(
     assets_url: str = STATIC_URL,
     summary: pd.DataFrame | None = None,
     summary_counts: Mapping[str, int] | None = None,
+    show: HouseholdFilter | None = None,
 ) -> folium.Map:
     """The rainbow map.
 
@@ -633,6 +700,12 @@ def build_map(
     (level of detail at 1M households: aggregates for all, points for a chosen area).
     ``summary_counts``: the legend's counts (``legend_html``) when the households are not
     loaded at all; the grids are then labelled with their ``households`` column.
+    ``show``: which of ``households`` are drawn (default all); ``summary`` should then hold
+    those drawn, for the legend and the counts.
+
+    Everything that follows a page's choices (``VIEW_KEYS``: filter, selection, fill, focus,
+    reports, legends) can be sent apart (``split_payload``): the rest, the map itself, stays
+    the same while the choices change.
     """
     if fill not in FILL_MEASURES:
         raise ValueError(f"unknown fill measure {fill!r}: one of {', '.join(FILL_MEASURES)}")
@@ -641,7 +714,11 @@ def build_map(
     as_of = as_of or dt.date.today()
     gcj02 = bool(tiles and tiles.gcj02)
     max_zoom = tiles.max_zoom if tiles else 19
-    bounds = _bounds(focus if focus is not None and not focus.empty else grids, households, gcj02)
+    # the map itself frames every grid; the chosen ones (focus) are part of the view
+    bounds = _bounds(grids, households, gcj02)
+    focus_bounds = (
+        _bounds(focus, pd.DataFrame(), gcj02) if focus is not None and len(focus) else None
+    )
     center = (
         [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         if bounds
@@ -654,6 +731,9 @@ def build_map(
         prefer_canvas=True,
         max_zoom=max_zoom,
         min_zoom=3,
+        # fractional zoom: the chosen area fills the map instead of a third of it
+        zoom_snap=0.25,
+        zoom_delta=0.5,
         control_scale=False,  # a metric-only scale is added by rainbow.js
         # with no tile layer Leaflet has no zoom range unless the map itself sets one
         maxZoom=max_zoom,
@@ -711,8 +791,17 @@ def build_map(
             )
         },
         "pointsMinZoom": points_min_zoom,
+        "bounds": bounds,
+        "focus": focus_bounds,
         "g": grid_geojson,
-        "h": household_payload(households, as_of, gcj02=gcj02, config=config),
+        "h": household_payload(
+            households,
+            as_of,
+            gcj02=gcj02,
+            config=config,
+            grid_order=[f["properties"]["i"] for f in grid_geojson["features"]],
+        ),
+        "show": _show_payload(show, grid_geojson, config),
         "r": report_payload(reports, lang=lang, gcj02=gcj02) if reports is not None else None,
         "heat": bool(heat),
         "legend": legend_html(summary, lang, config, counts=summary_counts),
@@ -721,6 +810,48 @@ def build_map(
     }
     GridmapLayer(payload).add_to(fmap)
     return fmap
+
+
+def _show_payload(show: HouseholdFilter | None, grid_geojson: dict, config: Config) -> dict | None:
+    """The household filter as rainbow.js applies it: a category bitmask, the overdue flag,
+    and indices into the grid features (None: every household)."""
+    if show is None or show == HouseholdFilter():
+        return None
+    codes = config.category_codes[:MAX_CATEGORIES]
+    mask = 0
+    for code in show.categories:
+        if code in codes:
+            mask |= 1 << codes.index(code)
+    grids = None
+    if show.grid_ids is not None:
+        wanted = set(show.grid_ids)
+        features = grid_geojson["features"]
+        grids = [i for i, f in enumerate(features) if f["properties"]["i"] in wanted]
+    return {
+        "cats": mask,
+        "overdue": bool(show.only_overdue),
+        "grids": grids,
+        "loose": bool(show.unassigned),
+    }
+
+
+def split_payload(payload: dict) -> tuple[dict, dict]:
+    """(the map itself, the view): ``payload`` of ``build_map`` parted so that the first stays
+    the same while a page's choices change (``VIEW_KEYS`` and per-grid fill colour, selection
+    and count go to the view, as ``fill``, ``sel`` and ``k`` lists in feature order)."""
+    base = {k: v for k, v in payload.items() if k not in VIEW_KEYS}
+    view = {k: payload.get(k) for k in VIEW_KEYS}
+    features = payload["g"]["features"]
+    view["fill"] = [f["properties"].get("c", "") for f in features]
+    view["sel"] = [f["properties"]["i"] for f in features if f["properties"].get("s")]
+    view["k"] = [f["properties"].get("k") for f in features]
+    base["g"] = {
+        **payload["g"],
+        "features": [
+            {**f, "properties": {**f["properties"], **_VIEW_PROPERTIES}} for f in features
+        ],
+    }
+    return base, view
 
 
 def _report_legend(reports: pd.DataFrame, lang: str) -> str:

@@ -478,13 +478,22 @@ def _report_frame(store: Store, as_of: dt.date) -> pd.DataFrame:
 
 
 def _household_counts(
-    households: pd.DataFrame, held: np.ndarray, ok: np.ndarray, codes: list[str], grids: set
+    households: pd.DataFrame,
+    held: np.ndarray,
+    ok: np.ndarray,
+    codes: list[str],
+    grids: set | None,
 ) -> pd.DataFrame:
-    """Per household 0/1 counters ready to be summed (overall or per grid)."""
+    """Per household 0/1 counters ready to be summed (overall or per grid); ``unassigned``
+    needs the grid ids (None: left for _Counts, which reads them)."""
     counters = pd.DataFrame(
         {
             "total": np.ones(len(households), dtype=np.int64),
-            "unassigned": (~households["_grid"].isin(grids)).to_numpy(np.int64),
+            "unassigned": (
+                np.zeros(len(households), np.int64)
+                if grids is None
+                else (~households["_grid"].isin(grids)).to_numpy(np.int64)
+            ),
             "required": households["required"].to_numpy(np.int64),
             "compliant": (households["required"] & households["compliant"]).to_numpy(np.int64),
             "fresh": households["fresh"].to_numpy(np.int64),
@@ -559,16 +568,30 @@ def _grid_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
     return grids, staff
 
 
+def household_counters_of(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Per household 0/1 counters (visits required and compliant, fresh, categories held)
+    and its grid (column ``_grid``) as of ``as_of``: the household half of ``grid_table``,
+    which a caller may keep while only reports change (``grid_table(..., households=)``)."""
+    config = load_config()
+    households, held, ok = _household_frame(store, as_of, config)
+    return _household_counts(households, held, ok, config.category_codes, None)
+
+
 class _Counts:
     """The summed counters of one as-of day: overall and per grid."""
 
-    def __init__(self, store: Store, as_of: dt.date) -> None:
+    def __init__(
+        self, store: Store, as_of: dt.date, household_counters: pd.DataFrame | None = None
+    ) -> None:
         config = load_config()
         self.codes = config.category_codes
         self.grids, self.staff = _grid_frames(store)
         grid_ids = set(self.grids["grid_id"])
-        households, held, ok = _household_frame(store, as_of, config)
-        household_counts = _household_counts(households, held, ok, self.codes, grid_ids)
+        if household_counters is None:
+            household_counters = household_counters_of(store, as_of)
+        household_counts = household_counters.assign(
+            unassigned=(~household_counters["_grid"].isin(grid_ids)).to_numpy(np.int64)
+        )
         report_counts = _report_frame(store, as_of)
         self.household_total = household_counts.drop(columns="_grid").sum()
         self.report_total = report_counts.drop(columns="_grid").astype(np.int64).sum()
@@ -647,7 +670,9 @@ def _staff_by_role(staff: pd.DataFrame, key: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def grid_table(store: Store, as_of: dt.date) -> pd.DataFrame:
+def grid_table(
+    store: Store, as_of: dt.date, household_counters: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per grid (sorted by grid_id): attributes, household, visit, freshness, report
     and staff counts and rates as of ``as_of`` (NaN where a denominator is 0).
 
@@ -655,9 +680,10 @@ def grid_table(store: Store, as_of: dt.date) -> pd.DataFrame:
     reports_satisfied/unsatisfied are the satisfaction counts behind satisfaction_rate.
     Beyond the core columns: visit_compliant_<code> and visit_rate_<code> per category,
     reports_responded/resolved/followed_up; rates are rounded to 4 decimals like
-    ``compute_metrics``; households_per_worker to 1 decimal.
+    ``compute_metrics``; households_per_worker to 1 decimal. ``household_counters``: the
+    store's ``household_counters_of`` as of ``as_of``, when the caller still holds them.
     """
-    counts = _Counts(store, as_of)
+    counts = _Counts(store, as_of, household_counters)
     return _grid_table_from(counts)
 
 

@@ -1,4 +1,4 @@
-"""Coverage: which grids lack what (map and table side by side), gaps, the visit work list."""
+"""Coverage: which grids lack what (the map, and its table under it), gaps, the visit work list."""
 
 from __future__ import annotations
 
@@ -296,7 +296,9 @@ except ValueError as error:
     st.warning(t("map_base_map_error", lang, error=error))
     tiles = None
 
-left, right = st.columns([4, 8])
+# the map across the page, the table under it: side by side the map was a narrow strip
+# with the grids small in the middle of empty space
+left, right = st.container(), st.container()
 with left:
     fmap = build_map(
         drawn,
@@ -312,7 +314,7 @@ with left:
     cov.hide_household_legend(fmap)
     if cover is not None:
         cov.add_uncovered_layer(fmap, cover["geometry"], lang, gcj02=bool(tiles and tiles.gcj02))
-    show_map(fmap, key="coverage_map", height=560)
+    show_map(fmap, key="coverage_map", height=480)
     if cover is not None and cover["uncovered_m2"] >= 1.0:
         st.caption(t("coverage_map_caption", lang))
 

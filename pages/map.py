@@ -20,6 +20,7 @@ from geo.i18n import t
 from geo.mapping import (
     FILL_MEASURES,
     POINTS_MIN_ZOOM,
+    HouseholdFilter,
     build_map,
     legend_counts,
     tile_provider_from_env,
@@ -37,7 +38,6 @@ _PERCENT = st.column_config.ProgressColumn(
 _RATIO = st.column_config.NumberColumn(format="%.1f")  # households per worker, as ratio_text
 # above this many households, points only for a chosen community or grid (level of detail)
 MAX_POINTS = int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
-PENDING_CLICK = "map_pending_grid"
 
 lang = session.lang()
 as_of = session.as_of()
@@ -82,13 +82,12 @@ grids = gpd.GeoDataFrame(
 for column in ("street", "community"):
     grids[column] = grids[column].fillna("").astype(str)
 
-# a grid clicked on the map in the previous run selects it (and its community, street)
-pending = st.session_state.pop(PENDING_CLICK, None)
-if pending is not None and pending in set(grids["grid_id"]):
-    row = grids.loc[grids["grid_id"] == pending].iloc[0]
-    st.session_state["map_street"] = row["street"]
-    st.session_state["map_community"] = row["community"]
-    st.session_state["map_grid"] = pending
+
+def _choose_grid(grid_id: str, places: dict[str, tuple[str, str]]) -> None:
+    """Map click callback (before the run it causes): select the grid, its community and street."""
+    if grid_id in places:
+        st.session_state["map_street"], st.session_state["map_community"] = places[grid_id]
+        st.session_state["map_grid"] = grid_id
 
 
 def _all_or(value: str) -> str:
@@ -181,19 +180,23 @@ whole_area = community == "" and grid_id == ""
 # level of detail: with more than MAX_POINTS households and nothing chosen no household is
 # drawn, so none is loaded: key figures and legend come from the grid figures (the
 # unassigned households, which no grid counts, are loaded on their own)
-grid_totals = not aggregate and (
-    whole_area
-    and not chosen
-    and not only_overdue
-    and int(scope["households"].fillna(0).sum()) > MAX_POINTS
-)
+lod = not aggregate and int(in_street["households"].fillna(0).sum()) > MAX_POINTS
+grid_totals = lod and whole_area and not chosen and not only_overdue
 if grid_totals:
     if street == "" and data.grid_scope(location, version) is None:
         statuses = data.household_statuses(location, version, as_of, grid_ids=[None])
-elif not aggregate:  # a chosen community or grid: only its households
+elif lod:  # a chosen community or grid: only its households
     statuses = data.household_statuses(
         location, version, as_of, grid_ids=None if whole_area else sorted(scope_ids)
     )
+elif not aggregate:
+    # every household of the viewer's scope, once (cached): choosing a community, a grid or
+    # a filter then changes only what the map shows, never the map itself (no reload)
+    statuses = data.household_statuses(location, version, as_of)
+on_map = statuses["grid_id"].isin(set(in_street["grid_id"])).to_numpy()
+if street == "":
+    on_map = on_map | statuses["grid_id"].isna().to_numpy()
+statuses = statuses[on_map]  # the households the map holds (its grids' and the unassigned)
 in_scope = statuses["grid_id"].isin(scope_ids).to_numpy()
 if whole_area and street == "":
     in_scope = (
@@ -275,7 +278,7 @@ st.caption(t("map_click_hint", lang))
 fmap = build_map(
     in_street,
     # aggregate form: no household columns at all, so grids are labelled with their figures
-    pd.DataFrame() if aggregate else shown.iloc[:0] if too_many else shown,
+    pd.DataFrame() if aggregate else statuses.iloc[:0] if too_many else statuses,
     reports,
     fill=fill,
     lang=lang,
@@ -286,13 +289,20 @@ fmap = build_map(
     heat=heat,
     summary=None if aggregate else shown,
     summary_counts=summary_counts,
+    # the households the choices leave (drawn in the browser from those the map holds)
+    show=HouseholdFilter(
+        categories=tuple(chosen),
+        only_overdue=only_overdue,
+        grid_ids=None if whole_area else tuple(sorted(scope_ids)),
+        unassigned=whole_area and street == "",
+    ),
 )
 if aggregate:
     hide_household_legend(fmap)  # its per-category counts would read 0
-clicked = show_map(fmap, key="rainbow_map")
-if clicked and clicked != grid_id:
-    st.session_state[PENDING_CLICK] = clicked
-    st.rerun()
+places = {
+    g: (s, c) for g, s, c in zip(grids["grid_id"], grids["street"], grids["community"], strict=True)
+}
+show_map(fmap, key="rainbow_map", on_grid=lambda g: _choose_grid(g, places))
 
 
 # --- drill-down details -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ui.uploader import localize_uploader
 PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 OTHER = "__other__"
 FILED = "rep_filed"  # the result of the last filing, shown once after the rerun
-STEP_DONE = "rep_step_done"
+STEP_DONE = "rep_step_done"  # (success|error, text) of the last workflow step, shown once
 CLEAR_FORM = "rep_clear_form"
 PHOTO_GENERATION = "rep_photo_generation"  # a new key empties the file uploader after filing
 SELECTED = "rep_selected"  # the report id in the detail panel: an id, never a row position
@@ -90,6 +90,49 @@ def _step_label(step: str) -> str:
 def _keep(key: str, options: list[str]) -> None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = ""
+
+
+def _pick_location(point: tuple[float, float], gcj02: bool) -> None:
+    """Map click callback (before the run it causes): the form's location is the clicked point."""
+    st.session_state["rep_location"] = f"{point[0]:.6f}, {point[1]:.6f}"
+    st.session_state["rep_coords"] = "gcj02" if gcj02 else "wgs84"
+
+
+def _record_step(report_id: str, step: str) -> None:
+    """Step button callback: record ``step`` of ``report_id`` (the report the panel showed)."""
+    from ui.auth import current_viewer
+
+    current = session.lang()
+    where = session.store_location()
+    if current_viewer(where) is None:  # signed out meanwhile: the run shows the sign-in form
+        return
+    who = ui_reports.actor_name() or str(st.session_state.get("rep_actor") or "").strip()
+    label = t(f"rep_step_{step}", current)
+    if not who:
+        st.session_state[STEP_DONE] = ("error", t("rep_need_actor", current))
+        return
+    target = open_store(where)
+    before = target.version()
+    try:
+        record_step(
+            target,
+            report_id,
+            step,
+            who,
+            satisfaction=st.session_state.get("rep_satisfaction"),
+            note=str(st.session_state.get("rep_note") or "").strip() or None,
+        )
+    except ReportError as error:
+        st.session_state[STEP_DONE] = (
+            "error",
+            t("rep_step_refused", current, step=label) + " " + error.message(current),
+        )
+        return
+    data.note_reports_only_write(where, before, target.version())
+    st.session_state[STEP_DONE] = (
+        "success",
+        t("rep_step_recorded", current, id=report_id, step=label),
+    )
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -206,7 +249,7 @@ col_map, col_form = st.columns([3, 2], gap="medium")
 with col_map:
     st.subheader(t("rep_map_heading", lang))
     heat = st.toggle(t("map_reports_heat", lang), key="rep_heat")
-    clicked = ui_reports.report_map(
+    ui_reports.report_map(
         grids,
         shown,
         lang=lang,
@@ -216,12 +259,9 @@ with col_map:
         picked=picked,
         picked_coords=st.session_state["rep_coords"],
         key="reports_map",
+        on_pick=lambda point, gcj02=bool(tiles and tiles.gcj02): _pick_location(point, gcj02),
     )
     st.caption(t("rep_map_hint", lang))
-    if clicked:
-        st.session_state["rep_location"] = f"{clicked[0]:.6f}, {clicked[1]:.6f}"
-        st.session_state["rep_coords"] = "gcj02" if tiles and tiles.gcj02 else "wgs84"
-        st.rerun()
 
 with col_form, st.container(border=True):
     st.subheader(t("rep_new", lang))
@@ -324,6 +364,7 @@ with col_form, st.container(border=True):
         if point is None:
             st.error(t("rep_need_location", lang))
             return
+        before = store.version()
         try:
             result = file_report(
                 store,
@@ -342,6 +383,7 @@ with col_form, st.container(border=True):
         except ReportError as error:
             st.error(t("rep_refused", lang, reason=error.message(lang)))
             return
+        data.note_reports_only_write(location, before, store.version())
         st.session_state[FILED] = {
             "report_id": result.report_id,
             "grid_id": result.grid_id,
@@ -437,11 +479,10 @@ if picked_id is not None:
 
 # --- detail and workflow -----------------------------------------------------------------
 st.subheader(t("rep_detail_heading", lang))
-step_done = st.session_state.pop(STEP_DONE, None)
-if step_done:
-    st.success(
-        t("rep_step_recorded", lang, id=step_done["report_id"], step=_step_label(step_done["step"]))
-    )
+step_result = st.session_state.pop(STEP_DONE, None)
+if step_result:
+    kind, text = step_result
+    (st.success if kind == "success" else st.error)(text)
 detail_ids = ui_reports.detail_choices(
     shown_ids, set(reports["report_id"]), st.session_state.get(SELECTED)
 )
@@ -537,8 +578,8 @@ with col_timeline:
             else t("rep_all_done", lang)
         )
     )
-    note = st.text_input(t("rep_note", lang), key="rep_note")
-    satisfaction = st.radio(
+    st.text_input(t("rep_note", lang), key="rep_note")  # read by the step callback
+    st.radio(  # read by the step callback
         t("rep_satisfaction_for_follow_up", lang),
         list(config.satisfaction),
         horizontal=True,
@@ -546,35 +587,14 @@ with col_timeline:
         key="rep_satisfaction",
         format_func=lambda s: t(f"rep_satisfaction_{s}", lang),
     )
-    pressed = None
-    # one button per workflow step; the step the report waits for stands out
+    # one button per workflow step; the step the report waits for stands out. A step is
+    # recorded in the button's callback, before the run it causes: that one run shows it
     for column, step in zip(st.columns(3), STEPS[1:], strict=True):
-        if column.button(
+        column.button(
             t("rep_do_step", lang, step=_step_label(step)),
             key=f"rep_do_{step}",
             width="stretch",
             type="primary" if expected == step else "secondary",
-        ):
-            pressed = step
-    if pressed:
-        if not actor:
-            st.error(t("rep_need_actor", lang))
-        else:
-            try:
-                record_step(
-                    store,
-                    detail_id,
-                    pressed,
-                    actor,
-                    satisfaction=satisfaction,
-                    note=note.strip() or None,
-                )
-            except ReportError as error:
-                st.error(
-                    t("rep_step_refused", lang, step=_step_label(pressed))
-                    + " "
-                    + error.message(lang)
-                )
-            else:
-                st.session_state[STEP_DONE] = {"report_id": detail_id, "step": pressed}
-                st.rerun()
+            on_click=_record_step,
+            args=(detail_id, step),
+        )

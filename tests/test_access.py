@@ -198,3 +198,46 @@ def test_suppress_table(counts, expected):
     out = suppress_table(figures)
     assert out["households"].tolist() == expected
     assert out["grid_workers"].tolist() == [1, 1, 2, 1]  # staff numbers are not about residents
+
+
+def test_a_reports_only_write_does_not_recompute_the_household_figures(location, monkeypatch):
+    import streamlit as st
+
+    from geo.coverage import log_visit
+    from geo.reports import record_step
+
+    calls = []
+    real = data.household_counters_of
+    monkeypatch.setattr(
+        data,
+        "household_counters_of",
+        lambda store, as_of: calls.append(as_of) or real(store, as_of),
+    )
+    st.cache_data.clear()
+    leader = Viewer("leader", "street_leader")
+    store = open_store(location)
+    before = data.data_version(location)
+    first = data.grid_figures(location, before, AS_OF, leader)
+    assert len(calls) == 1
+
+    record_step(store, "R1", "responded", "clerk", at=dt.datetime(2026, 11, 26, 10, 0))
+    after = data.data_version(location)
+    data.note_reports_only_write(location, before, after)
+    figures = data.grid_figures(location, after, AS_OF, leader)
+    assert len(calls) == 1  # the households are as they were: their counters are kept
+    assert int(figures["reports_responded"].sum()) == int(first["reports_responded"].sum()) + 1
+    pd.testing.assert_series_equal(figures["households"], first["households"])
+
+    # a write to households (a visit): everything is recomputed
+    log_visit(store, "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "clerk")
+    data.grid_figures(location, data.data_version(location), AS_OF, leader)
+    assert len(calls) == 2
+    st.cache_data.clear()
+
+
+def test_only_a_single_step_of_the_version_is_taken_as_reports_only():
+    data.note_reports_only_write("somewhere", 10, 12)  # someone else wrote meanwhile
+    assert data.household_version("somewhere", 12) == 12
+    data.note_reports_only_write("somewhere", 12, 13)
+    data.note_reports_only_write("somewhere", 13, 14)
+    assert data.household_version("somewhere", 14) == 12

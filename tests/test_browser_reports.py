@@ -151,6 +151,20 @@ def test_file_a_report_by_clicking_the_map_then_see_the_duplicate_warning(
 DETAIL_INPUT = 'input[aria-label="选择诉求（也可点击上表中的一行）"]'
 
 
+def detail_shows(page, report_id: str) -> None:
+    """Wait (5 s at most) until the page has settled showing ``report_id`` in the detail panel
+    (a step reruns the page twice: its run, then st.rerun)."""
+    page.wait_for_function(
+        """(id) => !['running', 'rerunRequested'].includes(
+            document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state'))
+          && !document.querySelector('[data-stale="true"]')
+          && document.querySelector('input[aria-label="选择诉求（也可点击上表中的一行）"]')
+            .value.startsWith(id + ' · ')""",
+        arg=report_id,
+        timeout=5_000,
+    )
+
+
 def test_the_selected_report_stays_selected_through_every_step(page, app_server):
     # 满意 once moved the detail panel to another report (its label held the state, which the
     # step had changed), and 记录回访 then ran against that one
@@ -164,7 +178,7 @@ def test_the_selected_report_stays_selected_through_every_step(page, app_server)
     rerun_after(page, lambda: submit.click())
     success = page.locator('[data-testid="stAlertContentSuccess"]', has_text="已登记")
     report_id = re.search(r"已登记 (\S+)，", success.inner_text()).group(1)
-    assert page.locator(DETAIL_INPUT).input_value().startswith(f"{report_id} · ")
+    detail_shows(page, report_id)
 
     for action in (
         lambda: page.get_by_role("button", name="记录响应").click(),
@@ -172,12 +186,12 @@ def test_the_selected_report_stays_selected_through_every_step(page, app_server)
         lambda: (
             page.locator('[data-testid="stRadio"]', has_text="回访满意度")
             .get_by_text("满意", exact=True)
-            .click()
+            .first.click()
         ),
         lambda: page.get_by_role("button", name="记录回访").click(),
     ):
         rerun_after(page, action)
-        assert page.locator(DETAIL_INPUT).input_value().startswith(f"{report_id} · ")
+        detail_shows(page, report_id)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     row = store.read_attributes("reports", where={"report_id": report_id}).iloc[0]
     assert row["satisfaction"] == "satisfied" and isinstance(row["followed_up_at"], str)

@@ -1,7 +1,6 @@
 """AppTest of the coverage page: gaps, map and table, the work list, logging a visit."""
 
 import datetime as dt
-import json
 import re
 import shutil
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from mappayload import sent_text
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
@@ -80,9 +80,8 @@ def table(at: AppTest, first_column: str):
 
 
 def map_script(at: AppTest) -> str:
-    components = at.get("component_instance")
-    assert len(components) == 1
-    return json.loads(components[0].proto.json_args)["script"]
+    """Everything the map sends to the browser: the map itself and the page's view."""
+    return sent_text(at)
 
 
 def fill_form(at: AppTest, household: str, day: dt.date, kind: str = "home") -> None:

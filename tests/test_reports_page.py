@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
+from mappayload import drawn_payload, sent_text
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -74,9 +75,8 @@ def fill_form(at: AppTest, *, where: str, category: str = "测试类别") -> Non
 
 
 def map_payload(at: AppTest) -> dict:
-    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    start = script.index(",", script.index("gridmapDraw(")) + 1
-    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+    """The map as drawn: the map's payload with the page's view applied."""
+    return drawn_payload(at)
 
 
 def test_page_renders_demo_reports_of_the_last_7_days(page, demo_store):
@@ -101,7 +101,7 @@ def test_page_renders_demo_reports_of_the_last_7_days(page, demo_store):
 
 
 def test_map_payload_carries_no_description_or_reporter(page, demo_store):
-    script = json.loads(page.get("component_instance")[0].proto.json_args)["script"]
+    script = sent_text(page)
     reports = open_store(demo_store).read_attributes("reports", ["description", "reporter_id"])
     leaked = [
         v

@@ -1,10 +1,10 @@
 """AppTest of sign-in: refusals, expiry, the meeting switch, and what a planner's map carries."""
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
+from mappayload import drawn_payload, sent_text
 from signin import PASSWORD, ensure_user, sign_in
 from streamlit.testing.v1 import AppTest
 
@@ -34,15 +34,13 @@ def app(demo_store, monkeypatch) -> AppTest:
 
 
 def map_script(at: AppTest) -> str:
-    components = at.get("component_instance")
-    assert len(components) == 1
-    return json.loads(components[0].proto.json_args)["script"]
+    """Everything the map sends to the browser: the map itself and the page's view."""
+    return sent_text(at)
 
 
 def map_payload(at: AppTest) -> dict:
-    script = map_script(at)
-    start = script.index(",", script.index("gridmapDraw(")) + 1
-    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+    """The map as drawn: the map's payload with the page's view applied."""
+    return drawn_payload(at)
 
 
 def household_ids(location: str) -> list[str]:

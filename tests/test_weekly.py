@@ -345,14 +345,26 @@ def test_xlsx_numbers_are_numbers_rounded_as_the_pdf_and_hidden_cells_are_marked
 ):
     out = write_weekly(street_store, AS_OF, tmp_path / "weekly.xlsx")
     book = openpyxl.load_workbook(out)
-    numeric = {"户数", "应走访户数", "走访达标率", "信息更新率", "超期未办结", "本周", "上周", "变化"}
+    numeric = {
+        "户数",
+        "应走访户数",
+        "走访达标率",
+        "信息更新率",
+        "超期未办结",
+        "本周",
+        "上周",
+        "变化",
+    }
     hidden = 0
     for ws in book.worksheets[:4]:
         header = [c.value for c in ws[1]]
         for row in ws.iter_rows(min_row=2):
             for name, cell in zip(header, row, strict=True):
                 if name in numeric:
-                    assert cell.value is None or isinstance(cell.value, int | float), (ws.title, name)
+                    assert cell.value is None or isinstance(cell.value, int | float), (
+                        ws.title,
+                        name,
+                    )
                 if isinstance(cell.value, float):  # rates with the PDF's 0.1% (3 places)
                     assert cell.value == round(cell.value, 3), (ws.title, name, cell.value)
                 if cell.value is None and cell.comment is not None:

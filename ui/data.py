@@ -29,6 +29,7 @@ from geo.auth import Viewer
 from geo.metrics import (
     _community_table_from,
     grid_table,
+    household_counters_of,
     household_status,
     report_states,
 )
@@ -58,6 +59,33 @@ class AccessDenied(PermissionError):
 def data_version(location: str) -> int:
     """The store's current data version (changes with every committed write)."""
     return open_store(location).version()
+
+
+# (location, version) -> an earlier version with the same household data: a write that
+# touched only reports (filed, a workflow step) moves the version by one and leaves every
+# household figure as it was, so those are not recomputed for it
+_SAME_HOUSEHOLDS: dict[tuple[str, int], int] = {}
+
+
+def household_version(location: str, version: int) -> int:
+    """The oldest data version whose households, visits, grids and staff equal ``version``'s."""
+    return _SAME_HOUSEHOLDS.get((location, version), version)
+
+
+def note_reports_only_write(location: str, before: int, after: int) -> None:
+    """Record that the write taking the store from ``before`` to ``after`` changed reports only.
+
+    Only a step of exactly one version counts: had anyone else written meanwhile, the
+    version would have moved further, and every figure is recomputed.
+    """
+    if after == before + 1:
+        _SAME_HOUSEHOLDS[(location, after)] = household_version(location, before)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _household_counters(location: str, household_version: int, as_of: dt.date) -> pd.DataFrame:
+    del household_version  # cache key only
+    return household_counters_of(open_store(location), as_of)
 
 
 def _who(viewer: Viewer | None) -> Viewer:
@@ -100,8 +128,8 @@ def grid_polygons(location: str, version: int, viewer: Viewer | None = None) -> 
 def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
-    del version
-    figures = grid_table(open_store(location), as_of)
+    counters = _household_counters(location, household_version(location, version), as_of)
+    figures = grid_table(open_store(location), as_of, counters)
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
     return suppress_table(figures) if suppressed else figures

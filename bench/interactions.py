@@ -1,0 +1,403 @@
+"""``python -m bench --interactions``: seconds from a control to the updated view, per role, in Chromium.
+
+Builds the demo street office (18,000 households unless told otherwise) in a scratch
+store with one account per role, starts the app on a free loopback port (stopped by its
+PID), and drives headless Chromium at 1500x1000 (390x844 for the grid worker's phone)
+through the controls of a working day. Each interaction is timed from the moment the
+control is used until the view has settled: the script run it caused has finished, no
+element is stale, every map on the page has drawn (``data-gridmap-ready``) and nothing
+changed for ``QUIET_MS``; that quiet period is not counted. Prints one line per
+interaction and the slowest against the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "bench-password-1"
+TARGET_S = 1.0
+QUIET_MS = 400  # the view must stay unchanged this long to count as settled (not timed)
+DESKTOP = {"width": 1500, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+# Runs in the page: starts the clock, then watches every animation frame whether the view
+# has settled (a run seen and finished, nothing stale, every map drawn); remembers since when.
+_ARM = """(needRun) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const w = window.__gmBench = {t0: performance.now(), sawRun: !needRun, since: null, done: false};
+  const running = () => ['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state'));
+  const observer = new MutationObserver(() => {
+    if (running()) w.sawRun = true; else if (w.sawRun) w.runEnd = performance.now();
+  });
+  observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  const maps = () => Array.from(document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]'));
+  const drawn = (f) => {
+    try { return f.contentDocument.documentElement.getAttribute('data-gridmap-ready') === '1'; }
+    catch (e) { return false; }
+  };
+  const settled = () => w.sawRun && !running()
+    && !document.querySelector('[data-stale="true"]')
+    && maps().every(drawn);
+  const tick = () => {
+    const now = performance.now();
+    if (settled()) { if (w.since === null) w.since = now; }
+    else w.since = null;
+    if (w.since !== null && now - w.since >= QUIET_MS) { w.done = true; observer.disconnect(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}""".replace("QUIET_MS", str(QUIET_MS))
+_SECONDS = """() => [(window.__gmBench.since - window.__gmBench.t0) / 1000,
+  window.__gmBench.runEnd ? (window.__gmBench.runEnd - window.__gmBench.t0) / 1000 : null]"""
+
+
+@dataclass
+class Result:
+    """One timed interaction."""
+
+    role: str
+    page: str
+    what: str
+    seconds: float | None
+    run_seconds: float | None = None  # until the script run ended (the rest: drawing)
+    note: str = ""
+
+
+# --- the app under test ------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_store(location: str, households: int) -> None:
+    """The demo street office plus one bench account per role (no demo mode)."""
+    from geo.auth import add_user
+    from geo.demo import build_demo
+    from geo.store import open_store
+
+    store = open_store(location)
+    build_demo(store, households=households)
+    grids = store.read_attributes("grids", ["grid_id", "community"])
+    community = str(grids["community"].iloc[0])
+    worker_grids = grids.loc[grids["community"] == community, "grid_id"].astype(str).tolist()[:2]
+    for name, role, scope in (
+        ("bench_admin", "admin", {}),
+        ("bench_leader", "street_leader", {}),
+        ("bench_community", "community_staff", {"community": community}),
+        ("bench_worker", "grid_worker", {"grids": worker_grids}),
+        ("bench_planner", "planner", {}),
+        ("bench_meeting", "meeting", {}),
+    ):
+        add_user(store, name, role, PASSWORD, actor="bench", **scope)
+
+
+@contextlib.contextmanager
+def running_app(location: str) -> Iterator[str]:
+    """``streamlit run app.py`` on ``location`` at a free loopback port; stopped by its PID."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GRIDMAP_DB": location}
+    env.pop("GRIDMAP_TILES", None)
+    log = Path(location).with_suffix(".log")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                "--server.headless", "true", "--server.address", "127.0.0.1",
+                "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            ],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the app exited:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app did not start within 60 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- driving Streamlit -------------------------------------------------------------------
+
+
+def settle(page, timeout_s: float = 60) -> None:
+    """Wait until the view has settled after whatever was just done (not timed)."""
+    page.evaluate(_ARM, False)
+    page.wait_for_function("() => window.__gmBench.done", timeout=timeout_s * 1000, polling=50)
+
+
+def timed(page, action: Callable[[], object], timeout_s: float = 60) -> tuple[float, float | None]:
+    """Seconds from ``action`` to the settled view it causes, and to the end of its script run.
+
+    An action may be a pair (prepare, act): only ``act`` is timed (e.g. opening a select
+    box's list is the user's reading time, choosing in it is the control).
+    """
+    if isinstance(action, tuple):
+        prepare, action = action
+        prepare()
+    page.evaluate(_ARM, True)
+    action()
+    page.wait_for_function("() => window.__gmBench.done", timeout=timeout_s * 1000, polling=50)
+    total, run = page.evaluate(_SECONDS)
+    return round(total, 3), None if run is None else round(run, 3)
+
+
+def sign_in(page, url: str, name: str) -> None:
+    """Open the app and sign in as ``name`` (zh-CN labels); waits until the first page settled."""
+    page.goto(url)
+    page.locator('input[aria-label="用户名"]').fill(name)
+    page.locator('input[aria-label="密码"]').fill(PASSWORD)
+    page.evaluate(_ARM, True)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_function("() => window.__gmBench.done", timeout=90_000, polling=50)
+
+
+def open_page(page, title: str) -> None:
+    """Go to a page through the navigation (a reload would sign out), and let it settle."""
+    link = page.get_by_role("link", name=title)
+    if link.get_attribute("aria-current") == "page":
+        return
+    page.evaluate(_ARM, True)
+    if not link.is_visible():  # the phone layout folds the sidebar away
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.click()
+    page.wait_for_function("() => window.__gmBench.done", timeout=90_000, polling=50)
+    if (
+        page.get_by_test_id("stSidebarCollapseButton").is_visible()
+        and page.viewport_size["width"] < 600
+    ):
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+
+
+def choose(page, label: str, option: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """An action: pick ``option`` in the select box labelled ``label`` (opening it: untimed)."""
+
+    def prepare() -> None:
+        page.get_by_role("combobox", name=label).first.click()
+        page.get_by_role("option", name=option, exact=True).first.wait_for()
+
+    return prepare, lambda: page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def pick(page, label: str, option: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """An action: add ``option`` to the multiselect labelled ``label`` (opening it: untimed)."""
+    return choose(page, label, option)
+
+
+def click_text(page, text: str) -> Callable[[], None]:
+    """An action: click the control whose label is ``text`` (toggle, radio, checkbox)."""
+    return lambda: page.get_by_text(text, exact=True).first.click()
+
+
+def radio(page, label: str, option: str) -> Callable[[], None]:
+    """An action: choose ``option`` of the radio group labelled ``label``."""
+    group = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
+    return lambda: group.get_by_text(option, exact=True).first.click()
+
+
+def press(page, name: str) -> Callable[[], None]:
+    """An action: press the button called ``name``."""
+    return lambda: page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def table_row(page, heading: str, row: int) -> Callable[[], None]:
+    """An action: tick row ``row`` (0 = first) of the selectable table under ``heading``."""
+
+    def act() -> None:
+        grid = page.locator(
+            f'xpath=//*[contains(normalize-space(.), "{heading}")]/following::*[@data-testid="stDataFrame"][1]'
+        )
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+
+    return act
+
+
+def click_grid(page, index: int) -> Callable[[], None]:
+    """An action: click inside the ``index``-th grid polygon of the page's map, away from points."""
+
+    def act() -> None:
+        page.query_selector(MAP_IFRAME).scroll_into_view_if_needed()
+        frame = page.query_selector(MAP_IFRAME).content_frame()
+        x, y = frame.evaluate(
+            """(index) => {
+              const grids = [], map = window.map;
+              map.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.i) grids.push(l); });
+              const c = map.latLngToContainerPoint(grids[index % grids.length].getBounds().getCenter());
+              return [c.x, c.y];
+            }""",
+            index,
+        )
+        box = page.query_selector(MAP_IFRAME).bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+
+    return act
+
+
+# --- the working day ---------------------------------------------------------------------
+
+Step = tuple[str, Callable]  # (what, page -> action)
+
+
+def _steps_leader(community: str, grid: str) -> list[tuple[str, list[Step]]]:
+    return [
+        (
+            "彩虹地图",
+            [
+                ("社区 → " + community, lambda p: choose(p, "社区", community)),
+                ("网格 → " + grid, lambda p: choose(p, "网格", grid)),
+                ("类别 + 独居老人", lambda p: pick(p, "关爱类别", "独居老人")),
+                ("只看走访逾期户", lambda p: click_text(p, "只看走访逾期户")),
+                ("网格着色 → 走访达标率", lambda p: choose(p, "网格着色", "走访达标率")),
+                ("社区 → 全部", lambda p: choose(p, "社区", "全部")),
+                ("点击地图上的网格", lambda p: click_grid(p, 5)),
+            ],
+        ),
+        (
+            "民情诉求",
+            [
+                ("时间 → 近30天", lambda p: radio(p, "上报时间", "近30天")),
+                ("选中列表第 1 行", lambda p: table_row(p, "诉求列表", 0)),
+                ("记录响应", lambda p: press(p, "记录响应")),
+                ("记录办结", lambda p: press(p, "记录办结")),
+                ("满意", lambda p: radio(p, "回访满意度", "满意")),
+                ("记录回访", lambda p: press(p, "记录回访")),
+            ],
+        ),
+        (
+            "覆盖与走访",
+            [
+                ("层级 → 社区", lambda p: radio(p, "查看层级", "按社区")),
+                ("选中走访清单第 1 行", lambda p: table_row(p, "走访工作清单", 0)),
+            ],
+        ),
+    ]
+
+
+def run_interactions(url: str, location: str, roles: set[str] | None = None) -> list[Result]:
+    """Every role's working day in Chromium; one Result per interaction."""
+    from playwright.sync_api import sync_playwright
+
+    from geo.store import open_store
+
+    grids = open_store(location).read_attributes("grids", ["grid_id", "name", "community"])
+    community = str(grids["community"].iloc[0])
+    first = grids[grids["community"] == community].iloc[1]
+    grid_label = f"{first['grid_id']} · {first['name']}"
+    results: list[Result] = []
+    plans = [
+        ("bench_leader", "street_leader", DESKTOP, _steps_leader(community, grid_label)),
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for account, role, viewport, pages in plans:
+            if roles is not None and role not in roles:
+                continue
+            context = browser.new_context(viewport=viewport, locale="zh-CN")
+            page = context.new_page()
+            sign_in(page, url, account)
+            for page_title, steps in pages:
+                open_page(page, page_title)
+                for what, make in steps:
+                    try:
+                        seconds, run = timed(page, make(page))
+                        results.append(Result(role, page_title, what, seconds, run))
+                    except Exception as exc:  # a failed step is a result, not a crash
+                        results.append(
+                            Result(role, page_title, what, None, None, type(exc).__name__)
+                        )
+                        settle(page)
+                    print(_line(results[-1]), flush=True)
+            context.close()
+        browser.close()
+    return results
+
+
+def _line(r: Result) -> str:
+    seconds = "—" if r.seconds is None else f"{r.seconds:6.2f}"
+    run = "" if r.run_seconds is None else f" (run {r.run_seconds:.2f})"
+    flag = "" if r.seconds is None or r.seconds <= TARGET_S else "  over target"
+    return f"{r.role:<16} {r.page:<10} {r.what:<28} {seconds} s{run}{flag}{'  ' + r.note if r.note else ''}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench --interactions")
+    parser.add_argument(
+        "--households", type=int, default=None, help="demo size (default: the demo's)"
+    )
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--url", help="time an app already running here (with --db, holding the bench accounts)"
+    )
+    parser.add_argument("--db", help="the store of the app at --url")
+    parser.add_argument("--only", help="only the roles named (comma-separated)")
+    args = parser.parse_args(argv)
+    roles = set(args.only.split(",")) if args.only else None
+    if args.url:
+        results = run_interactions(args.url, args.db, roles)
+    else:
+        with tempfile.TemporaryDirectory(prefix="gridmap-interactions-") as tmp:
+            location = str(Path(tmp) / "demo.gpkg")
+            build_store(location, args.households)
+            with running_app(location) as url:
+                results = run_interactions(url, location, roles)
+    timed_results = [r for r in results if r.seconds is not None]
+    slowest = max(timed_results, key=lambda r: r.seconds, default=None)
+    print()
+    print(
+        f"{len(timed_results)} of {len(results)} interactions timed; "
+        f"over {TARGET_S:g} s: {sum(r.seconds > TARGET_S for r in timed_results)}; "
+        + (f"slowest {slowest.seconds:.2f} s ({slowest.role}: {slowest.what})" if slowest else "")
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
+    return 0 if len(timed_results) == len(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
