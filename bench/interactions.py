@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -195,26 +196,34 @@ def sign_in(page, url: str, name: str) -> None:
 
 def open_page(page, title: str) -> None:
     """Go to a page through the navigation (a reload would sign out), and let it settle."""
-    link = page.get_by_role("link", name=title)
+    link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title).first
     if link.get_attribute("aria-current") == "page":
         return
-    page.evaluate(_ARM, True)
-    if not link.is_visible():  # the phone layout folds the sidebar away
+    box = link.bounding_box()
+    folded = box is None or box["x"] + box["width"] <= 0  # the phone layout folds the sidebar
+    if folded:
         page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_function(
+            """(title) => Array.from(document.querySelectorAll('[data-testid="stSidebarNavLink"]'))
+                .some(l => l.textContent.includes(title) && l.getBoundingClientRect().left >= 0)""",
+            arg=title,
+        )
+    page.evaluate(_ARM, True)
     link.click()
     page.wait_for_function("() => window.__gmBench.done", timeout=90_000, polling=50)
-    if (
-        page.get_by_test_id("stSidebarCollapseButton").is_visible()
-        and page.viewport_size["width"] < 600
-    ):
+    if folded:  # fold it again, as a phone user does, so it covers nothing
         page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+        page.wait_for_function(
+            """() => document.querySelector('[data-testid="stSidebar"]')
+                .getBoundingClientRect().right <= 0"""
+        )
 
 
 def choose(page, label: str, option: str) -> tuple[Callable[[], None], Callable[[], None]]:
     """An action: pick ``option`` in the select box labelled ``label`` (opening it: untimed)."""
 
     def prepare() -> None:
-        page.get_by_role("combobox", name=label).first.click()
+        page.get_by_role("combobox", name=label, exact=True).first.click()
         page.get_by_role("option", name=option, exact=True).first.wait_for()
 
     return prepare, lambda: page.get_by_role("option", name=option, exact=True).first.click()
@@ -256,17 +265,34 @@ def table_row(page, heading: str, row: int) -> Callable[[], None]:
 
 
 def click_grid(page, index: int) -> Callable[[], None]:
-    """An action: click inside the ``index``-th grid polygon of the page's map, away from points."""
+    """An action: click inside the ``index``-th grid of the page's map, away from any point or
+    report marker (a click on those opens their popup instead)."""
 
     def act() -> None:
         page.query_selector(MAP_IFRAME).scroll_into_view_if_needed()
         frame = page.query_selector(MAP_IFRAME).content_frame()
         x, y = frame.evaluate(
             """(index) => {
-              const grids = [], map = window.map;
-              map.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.i) grids.push(l); });
-              const c = map.latLngToContainerPoint(grids[index % grids.length].getBounds().getCenter());
-              return [c.x, c.y];
+              const grids = [], taken = [], map = window.map, households = window.gridmapHouseholds;
+              map.eachLayer(l => {
+                if (l.feature && l.feature.properties && l.feature.properties.i) grids.push(l);
+                if (l instanceof L.Marker && l._gm !== undefined) taken.push(map.latLngToContainerPoint(l.getLatLng()));
+              });
+              if (map.hasLayer(households)) {
+                for (let i = 0; i < households.size(); i++) taken.push(households.containerPoint(i));
+              }
+              const g = grids[index % grids.length], b = g.getBounds();
+              let best = null, bestDistance = -1;
+              for (let i = 2; i <= 8; i++) for (let j = 2; j <= 8; j++) {
+                const p = map.latLngToContainerPoint([
+                  b.getSouth() + (b.getNorth() - b.getSouth()) * i / 10,
+                  b.getWest() + (b.getEast() - b.getWest()) * j / 10]);
+                if (!g._containsPoint(map.containerPointToLayerPoint(p))) continue;
+                let d = Infinity;
+                for (const q of taken) d = Math.min(d, p.distanceTo(q));
+                if (d > bestDistance) { bestDistance = d; best = p; }
+              }
+              return [best.x, best.y];
             }""",
             index,
         )
@@ -281,37 +307,134 @@ def click_grid(page, index: int) -> Callable[[], None]:
 Step = tuple[str, Callable]  # (what, page -> action)
 
 
-def _steps_leader(community: str, grid: str) -> list[tuple[str, list[Step]]]:
+def type_in(page, label: str, text: str) -> Callable[[], None]:
+    """An action: type ``text`` into the text input labelled ``label`` and press Enter."""
+
+    def act() -> None:
+        field = page.locator(f'input[aria-label="{label}"]')
+        field.fill(text)
+        field.press("Enter")
+
+    return act
+
+
+def file_report_steps(point: tuple[float, float]) -> list[Step]:
+    """File a report at ``point``, then walk it through every step (the panel shows it)."""
+    where = f"{point[0]:.6f}, {point[1]:.6f}"
+    submit = "登记诉求|仍作为新诉求登记"
+    return [
+        ("填写位置", lambda p: type_in(p, "位置（经度, 纬度）", where)),
+        (
+            "登记诉求",
+            lambda p: (
+                lambda: p.get_by_role("button", name=re.compile(f"^({submit})$")).first.click()
+            ),
+        ),
+        ("记录响应", lambda p: press(p, "记录响应")),
+        ("记录办结", lambda p: press(p, "记录办结")),
+        # choosing 满意 reruns nothing (it is read when the follow-up is recorded)
+        ("满意 → 记录回访", lambda p: (radio(p, "回访满意度", "满意"), press(p, "记录回访"))),
+    ]
+
+
+def _plans(location: str) -> list[tuple[str, str, dict, list[tuple[str, list[Step]]]]]:
+    """(account, role, viewport, [(page, steps)]) for every role of a working day."""
+    from geo.store import open_store
+
+    store = open_store(location)
+    grids = store.read("grids", ["grid_id", "name", "community"])
+    community = str(grids["community"].iloc[0])
+    mine = grids[grids["community"] == community]
+    second = mine.iloc[1]
+    grid_label = f"{second['grid_id']} · {second['name']}"
+    inside = [g.representative_point() for g in mine.geometry]
+    leader_map: list[Step] = [
+        ("社区 → " + community, lambda p: choose(p, "社区", community)),
+        ("网格 → " + second["grid_id"], lambda p: choose(p, "网格", grid_label)),
+        ("类别 + 独居老人", lambda p: pick(p, "关爱类别", "独居老人")),
+        ("只看走访逾期户", lambda p: click_text(p, "只看走访逾期户")),
+        ("网格着色 → 走访达标率", lambda p: choose(p, "网格着色", "走访达标率")),
+        ("社区 → 全部", lambda p: choose(p, "社区", "全部")),
+        ("叠加民情诉求", lambda p: click_text(p, "叠加民情诉求")),
+        ("点击地图上的网格", lambda p: click_grid(p, 5)),
+    ]
+    leader_reports: list[Step] = [
+        ("时间 → 近30天", lambda p: radio(p, "上报时间", "近30天")),
+        ("选中列表第 1 行", lambda p: table_row(p, "诉求列表", 0)),
+        *file_report_steps((inside[2].x, inside[2].y)),
+    ]
+    coverage: list[Step] = [
+        ("层级 → 社区", lambda p: radio(p, "查看层级", "按社区")),
+        ("层级 → 网格", lambda p: radio(p, "查看层级", "按网格")),
+        ("选中走访清单第 1 行", lambda p: table_row(p, "走访工作清单", 0)),
+        ("登记走访", lambda p: press(p, "登记走访")),
+    ]
+    aggregate_map: list[Step] = [
+        ("网格着色 → 走访达标率", lambda p: choose(p, "网格着色", "走访达标率")),
+        ("社区 → " + community, lambda p: choose(p, "社区", community)),
+        ("网格 → " + second["grid_id"], lambda p: choose(p, "网格", grid_label)),
+        ("社区 → 全部", lambda p: choose(p, "社区", "全部")),
+    ]
+    worker_grid = mine.iloc[0]
     return [
         (
-            "彩虹地图",
+            "bench_leader",
+            "street_leader",
+            DESKTOP,
+            [("彩虹地图", leader_map), ("民情诉求", leader_reports), ("覆盖与走访", coverage)],
+        ),
+        (
+            "bench_community",
+            "community_staff",
+            DESKTOP,
             [
-                ("社区 → " + community, lambda p: choose(p, "社区", community)),
-                ("网格 → " + grid, lambda p: choose(p, "网格", grid)),
-                ("类别 + 独居老人", lambda p: pick(p, "关爱类别", "独居老人")),
-                ("只看走访逾期户", lambda p: click_text(p, "只看走访逾期户")),
-                ("网格着色 → 走访达标率", lambda p: choose(p, "网格着色", "走访达标率")),
-                ("社区 → 全部", lambda p: choose(p, "社区", "全部")),
-                ("点击地图上的网格", lambda p: click_grid(p, 5)),
+                ("彩虹地图", leader_map[1:5]),
+                ("民情诉求", [("选中列表第 1 行", lambda p: table_row(p, "诉求列表", 0))]),
+                ("覆盖与走访", coverage[2:3]),
             ],
         ),
         (
-            "民情诉求",
+            "bench_worker",
+            "grid_worker (390x844)",
+            PHONE,
             [
-                ("时间 → 近30天", lambda p: radio(p, "上报时间", "近30天")),
-                ("选中列表第 1 行", lambda p: table_row(p, "诉求列表", 0)),
-                ("记录响应", lambda p: press(p, "记录响应")),
-                ("记录办结", lambda p: press(p, "记录办结")),
-                ("满意", lambda p: radio(p, "回访满意度", "满意")),
-                ("记录回访", lambda p: press(p, "记录回访")),
+                (
+                    "彩虹地图",
+                    [
+                        ("只看走访逾期户", lambda p: click_text(p, "只看走访逾期户")),
+                        ("类别 + 独居老人", lambda p: pick(p, "关爱类别", "独居老人")),
+                    ],
+                ),
+                (
+                    "民情诉求",
+                    file_report_steps(
+                        (
+                            worker_grid.geometry.representative_point().x,
+                            worker_grid.geometry.representative_point().y,
+                        )
+                    ),
+                ),
+                ("覆盖与走访", coverage[2:]),
+            ],
+        ),
+        ("bench_planner", "planner", DESKTOP, [("彩虹地图", aggregate_map)]),
+        ("bench_meeting", "meeting", DESKTOP, [("彩虹地图", aggregate_map[:3])]),
+        (
+            "bench_leader",
+            "leader, meeting mode",
+            DESKTOP,
+            [
+                (
+                    "彩虹地图",
+                    [("会议模式", lambda p: click_text(p, "会议模式")), *aggregate_map[1:3]],
+                )
             ],
         ),
         (
-            "覆盖与走访",
-            [
-                ("层级 → 社区", lambda p: radio(p, "查看层级", "按社区")),
-                ("选中走访清单第 1 行", lambda p: table_row(p, "走访工作清单", 0)),
-            ],
+            "bench_admin",
+            "admin",
+            DESKTOP,
+            [("审计日志", [("操作 → 登录", lambda p: choose(p, "操作", "登录"))])],
         ),
     ]
 
@@ -320,20 +443,11 @@ def run_interactions(url: str, location: str, roles: set[str] | None = None) -> 
     """Every role's working day in Chromium; one Result per interaction."""
     from playwright.sync_api import sync_playwright
 
-    from geo.store import open_store
-
-    grids = open_store(location).read_attributes("grids", ["grid_id", "name", "community"])
-    community = str(grids["community"].iloc[0])
-    first = grids[grids["community"] == community].iloc[1]
-    grid_label = f"{first['grid_id']} · {first['name']}"
     results: list[Result] = []
-    plans = [
-        ("bench_leader", "street_leader", DESKTOP, _steps_leader(community, grid_label)),
-    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for account, role, viewport, pages in plans:
-            if roles is not None and role not in roles:
+        for account, role, viewport, pages in _plans(location):
+            if roles is not None and role.split(" ")[0].rstrip(",") not in roles:
                 continue
             context = browser.new_context(viewport=viewport, locale="zh-CN")
             page = context.new_page()
@@ -359,7 +473,7 @@ def _line(r: Result) -> str:
     seconds = "—" if r.seconds is None else f"{r.seconds:6.2f}"
     run = "" if r.run_seconds is None else f" (run {r.run_seconds:.2f})"
     flag = "" if r.seconds is None or r.seconds <= TARGET_S else "  over target"
-    return f"{r.role:<16} {r.page:<10} {r.what:<28} {seconds} s{run}{flag}{'  ' + r.note if r.note else ''}"
+    return f"{r.role:<22} {r.page:<8} {r.what:<24} {seconds} s{run}{flag}{'  ' + r.note if r.note else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,7 +244,12 @@ def visit_worklist(store: Store, as_of: dt.date, where: dict | None = None) -> p
     """
     from geo.metrics import household_status
 
-    status = household_status(store, as_of, where=where)
+    return worklist_from_status(store, household_status(store, as_of, where=where), as_of)
+
+
+def worklist_from_status(store: Store, status: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """``visit_worklist`` of households whose ``household_status`` as of ``as_of`` is at hand
+    (a page that holds it already does not compute it twice)."""
     due_day = pd.to_datetime(status["next_due"], errors="coerce")
     as_of_ts = pd.Timestamp(as_of)
     required = status["required"].fillna(False).astype(bool)

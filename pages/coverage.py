@@ -65,10 +65,12 @@ def _log_visit() -> None:
     current = session.lang()
     household, when = _form_values()
     kind = st.session_state.get("coverage_form_kind") or KINDS[0]
+    target = open_store(session.location())
+    before = target.version()
     try:
         _refuse_outside_scope([household])
         log_visit(
-            open_store(session.location()),
+            target,
             household,
             when,
             kind,
@@ -79,6 +81,8 @@ def _log_visit() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
+    # a visit leaves grids, staff and households' places as they were (ui.data.STRUCTURE)
+    data.note_write(session.location(), before, target.version(), (data.STRUCTURE,))
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
@@ -96,15 +100,16 @@ def _mark_verified() -> None:
     current = session.lang()
     household, _ = _form_values()
     day = today()
+    target = open_store(session.location())
+    before = target.version()
     try:
         if household:
             _refuse_outside_scope([household])
-        mark_verified(
-            open_store(session.location()), [household] if household else [], day, cov.actor()
-        )
+        mark_verified(target, [household] if household else [], day, cov.actor())
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
+    data.note_write(session.location(), before, target.version(), (data.STRUCTURE,))
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",

@@ -31,7 +31,7 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 OTHER = "__other__"
 FILED = "rep_filed"  # the result of the last filing, shown once after the rerun
 STEP_DONE = "rep_step_done"  # (success|error, text) of the last workflow step, shown once
-CLEAR_FORM = "rep_clear_form"
+FILE_REFUSED = "rep_file_refused"  # why the last filing was refused, shown once in the form
 PHOTO_GENERATION = "rep_photo_generation"  # a new key empties the file uploader after filing
 SELECTED = "rep_selected"  # the report id in the detail panel: an id, never a row position
 SEEN_ROWS = "_rep_seen_rows"  # (table key, rows) of the last table selection acted upon
@@ -90,6 +90,73 @@ def _step_label(step: str) -> str:
 def _keep(key: str, options: list[str]) -> None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = ""
+
+
+def _file(duplicate_of: str | None = None) -> None:
+    """Filing button callback: file the report of the form as it stands (or link it to
+    ``duplicate_of``), before the run it causes; a refusal is shown in the form and writes
+    nothing. Reads the form's widgets from the session."""
+    from ui.auth import current_viewer
+
+    current = session.lang()
+    where = session.store_location()
+    if current_viewer(where) is None:  # signed out meanwhile: the run shows the sign-in form
+        return
+    state = st.session_state
+    who = ui_reports.actor_name() or str(state.get("rep_actor") or "").strip()
+    category = state.get("rep_category")
+    if category == OTHER:
+        category = str(state.get("rep_category_text") or "").strip()
+    point = None
+    try:
+        point = ui_reports.parse_lonlat(state.get("rep_location") or "")
+    except ValueError:
+        pass
+    problem = (
+        t("rep_need_actor", current)
+        if not who
+        else t("rep_need_location", current)
+        if point is None
+        else None
+    )
+    if problem:
+        state[FILE_REFUSED] = problem
+        return
+    photo = state.get(f"rep_photo_{state.get(PHOTO_GENERATION, 0)}")
+    target = open_store(where)
+    before = target.version()
+    try:
+        result = file_report(
+            target,
+            source=state.get("rep_source"),
+            category=category,
+            lon=point[0],
+            lat=point[1],
+            actor=who,
+            description=str(state.get("rep_description") or "").strip() or None,
+            reporter_id=str(state.get("rep_reporter") or "").strip() or None,
+            photo=photo.getvalue() if photo is not None else None,
+            coords=state.get("rep_coords") or "wgs84",
+            duplicate_of=duplicate_of,
+            within=data.grid_scope(where, before),
+        )
+    except ReportError as error:
+        state[FILE_REFUSED] = t("rep_refused", current, reason=error.message(current))
+        return
+    data.note_reports_only_write(where, before, target.version())
+    state[FILED] = {
+        "report_id": result.report_id,
+        "grid_id": result.grid_id,
+        "grid_label": " · ".join(p for p in (result.grid_id, result.grid_name) if p),
+        "workers": list(result.grid_workers),
+        "duplicate_of": duplicate_of,
+        "nearby": result.nearby,
+    }
+    # the form is emptied for the next report, and the detail panel opens on this one
+    for key in ("rep_description", "rep_location", "rep_category_text", "rep_reporter"):
+        state[key] = ""
+    state[PHOTO_GENERATION] = state.get(PHOTO_GENERATION, 0) + 1
+    state[SELECTED] = result.report_id
 
 
 def _pick_location(point: tuple[float, float], gcj02: bool) -> None:
@@ -229,10 +296,6 @@ except ValueError as error:
     st.warning(t("map_base_map_error", lang, error=error))
     tiles = None
 
-if st.session_state.pop(CLEAR_FORM, False):
-    for key in ("rep_description", "rep_location", "rep_category_text", "rep_reporter"):
-        st.session_state.pop(key, None)
-    st.session_state[PHOTO_GENERATION] = st.session_state.get(PHOTO_GENERATION, 0) + 1
 st.session_state.setdefault("rep_coords", "wgs84")
 
 picked = None
@@ -265,6 +328,9 @@ with col_map:
 
 with col_form, st.container(border=True):
     st.subheader(t("rep_new", lang))
+    refused = st.session_state.pop(FILE_REFUSED, None)
+    if refused:
+        st.error(refused)
     filed = st.session_state.pop(FILED, None)
     if filed:
         if filed.get("nearby"):
@@ -310,7 +376,10 @@ with col_form, st.container(border=True):
     category = category_choice
     if category_choice == OTHER:
         category = st.text_input(t("rep_category_text", lang), key="rep_category_text").strip()
-    description = st.text_area(t("rep_description", lang), key="rep_description", height=90)
+    # read when the report is filed (its callback): typing reruns nothing
+    description = st.text_area(
+        t("rep_description", lang), key="rep_description", height=90, on_change="ignore"
+    )
     photo = st.file_uploader(
         t("rep_photo", lang),
         type=PHOTO_TYPES,
@@ -325,7 +394,10 @@ with col_form, st.container(border=True):
         [k for k in PHOTO_TYPES if k != "jpeg"],
     )
     reporter = st.text_input(
-        t("rep_reporter", lang), key="rep_reporter", placeholder=t("rep_reporter_anonymous", lang)
+        t("rep_reporter", lang),
+        key="rep_reporter",
+        placeholder=t("rep_reporter_anonymous", lang),
+        on_change="ignore",
     )
     location_text = st.text_input(
         t("rep_location", lang),
@@ -356,46 +428,6 @@ with col_form, st.container(border=True):
         descriptions = all_reports.set_index("report_id")["description"]
         duplicates = duplicates.assign(description=duplicates["report_id"].map(descriptions))
 
-    def _file(duplicate_of: str | None) -> None:
-        """File the report (or link it to ``duplicate_of``); refusals are shown and write nothing."""
-        if not actor:
-            st.error(t("rep_need_actor", lang))
-            return
-        if point is None:
-            st.error(t("rep_need_location", lang))
-            return
-        before = store.version()
-        try:
-            result = file_report(
-                store,
-                source=source,
-                category=category,
-                lon=point[0],
-                lat=point[1],
-                actor=actor,
-                description=description.strip() or None,
-                reporter_id=reporter.strip() or None,
-                photo=photo.getvalue() if photo is not None else None,
-                coords=coords,
-                duplicate_of=duplicate_of,
-                within=data.grid_scope(location, version),
-            )
-        except ReportError as error:
-            st.error(t("rep_refused", lang, reason=error.message(lang)))
-            return
-        data.note_reports_only_write(location, before, store.version())
-        st.session_state[FILED] = {
-            "report_id": result.report_id,
-            "grid_id": result.grid_id,
-            "grid_label": " · ".join(p for p in (result.grid_id, result.grid_name) if p),
-            "workers": list(result.grid_workers),
-            "duplicate_of": duplicate_of,
-            "nearby": result.nearby,
-        }
-        st.session_state[CLEAR_FORM] = True
-        st.session_state[SELECTED] = result.report_id  # the detail panel opens on the new report
-        st.rerun()
-
     if len(duplicates):
         st.warning(
             t(
@@ -425,12 +457,21 @@ with col_form, st.container(border=True):
             t("rep_link_choice", lang), duplicates["report_id"].tolist(), key="rep_link_to"
         )
         col_link, col_new = st.columns(2)
-        if col_link.button(t("rep_link", lang), key="rep_link", type="primary", width="stretch"):
-            _file(link_to)
-        if col_new.button(t("rep_submit_anyway", lang), key="rep_submit", width="stretch"):
-            _file(None)
-    elif st.button(t("rep_submit", lang), key="rep_submit", type="primary", width="stretch"):
-        _file(None)
+        col_link.button(
+            t("rep_link", lang),
+            key="rep_link",
+            type="primary",
+            width="stretch",
+            on_click=_file,
+            args=(link_to,),
+        )
+        col_new.button(
+            t("rep_submit_anyway", lang), key="rep_submit", width="stretch", on_click=_file
+        )
+    else:
+        st.button(
+            t("rep_submit", lang), key="rep_submit", type="primary", width="stretch", on_click=_file
+        )
 
 # --- table ---------------------------------------------------------------------------------
 st.subheader(t("rep_table_heading", lang, n=f"{len(shown):,}"))
@@ -578,7 +619,8 @@ with col_timeline:
             else t("rep_all_done", lang)
         )
     )
-    st.text_input(t("rep_note", lang), key="rep_note")  # read by the step callback
+    # read by the step callback when a step is recorded: typing or choosing reruns nothing
+    st.text_input(t("rep_note", lang), key="rep_note", on_change="ignore")
     st.radio(  # read by the step callback
         t("rep_satisfaction_for_follow_up", lang),
         list(config.satisfaction),
@@ -586,6 +628,7 @@ with col_timeline:
         index=None,
         key="rep_satisfaction",
         format_func=lambda s: t(f"rep_satisfaction_{s}", lang),
+        on_change="ignore",
     )
     # one button per workflow step; the step the report waits for stands out. A step is
     # recorded in the button's callback, before the run it causes: that one run shows it

@@ -241,3 +241,38 @@ def test_only_a_single_step_of_the_version_is_taken_as_reports_only():
     data.note_reports_only_write("somewhere", 12, 13)
     data.note_reports_only_write("somewhere", 13, 14)
     assert data.household_version("somewhere", 14) == 12
+
+
+def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
+    location, monkeypatch
+):
+    import streamlit as st
+
+    from geo.coverage import log_visit
+    from ui import coverage as cov
+
+    calls = {"gaps": 0, "worklist": 0}
+    real_gaps, real_worklist = cov.coverage_gaps, cov.worklist_from_status
+
+    def counting_gaps(store, as_of):
+        calls["gaps"] += 1
+        return real_gaps(store, as_of)
+
+    def counting_worklist(store, status, as_of):
+        calls["worklist"] += 1
+        return real_worklist(store, status, as_of)
+
+    monkeypatch.setattr(cov, "coverage_gaps", counting_gaps)
+    monkeypatch.setattr(cov, "worklist_from_status", counting_worklist)
+    leader = Viewer("leader", "street_leader")
+    st.cache_data.clear()
+    before = data.data_version(location)
+    cov.gaps(location, before, AS_OF)
+    cov.worklist(location, before, AS_OF, viewer=leader)
+    log_visit(open_store(location), "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "c")
+    after = data.data_version(location)
+    data.note_write(location, before, after, (data.STRUCTURE,))
+    cov.gaps(location, after, AS_OF)
+    cov.worklist(location, after, AS_OF, viewer=leader)
+    assert calls == {"gaps": 1, "worklist": 2}
+    st.cache_data.clear()

@@ -61,25 +61,41 @@ def data_version(location: str) -> int:
     return open_store(location).version()
 
 
-# (location, version) -> an earlier version with the same household data: a write that
-# touched only reports (filed, a workflow step) moves the version by one and leaves every
-# household figure as it was, so those are not recomputed for it
-_SAME_HOUSEHOLDS: dict[tuple[str, int], int] = {}
+# Parts of the data a write can leave as it was, so that what depends on them only is not
+# recomputed: STRUCTURE = grids, staff, the boundary and which grid each household is in;
+# HOUSEHOLDS = that and every household figure (households, visits, verifications).
+# (location, version) -> {part: an earlier version with the same part}
+STRUCTURE = "structure"
+HOUSEHOLDS = "households"
+_SAME_PARTS: dict[tuple[str, int], dict[str, int]] = {}
+
+
+def stable_version(location: str, version: int, part: str) -> int:
+    """The oldest data version whose ``part`` (STRUCTURE or HOUSEHOLDS) equals ``version``'s."""
+    return _SAME_PARTS.get((location, version), {}).get(part, version)
 
 
 def household_version(location: str, version: int) -> int:
     """The oldest data version whose households, visits, grids and staff equal ``version``'s."""
-    return _SAME_HOUSEHOLDS.get((location, version), version)
+    return stable_version(location, version, HOUSEHOLDS)
 
 
-def note_reports_only_write(location: str, before: int, after: int) -> None:
-    """Record that the write taking the store from ``before`` to ``after`` changed reports only.
+def note_write(location: str, before: int, after: int, keeps: Sequence[str]) -> None:
+    """Record that the write taking the store from ``before`` to ``after`` left ``keeps`` as
+    they were (a visit keeps STRUCTURE; a report keeps STRUCTURE and HOUSEHOLDS).
 
     Only a step of exactly one version counts: had anyone else written meanwhile, the
     version would have moved further, and every figure is recomputed.
     """
     if after == before + 1:
-        _SAME_HOUSEHOLDS[(location, after)] = household_version(location, before)
+        _SAME_PARTS[(location, after)] = {
+            part: stable_version(location, before, part) for part in keeps
+        }
+
+
+def note_reports_only_write(location: str, before: int, after: int) -> None:
+    """``note_write`` for a write that touched reports only (filed, a workflow step)."""
+    note_write(location, before, after, (STRUCTURE, HOUSEHOLDS))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -100,7 +116,8 @@ def _grid_communities(location: str, version: int) -> pd.DataFrame:
 
 def grid_scope(location: str, version: int, viewer: Viewer | None = None) -> Scope:
     """The sorted grid ids ``viewer`` may see, or None for all (unassigned rows included)."""
-    ids = _who(viewer).grid_filter(_grid_communities(location, version))
+    grids = _grid_communities(location, stable_version(location, version, STRUCTURE))
+    ids = _who(viewer).grid_filter(grids)
     return None if ids is None else tuple(sorted(ids))
 
 
@@ -121,7 +138,8 @@ def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFram
 
 def grid_polygons(location: str, version: int, viewer: Viewer | None = None) -> gpd.GeoDataFrame:
     """Grid polygons in scope with their attributes, EPSG:4326."""
-    return _grid_polygons(location, version, grid_scope(location, version, viewer))
+    scope = grid_scope(location, version, viewer)
+    return _grid_polygons(location, stable_version(location, version, STRUCTURE), scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -229,7 +247,7 @@ def household_statuses(
             wanted = [g for g in wanted if g in allowed]
         # sorted (None first) so one choice is one cache entry whatever the order asked
         scope = tuple(sorted(wanted, key=lambda g: (g is not None, g or "")))
-    return _household_statuses(location, version, as_of, scope)
+    return _household_statuses(location, household_version(location, version), as_of, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
