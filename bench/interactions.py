@@ -439,16 +439,19 @@ def _plans(location: str) -> list[tuple[str, str, dict, list[tuple[str, list[Ste
     ]
 
 
-def run_interactions(url: str, location: str, roles: set[str] | None = None) -> list[Result]:
-    """Every role's working day in Chromium; one Result per interaction."""
+def run_interactions(
+    url: str, location: str, roles: set[str] | None = None, rounds: int = 1
+) -> list[Result]:
+    """Every role's working day in Chromium, ``rounds`` times; one Result per interaction."""
     from playwright.sync_api import sync_playwright
 
     results: list[Result] = []
+    plans = [
+        p for p in _plans(location) if roles is None or p[1].split(" ")[0].rstrip(",") in roles
+    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for account, role, viewport, pages in _plans(location):
-            if roles is not None and role.split(" ")[0].rstrip(",") not in roles:
-                continue
+        for account, role, viewport, pages in [p for _ in range(rounds) for p in plans]:
             context = browser.new_context(viewport=viewport, locale="zh-CN")
             page = context.new_page()
             sign_in(page, url, account)
@@ -469,6 +472,26 @@ def run_interactions(url: str, location: str, roles: set[str] | None = None) -> 
     return results
 
 
+def summary(results: list[Result]) -> list[tuple[str, str, str, float, float, int]]:
+    """Per interaction: (role, page, what, median s, slowest s, rounds timed)."""
+    import statistics
+
+    rows: dict[tuple[str, str, str], list[float]] = {}
+    for r in results:
+        rows.setdefault((r.role, r.page, r.what), [])
+        if r.seconds is not None:
+            rows[(r.role, r.page, r.what)].append(r.seconds)
+    return [
+        (
+            *key,
+            statistics.median(times) if times else float("nan"),
+            max(times, default=float("nan")),
+            len(times),
+        )
+        for key, times in rows.items()
+    ]
+
+
 def _line(r: Result) -> str:
     seconds = "—" if r.seconds is None else f"{r.seconds:6.2f}"
     run = "" if r.run_seconds is None else f" (run {r.run_seconds:.2f})"
@@ -487,30 +510,41 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--db", help="the store of the app at --url")
     parser.add_argument("--only", help="only the roles named (comma-separated)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="walk every role's day this many times (median)"
+    )
     args = parser.parse_args(argv)
     roles = set(args.only.split(",")) if args.only else None
+    load_before = os.getloadavg()
     if args.url:
-        results = run_interactions(args.url, args.db, roles)
+        results = run_interactions(args.url, args.db, roles, args.rounds)
     else:
         with tempfile.TemporaryDirectory(prefix="gridmap-interactions-") as tmp:
             location = str(Path(tmp) / "demo.gpkg")
             build_store(location, args.households)
             with running_app(location) as url:
-                results = run_interactions(url, location, roles)
-    timed_results = [r for r in results if r.seconds is not None]
-    slowest = max(timed_results, key=lambda r: r.seconds, default=None)
+                results = run_interactions(url, location, roles, args.rounds)
+    rows = summary(results)
     print()
+    print(f"median and slowest of {args.rounds} round(s), target {TARGET_S:g} s:")
+    for role, page_title, what, median, worst, n in rows:
+        flag = "  over target" if not median <= TARGET_S else ""
+        print(f"{role:<22} {page_title:<8} {what:<24} {median:6.2f} {worst:6.2f} s ({n}){flag}")
+    timed_rows = [r for r in rows if r[5]]
+    slowest = max(timed_rows, key=lambda r: r[3], default=None)
     print(
-        f"{len(timed_results)} of {len(results)} interactions timed; "
-        f"over {TARGET_S:g} s: {sum(r.seconds > TARGET_S for r in timed_results)}; "
-        + (f"slowest {slowest.seconds:.2f} s ({slowest.role}: {slowest.what})" if slowest else "")
+        f"\n{len(timed_rows)} of {len(rows)} interactions timed; median over {TARGET_S:g} s: "
+        f"{sum(r[3] > TARGET_S for r in timed_rows)}; slowest median "
+        + (f"{slowest[3]:.2f} s ({slowest[0]}: {slowest[2]})" if slowest else "—")
+        + f"; load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+        f" on {os.cpu_count()} CPUs"
     )
     if args.json:
         args.json.write_text(
             json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
-    return 0 if len(timed_results) == len(results) else 1
+    return 0 if all(r.seconds is not None for r in results) else 1
 
 
 if __name__ == "__main__":

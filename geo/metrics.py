@@ -577,6 +577,24 @@ def household_counters_of(store: Store, as_of: dt.date) -> pd.DataFrame:
     return _household_counts(households, held, ok, config.category_codes, None)
 
 
+def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
+    """``household_counters_of`` derived from ``household_status`` rows of the same day (a
+    category is met unless its code is among ``failed``): a caller holding the statuses
+    need not compute the households a second time."""
+    codes = load_config().category_codes
+    held = _category_matrix(status["categories"], codes)
+    failed = _category_matrix(status["failed"], codes)
+    frame = pd.DataFrame(
+        {
+            "_grid": _text(status["grid_id"]).to_numpy(object),
+            "required": held.any(axis=1),
+            "compliant": status["compliant"].fillna(False).astype(bool).to_numpy(),
+            "fresh": status["fresh"].fillna(False).astype(bool).to_numpy(),
+        }
+    )
+    return _household_counts(frame, held, held & ~failed, codes, None)
+
+
 class _Counts:
     """The summed counters of one as-of day: overall and per grid."""
 

@@ -206,12 +206,17 @@ def test_a_reports_only_write_does_not_recompute_the_household_figures(location,
     from geo.coverage import log_visit
     from geo.reports import record_step
 
-    calls = []
-    real = data.household_counters_of
+    calls = []  # every computation of the households' figures (counters or statuses)
+    counters, statuses = data.household_counters_of, data.household_status
     monkeypatch.setattr(
         data,
         "household_counters_of",
-        lambda store, as_of: calls.append(as_of) or real(store, as_of),
+        lambda store, as_of: calls.append("counters") or counters(store, as_of),
+    )
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: calls.append("status") or statuses(store, as_of, where),
     )
     st.cache_data.clear()
     leader = Viewer("leader", "street_leader")

@@ -870,3 +870,18 @@ def test_history_of_only_the_stored_dates_changes_nothing(tmp_path):
     for offset in range(-40, 40, 3):
         as_of = AS_OF + dt.timedelta(days=offset)
         assert compute_metrics(with_history, as_of) == compute_metrics(plain, as_of)
+
+
+def test_household_counters_from_statuses_equal_those_computed_from_the_store(tmp_path):
+    from geo.demo import build_demo
+    from geo.metrics import household_counters_from_status, household_counters_of
+
+    store = open_store(str(tmp_path / "demo.gpkg"))
+    build_demo(store, households=1500)
+    as_of = dt.date.today()
+    derived = household_counters_from_status(household_status(store, as_of))
+    computed = household_counters_of(store, as_of)
+    assert derived.columns.tolist() == computed.columns.tolist()
+    by_grid = [c.groupby("_grid").sum().sort_index() for c in (derived, computed)]
+    pd.testing.assert_frame_equal(*by_grid)
+    pd.testing.assert_frame_equal(grid_table(store, as_of, derived), grid_table(store, as_of))

@@ -29,6 +29,7 @@ from geo.auth import Viewer
 from geo.metrics import (
     _community_table_from,
     grid_table,
+    household_counters_from_status,
     household_counters_of,
     household_status,
     report_states,
@@ -146,7 +147,15 @@ def grid_polygons(location: str, version: int, viewer: Viewer | None = None) -> 
 def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
-    counters = _household_counters(location, household_version(location, version), as_of)
+    households = household_version(location, version)
+    if scope is None:
+        # a whole-street viewer's pages hold every household's status (map, work list):
+        # the figures are summed from those, not computed a second time
+        counters = household_counters_from_status(
+            _household_statuses(location, households, as_of, None)
+        )
+    else:  # a limited viewer holds only their grids' statuses; the figures need every grid's
+        counters = _household_counters(location, households, as_of)
     figures = grid_table(open_store(location), as_of, counters)
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
