@@ -7,8 +7,6 @@ suppressed grid/community figures, no household or report rows at all.
 
 from __future__ import annotations
 
-import os
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -37,7 +35,7 @@ _PERCENT = st.column_config.ProgressColumn(
 )
 _RATIO = st.column_config.NumberColumn(format="%.1f")  # households per worker, as ratio_text
 # above this many households, points only for a chosen community or grid (level of detail)
-MAX_POINTS = int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
+MAX_POINTS = data.map_max_points()
 
 lang = session.lang()
 as_of = session.as_of()

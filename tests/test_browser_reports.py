@@ -136,7 +136,11 @@ def test_file_a_report_by_clicking_the_map_then_see_the_duplicate_warning(
     assert x2 - x >= 9, "zoomed out too far to click beside the marker"
     click_map(page, x2, y2)
     warning = page.locator('[data-testid="stAlertContentWarning"]', has_text="同类诉求")
-    warning.wait_for(timeout=30_000)
+    try:
+        warning.wait_for(timeout=30_000)
+    except Exception:  # keep what the page showed, to see why
+        page.screenshot(path=str(tmp_path / "no-warning.png"), full_page=True)
+        raise
     page.screenshot(path=str(tmp_path / "duplicate.png"), full_page=True)
     page.get_by_role("button", name="关联到此诉求").click()
     page.locator(

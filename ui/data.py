@@ -15,6 +15,7 @@ DataFrame (Streamlit hashes big frames from a sample and could return a stale re
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -51,6 +52,12 @@ _REPORT_COLUMNS = [
     "duplicate_of",
 ]
 Scope = tuple[str | None, ...] | None
+
+
+def map_max_points() -> int:
+    """Above this many households a map draws points only for a chosen community or grid,
+    and nothing loads every household's status (``GRIDMAP_MAP_MAX_POINTS``, 150,000)."""
+    return int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
 
 
 class AccessDenied(PermissionError):
@@ -148,7 +155,7 @@ def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
     households = household_version(location, version)
-    if scope is None:
+    if scope is None and open_store(location).count("households") <= map_max_points():
         # a whole-street viewer's pages hold every household's status (map, work list):
         # the figures are summed from those, not computed a second time
         counters = household_counters_from_status(
