@@ -34,6 +34,7 @@ _PERCENT = st.column_config.ProgressColumn(
     format=fig.RATE_COLUMN_FORMAT, min_value=0, max_value=100
 )
 _RATIO = st.column_config.NumberColumn(format="%.1f")  # households per worker, as ratio_text
+_COUNT = st.column_config.NumberColumn(format="localized")  # 2,592, as count_text
 # above this many households, points only for a chosen community or grid (level of detail)
 MAX_POINTS = data.map_max_points()
 
@@ -420,6 +421,7 @@ elif community:
             t("map_fill_visit_rate", lang): _PERCENT,
             t("map_fill_freshness_rate", lang): _PERCENT,
             t("map_fill_households_per_worker", lang): _RATIO,
+            t("map_households", lang): _COUNT,
         },
     )
 else:
@@ -467,5 +469,6 @@ else:
             t("map_fill_visit_rate", lang): _PERCENT,
             t("map_fill_freshness_rate", lang): _PERCENT,
             t("map_fill_households_per_worker", lang): _RATIO,
+            t("map_households", lang): _COUNT,
         },
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from geo.figures import count_text, rate_text
+from geo.figures import count_text, rate_text, ratio_text
 from geo.i18n import t
 from geo.store import open_store
 from ui import data, session
@@ -55,19 +55,14 @@ def _display(
         values = figures[column]
         if column in _RATES:
             text = values.map(rate_text)
+        elif column == "households_per_worker":
+            text = values.map(ratio_text)
         elif column in _TEXT:
             text = values.map(lambda v: "" if v is None or v != v else str(v))
         else:
-            text = values.map(_count_or_number)
+            text = values.map(count_text)
         out[t(key, lang)] = text.astype(str).to_numpy()
     return pd.DataFrame(out)
-
-
-def _count_or_number(value: object) -> str:
-    """A count ("<3" kept); a ratio such as households per worker with its one decimal."""
-    if isinstance(value, float) and value == value and not value.is_integer():
-        return f"{value:,.1f}"
-    return count_text(value)
 
 
 def render_aggregate_figures(lang: str, location: str, version: int) -> None:
