@@ -122,6 +122,9 @@ with col_street:
     )
 in_street = grids if street == "" else grids[grids["street"] == street]
 communities = [""] + sorted(c for c in in_street["community"].unique() if c)
+limited = data.grid_scope(location, version) is not None
+if limited and len(communities) == 2 and "map_community" not in st.session_state:
+    st.session_state["map_community"] = communities[1]  # a community's staff: start there
 _keep("map_community", communities)
 with col_community:
     community = st.selectbox(
