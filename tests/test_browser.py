@@ -458,3 +458,29 @@ def test_the_heat_map_is_scaled_to_the_data(page, app_server, tmp_path):
     )
     assert coloured > 0
     assert red / coloured < 0.07  # the densest cells are red (14.5% of the heat before), not most
+
+
+def test_the_tooltip_names_the_grid_the_pointer_stopped_on(page, app_server):
+    # Leaflet's canvas drops mousemoves within 32 ms of the last one it handled: a pointer
+    # stopping just after crossing into a grid kept the previous grid's tooltip
+    page.set_viewport_size({"width": 1040, "height": 640})
+    grids = checkerboard()
+    standalone_map(page, app_server, build_map(grids, households_in(grids, 0)), "hover")
+    shown = page.evaluate(
+        """() => new Promise(done => {
+          const map = window.gridmapMap, at = id => {
+            let layer = null;
+            map.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.i === id) layer = l; });
+            return map.latLngToContainerPoint(layer.getBounds().getCenter());
+          };
+          const canvas = document.querySelector('.leaflet-overlay-pane canvas');
+          const box = map.getContainer().getBoundingClientRect();
+          const move = p => canvas.dispatchEvent(new MouseEvent('mousemove', {
+            bubbles: true, clientX: box.left + p.x, clientY: box.top + p.y}));
+          move(at('G00'));
+          move(at('G01'));  // the pointer stops in the next grid, a moment later
+          setTimeout(() => done(Array.from(document.querySelectorAll('.gm-tip'))
+            .filter(t => getComputedStyle(t).opacity !== '0').map(t => t.innerText.split(' ')[0])), 300);
+        })"""
+    )
+    assert shown == ["G01"]

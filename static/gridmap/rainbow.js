@@ -10,6 +10,25 @@
 (function () {
   "use strict";
 
+  // Leaflet's canvas renderer handles at most one mousemove per 32 ms and drops the rest,
+  // so a pointer that stops just after crossing into a grid leaves the previous grid's
+  // tooltip (and hover) showing, while a click opens the grid truly under it. The last
+  // dropped position is handled once the 32 ms are over: pointer, tooltip and click agree.
+  if (L.Canvas) {
+    var hover = L.Canvas.prototype._handleMouseHover;
+    L.Canvas.prototype._handleMouseHover = function (e, point) {
+      this._gmLastMove = [e, point];
+      if (!this._mouseHoverThrottled) return hover.call(this, e, point);
+      if (this._gmTrailing) return;
+      var renderer = this;
+      this._gmTrailing = setTimeout(function () {
+        renderer._gmTrailing = null;
+        var last = renderer._gmLastMove;  // again through this function: still throttled, wait on
+        if (renderer._map && last) renderer._handleMouseHover(last[0], last[1]);
+      }, 40);
+    };
+  }
+
   var OVERDUE = 128;
   var MAX_CATEGORIES = 7;  // bits 0..6 of the bitmask (geo/mapping.py MAX_CATEGORIES)
 
@@ -647,13 +666,28 @@
 
     // Frame the chosen area clear of the legends; again whenever a legend or the map changes
     // size (web fonts arriving, the iframe's final width), until the user moves the map.
+    // the sizes a fit was made for: only a real change (not the observer's first report)
+    // refits, so a view that is ready stays where it is
+    function sizes() {
+      return [map.getContainer(), boxes.main, boxes.fill, boxes.reports]
+        .map(function (e) { return e.offsetWidth + "x" + e.offsetHeight; }).join(",");
+    }
     function frame() {
-      if (state.bounds) stats.fit = fitClear(map, state.bounds, boxes);
+      if (!state.bounds) return;
+      stats.fit = fitClear(map, state.bounds, boxes);
+      state.sizes = sizes();
     }
     var refit = null;
     function refitSoon() {
       if (!state.auto || refit) return;
-      refit = L.Util.requestAnimFrame(function () { refit = null; if (state.auto) frame(); });
+      refit = L.Util.requestAnimFrame(function () {
+        refit = null;
+        if (!state.auto || sizes() === state.sizes) return;
+        document.documentElement.setAttribute("data-gridmap-ready", "0");
+        map.invalidateSize({ pan: false });
+        frame();
+        markReady();
+      });
     }
     ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (type) {
       map.getContainer().addEventListener(type, function () { state.auto = false; }, true);
