@@ -81,8 +81,8 @@ def _log_visit() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
-    # a visit leaves grids, staff and households' places as they were (ui.data.STRUCTURE)
-    data.note_write(session.location(), before, target.version(), (data.STRUCTURE,))
+    # a visit changes this household's status only (ui.data.note_household_edit)
+    data.note_household_edit(session.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
@@ -109,7 +109,7 @@ def _mark_verified() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", refused.message(current))
         return
-    data.note_write(session.location(), before, target.version(), (data.STRUCTURE,))
+    data.note_household_edit(session.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",

@@ -281,3 +281,37 @@ def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
     cov.worklist(location, after, AS_OF, viewer=leader)
     assert calls == {"gaps": 1, "worklist": 2}
     st.cache_data.clear()
+
+
+def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
+    import streamlit as st
+
+    from geo.coverage import log_visit, mark_verified
+    from geo.metrics import household_status
+
+    wheres = []
+    real = data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: wheres.append(where) or real(store, as_of, where),
+    )
+    st.cache_data.clear()
+    leader = Viewer("leader", "street_leader")
+    store = open_store(location)
+    version = data.data_version(location)
+    data.household_statuses(location, version, AS_OF, leader)
+    for edit in (
+        lambda: log_visit(store, "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "c"),
+        lambda: mark_verified(store, ["B1"], AS_OF, "c"),
+    ):
+        before = data.data_version(location)
+        edit()
+        after = data.data_version(location)
+        data.note_household_edit(location, before, after, ["A1" if len(wheres) == 1 else "B1"])
+        patched = data.household_statuses(location, after, AS_OF, leader)
+        fresh = household_status(store, AS_OF)
+        pd.testing.assert_frame_equal(patched.reset_index(drop=True), fresh)
+    # the whole street once, then one household per edit
+    assert wheres == [None, {"household_id": ["A1"]}, {"household_id": ["B1"]}]
+    st.cache_data.clear()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -101,6 +102,63 @@ def note_write(location: str, before: int, after: int, keeps: Sequence[str]) -> 
         }
 
 
+# A visit logged or a household re-verified changes those households' statuses only: the
+# statuses of the version after are the ones before with their rows computed again.
+# (location, household version after) -> (household version before, household ids)
+_EDITS: dict[tuple[str, int], tuple[int, tuple[str, ...]]] = {}
+_PATCHED: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_PATCHED_MAX = 8
+_CHAIN_MAX = 20  # edits carried over in a row before statuses are computed afresh
+
+
+def note_household_edit(
+    location: str, before: int, after: int, household_ids: Sequence[str]
+) -> None:
+    """Record that the write from ``before`` to ``after`` was a visit or a re-verification of
+    ``household_ids``: grids and staff stay as they were, and only those households'
+    statuses are computed again (a step of exactly one version only, as ``note_write``)."""
+    if after != before + 1:
+        return
+    note_write(location, before, after, (STRUCTURE,))
+    _EDITS[(location, after)] = (household_version(location, before), tuple(household_ids))
+
+
+def _statuses(
+    location: str, households: int, as_of: dt.date, scope: Scope, depth: int = 0
+) -> pd.DataFrame:
+    """``_household_statuses`` of a household version, carried over single-household edits."""
+    edit = _EDITS.get((location, households))
+    if edit is None or depth > _CHAIN_MAX:
+        return _household_statuses(location, households, as_of, scope)
+    key = (location, households, as_of, scope)
+    if key in _PATCHED:
+        _PATCHED.move_to_end(key)
+        return _PATCHED[key]
+    previous, ids = edit
+    frame = _statuses(location, previous, as_of, scope, depth + 1)
+    edited = frame["household_id"].isin(ids).to_numpy()
+    fresh = (
+        household_status(
+            open_store(location),
+            as_of,
+            where={"household_id": frame.loc[edited, "household_id"].tolist()},
+        )
+        if edited.any()
+        else frame.iloc[:0]
+    )
+    order = frame["household_id"]
+    patched = (
+        pd.concat([frame[~edited], fresh[frame.columns]], ignore_index=True)
+        .set_index("household_id")
+        .loc[order]
+        .reset_index()
+    )
+    _PATCHED[key] = patched
+    while len(_PATCHED) > _PATCHED_MAX:
+        _PATCHED.popitem(last=False)
+    return patched
+
+
 def note_reports_only_write(location: str, before: int, after: int) -> None:
     """``note_write`` for a write that touched reports only (filed, a workflow step)."""
     note_write(location, before, after, (STRUCTURE, HOUSEHOLDS))
@@ -158,9 +216,7 @@ def _grid_figures(
     if scope is None and open_store(location).count("households") <= map_max_points():
         # a whole-street viewer's pages hold every household's status (map, work list):
         # the figures are summed from those, not computed a second time
-        counters = household_counters_from_status(
-            _household_statuses(location, households, as_of, None)
-        )
+        counters = household_counters_from_status(_statuses(location, households, as_of, None))
     else:  # a limited viewer holds only their grids' statuses; the figures need every grid's
         counters = _household_counters(location, households, as_of)
     figures = grid_table(open_store(location), as_of, counters)
@@ -263,7 +319,7 @@ def household_statuses(
             wanted = [g for g in wanted if g in allowed]
         # sorted (None first) so one choice is one cache entry whatever the order asked
         scope = tuple(sorted(wanted, key=lambda g: (g is not None, g or "")))
-    return _household_statuses(location, household_version(location, version), as_of, scope)
+    return _statuses(location, household_version(location, version), as_of, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
