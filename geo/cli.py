@@ -294,7 +294,6 @@ def _audit(store, args) -> int:
 
 def _serve(store, args) -> int:
     import os
-    import subprocess
     from pathlib import Path
 
     if not store.exists():
@@ -324,8 +323,14 @@ def _serve(store, args) -> int:
         "--server.headless",
         "true",
     ]
-    print(f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)")
-    return subprocess.call(cmd, cwd=root, env=env)
+    print(
+        f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)", flush=True
+    )
+    # become Streamlit (same PID): SIGTERM from systemd, supervisord or a container runtime
+    # reaches the server itself, and nothing is left behind when it stops
+    os.chdir(root)
+    os.execve(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def _migrate(store, args) -> int:
