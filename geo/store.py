@@ -94,6 +94,15 @@ class Transaction(ABC):
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide setting (e.g. ``demo_mode``) in the ``gridmap_meta`` table."""
 
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        """Write the rows of a ``geo.staging.Staging`` (upsert, or replace the table); returns rows.
+
+        Read back chunk by chunk: memory stays bounded. Stores may copy more directly.
+        """
+        if replace:
+            return self.replace(table, staging.frames())
+        return sum(self.upsert(table, frame) for frame in staging.frames())
+
 
 class Store(ABC):
     """A data location holding the tables of ``geo.schema``."""
@@ -284,6 +293,35 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
     )
 
 
+def encode_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    """The columns of ``table`` that ``frame`` holds (plus the geometry blob) and its rows as sqlite3 binds them."""
+    cols = [c for c in table.column_names if c in frame.columns]
+    rows = _rows(frame, cols)
+    if (
+        table.geometry
+        and isinstance(frame, gpd.GeoDataFrame)
+        and frame._geometry_column_name in frame.columns
+    ):
+        geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
+        arr = np.asarray(geoms, dtype=object)
+        if table.geometry == "POINT":
+            # no location (missing or empty point) is stored as NULL, not a NaN point
+            missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+            present = np.where(missing, None, arr)
+            coords = shapely.get_coordinates(present)
+            xs = np.full(len(arr), np.nan)
+            ys = np.full(len(arr), np.nan)
+            xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
+            blobs = gpkg.encode_points(xs, ys)
+            if missing.any():
+                blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
+        else:
+            blobs = gpkg.encode_geometries(shapely.force_2d(arr))
+        cols = [*cols, GEOMETRY_COLUMN]
+        rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
+    return cols, rows
+
+
 class _GpkgTransaction(Transaction):
     def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
         self.store = store
@@ -294,31 +332,7 @@ class _GpkgTransaction(Transaction):
         return TABLES[name]
 
     def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
-        cols = [c for c in table.column_names if c in frame.columns]
-        rows = _rows(frame, cols)
-        if (
-            table.geometry
-            and isinstance(frame, gpd.GeoDataFrame)
-            and frame._geometry_column_name in frame.columns
-        ):
-            geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
-            arr = np.asarray(geoms, dtype=object)
-            if table.geometry == "POINT":
-                # no location (missing or empty point) is stored as NULL, not a NaN point
-                missing = shapely.is_missing(arr) | shapely.is_empty(arr)
-                present = np.where(missing, None, arr)
-                coords = shapely.get_coordinates(present)
-                xs = np.full(len(arr), np.nan)
-                ys = np.full(len(arr), np.nan)
-                xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
-                blobs = gpkg.encode_points(xs, ys)
-                if missing.any():
-                    blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
-            else:
-                blobs = gpkg.encode_geometries(shapely.force_2d(arr))
-            cols = [*cols, GEOMETRY_COLUMN]
-            rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
-        return cols, rows
+        return encode_rows(table, frame)
 
     def upsert(self, table: str, frame: pd.DataFrame) -> int:
         t = self._table(table)
@@ -380,6 +394,34 @@ class _GpkgTransaction(Transaction):
         cur = self.con.execute(f'DELETE FROM "{table}"{clause}', params)
         self.changed.add(table)
         return cur.rowcount
+
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        t = self._table(table)
+        cols = staging.columns
+        if not cols:
+            return self.replace(table, empty_frame(t)) if replace else 0
+        if replace:
+            self.con.execute(f'DELETE FROM "{table}"')
+            for i in range(len(t.indexes)):  # indexes built after the rows: ~2x faster
+                self.con.execute(f'DROP INDEX IF EXISTS "idx_{t.name}_{i}"')
+        quoted = ",".join(f'"{c}"' for c in cols)
+        updates = [c for c in cols if c not in t.key]
+        action = (
+            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates)
+            if updates
+            else "DO NOTHING"
+        )
+        conflict = f" ON CONFLICT({','.join(t.key)}) {action}" if t.key and not replace else ""
+        # rows go straight from the staging file's cursor: already encoded, never all in memory
+        cur = self.con.executemany(
+            f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}){conflict}',
+            staging.encoded(),
+        )
+        if replace:
+            _create_indexes(self.con, t)
+        self.changed.add(table)
+        del cur
+        return staging.count()
 
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute(
