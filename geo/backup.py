@@ -145,4 +145,3 @@ def restore_store(store: Store, backup: str | Path) -> Path | None:
 def _version_of(con: sqlite3.Connection) -> int:
     row = con.execute("SELECT value FROM gridmap_meta WHERE key = 'data_version'").fetchone()
     return int(row[0]) if row else 0
-

@@ -151,6 +151,8 @@ class Problem:
         return f"{self.file}:{self.row}: {shown}: {self.reason}"
 
 
+IMPORT_WAIT_SECONDS = 600.0
+"""How long an import's final copy waits for the write lock (UI writes hold it briefly)."""
 MAX_PROBLEMS = 1000
 """Problems kept in full; past this a refusal counts the rest (a bad 3M-row file stays small)."""
 
@@ -1005,7 +1007,8 @@ def _write(
     store: Store, kind: str, staging: Staging, *, replace: bool, actor: str, file_name: str
 ) -> int:
     """Copy the staged rows into the store in one transaction (the only time it holds the lock)."""
-    with store.transaction() as tx:
+    # an import waits out any other writer (they are short); everything was checked before
+    with store.transaction(wait=IMPORT_WAIT_SECONDS) as tx:
         tx.set_meta("demo_mode", "0")  # real data arrives: sign-in is required from now on
         written = tx.load_staged(kind, staging, replace=replace or kind == "boundary")
         if kind == "grids":

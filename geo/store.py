@@ -25,10 +25,21 @@ import pandas as pd
 import shapely
 
 from geo import gpkg
+from geo.i18n import MessageError
 from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
 
 DEFAULT_LOCATION = "data/gridmap.gpkg"
 Where = dict[str, Any]
+WRITE_WAIT_SECONDS = 30.0
+"""How long a write waits for another writer (e.g. an import's final copy) before giving up."""
+
+
+class StoreBusy(MessageError):
+    """Another writer held the store longer than the wait; nothing was written (retry later)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("busy_wait", seconds=f"{wait:g}")
+        self.wait = wait
 
 
 def resolve_location(flag: str | None = None) -> str:
@@ -212,8 +223,12 @@ class Store(ABC):
         return sorted({v for v in values.dropna() if v != "" and v not in known})
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager yielding a ``Transaction``; commits on success."""
+    def transaction(self, wait: float | None = None) -> Any:
+        """A context manager yielding a ``Transaction``; commits on success.
+
+        Waits up to ``wait`` seconds (default ``WRITE_WAIT_SECONDS``) for another writer,
+        then raises ``StoreBusy``.
+        """
 
     @abstractmethod
     def count(self, table: str) -> int:
@@ -489,11 +504,13 @@ class GeoPackageStore(Store):
     def exists(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
-    def _connect(self, readonly: bool = False) -> sqlite3.Connection:
+    def _connect(
+        self, readonly: bool = False, wait: float = WRITE_WAIT_SECONDS
+    ) -> sqlite3.Connection:
         if readonly:
             con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         else:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            con = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         gpkg.register_functions(con)
         return con
 
@@ -641,15 +658,21 @@ class GeoPackageStore(Store):
         return [r[0] for r in rows]
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, wait: float | None = None) -> Iterator[Transaction]:
+        wait = WRITE_WAIT_SECONDS if wait is None else wait
         created = False
         if not self.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _create_geopackage(self.path)
             created = True
-        con = self._connect()
+        con = self._connect(wait=wait)
         try:
-            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.execute("BEGIN IMMEDIATE")  # the write lock (WAL: readers carry on)
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(wait) from None
+                raise
             if not created:
                 # a file made by an older gridmap lacks the newer tables: add them in this
                 # transaction, so a failed write still leaves the file as it was

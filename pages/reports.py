@@ -21,7 +21,7 @@ from geo.reports import (
     report_history,
     to_wgs84,
 )
-from geo.store import open_store
+from geo.store import StoreBusy, open_store
 from ui import data, session
 from ui import reports as ui_reports
 
@@ -327,6 +327,9 @@ with col_form, st.container(border=True):
                 coords=coords,
                 duplicate_of=duplicate_of,
             )
+        except StoreBusy as busy:  # an import's final copy: the form keeps what was typed
+            st.warning(busy.message(lang))
+            return
         except ReportError as error:
             st.error(t("rep_refused", lang, reason=error))
             return
@@ -552,6 +555,8 @@ with col_timeline:
                     satisfaction=satisfaction,
                     note=note.strip() or None,
                 )
+            except StoreBusy as busy:  # an import's final copy: nothing written, retry
+                st.warning(busy.message(lang))
             except ReportError as error:
                 # the clerk sees why in their language; the domain's own wording follows
                 if expected is None:
