@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -169,6 +170,7 @@ class ImportReport:
     headers: dict[str, str] = field(default_factory=dict)  # canonical column -> header in the file
     lang: str = DEFAULT_LANGUAGE
     more_problems: int = 0  # problems found past MAX_PROBLEMS (counted, not kept)
+    lock_seconds: float = 0.0  # how long the final copy held the store's write lock
 
     def problem_lines(self) -> list[str]:
         """Every problem as ``FILE:ROW: column: reason``, the column as the file's header names it."""
@@ -337,9 +339,11 @@ def import_file(
                 )
         check.finish()
         staging.finish()
+        started = time.perf_counter()
         report.written = _write(
             store, kind, staging, replace=replace, actor=actor, file_name=path.name
         )
+        report.lock_seconds = time.perf_counter() - started
     return report
 
 
