@@ -213,6 +213,7 @@ class _Checker:
         self.rows: np.ndarray = np.array([], dtype=np.int64)
         self._warned: dict[str, tuple[int, list[str], dict[str, object]]] = {}
         self._cache: dict[str, object] = {}
+        self.derived_ids = False  # visits: some ids were derived from what the row records
 
     def add(self, row: int, column: str, key: str, /, **values: object) -> None:
         """A problem at ``row``, ``column``: the catalogue message ``key``."""
@@ -331,7 +332,7 @@ def import_file(
         _duplicate_problems(kind, check)
         if report.problems:
             return report
-        if kind == "visits":
+        if kind == "visits" and check.derived_ids:
             repeated = staging.drop_repeats("visit_id")
             if repeated:  # rows without an id that record the same visit: counted once
                 report.warnings.append(
@@ -852,6 +853,7 @@ def _prepare_visits(
     # a visit without an id gets one derived from what it records: re-importing adds nothing
     missing = np.flatnonzero(pd.isna(ids))
     if len(missing):
+        check.derived_ids = True  # repeats across chunks are dropped once all is staged
         others = [
             pd.Series(values[missing], dtype="string")
             for values in (visited_at, staff_id, kind)
