@@ -1,12 +1,14 @@
 """``python -m bench.busy_writers``: visits logged from 4 processes while a big import runs.
 
-Builds a demo street office and a visits CSV of ``--visits`` rows, starts ``gridmap import
-visits`` in its own process, and meanwhile runs 4 writer processes that each log 25 visits
-with ``geo.coverage.log_visit`` (what the coverage page calls), spread over ``--spread``
-seconds. A writer told to wait (the page's "please wait" message, ``EditRefused``
-busy_wait) tries again a second later, as a person pressing save again would. Prints: the
-import's time and how long it held the write lock, each writer's attempts, waits, longest
-save, refusals, tracebacks, and the visits found in the store afterwards (lost = 100 - found).
+Builds a demo street office and a visits CSV of ``--visits`` rows, starts the import in its
+own process, and meanwhile runs 4 writer processes that each log 25 visits with
+``geo.coverage.log_visit`` (what the coverage page calls), one a second: 12 while the file
+is read and checked, 13 once the import starts its final copy (the import process says when:
+the only time it holds the write lock), so that both phases are measured. A writer told to
+wait (the page's "please wait" message, ``EditRefused`` busy_wait) tries again a second
+later, as a person pressing save again would. Prints: the import's time and how long it
+held the write lock, per writer the visits saved, times told to wait, the longest save,
+tracebacks, and the visits found in the store afterwards (lost = 100 - found).
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ from pathlib import Path
 
 WRITERS = 4
 VISITS_EACH = 25
+BEFORE_COPY = 12
 IMPORT = """
 import json, sys, time
+from geo import importers
 from geo.importers import import_file
 from geo.store import open_store
+write = importers._write
+def announced(*args, **kwargs):
+    print("FINAL_COPY", flush=True)  # the bench's cue: the write lock is about to be taken
+    return write(*args, **kwargs)
+importers._write = announced
 started = time.perf_counter()
 report = import_file(open_store(sys.argv[1]), "visits", sys.argv[2])
 print(json.dumps({"ok": report.ok, "written": report.written, "seconds": time.perf_counter() - started,
@@ -35,10 +44,8 @@ print(json.dumps({"ok": report.ok, "written": report.written, "seconds": time.pe
 """
 
 
-def writer(
-    db: str, number: int, households: list[str], spread: float, out: multiprocessing.Queue
-) -> None:
-    """Log VISITS_EACH visits over ``spread`` seconds; report what happened."""
+def writer(db: str, number: int, households: list[str], copying, out) -> None:
+    """Log VISITS_EACH visits, one a second, the last ones once ``copying`` is set."""
     from geo.coverage import EditRefused, log_visit
     from geo.store import open_store
     from geo.timeutil import now_local
@@ -46,7 +53,9 @@ def writer(
     store = open_store(db)
     figures = {"writer": number, "saved": 0, "told_to_wait": 0, "tracebacks": [], "longest_s": 0.0}
     for i in range(VISITS_EACH):
-        time.sleep(spread / VISITS_EACH)
+        if i == BEFORE_COPY:
+            copying.wait()
+        time.sleep(1)
         while True:
             started = time.perf_counter()
             try:
@@ -78,9 +87,6 @@ def writer(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--visits", type=int, default=3_000_000)
-    parser.add_argument(
-        "--spread", type=float, default=90.0, help="seconds over which each writer logs its visits"
-    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -102,16 +108,26 @@ def main() -> None:
         )
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
+        copying = context.Event()
         writers = [
-            context.Process(target=writer, args=(db, n, households, args.spread, queue))
+            context.Process(target=writer, args=(db, n, households, copying, queue))
             for n in range(WRITERS)
         ]
         for process in writers:
             process.start()
+        copying_at = None
+        for line in importer.stdout:
+            if line.startswith("FINAL_COPY"):
+                copying_at = time.perf_counter() - started
+                copying.set()
+            else:
+                imported = json.loads(line)
+        importer.wait()
+        copying.set()  # (a refused import never copies: let the writers finish)
         results = [queue.get() for _ in writers]
         for process in writers:
             process.join()
-        imported = json.loads(importer.communicate()[0])
+        imported["final_copy_after_s"] = copying_at
         imported["ended_after_s"] = time.perf_counter() - started
         found = (
             open_store(db)
@@ -133,7 +149,7 @@ def main() -> None:
     }
     print(
         f"import of {args.visits:,} visits: {imported['seconds']:.1f} s, written {imported['written']:,}, "
-        f"write lock held {imported['lock_seconds']:.1f} s (the final copy)"
+        f"write lock held {imported['lock_seconds']:.1f} s (the final copy, from {imported['final_copy_after_s']:.0f} s on)"
     )
     print(f"{'writer':>6}{'saved':>7}{'told to wait':>14}{'longest save s':>16}{'tracebacks':>12}")
     for r in results:
