@@ -1014,7 +1014,7 @@ def _write(
 ) -> int:
     """Copy the staged rows into the store in one transaction (the only time it holds the lock)."""
     # an import waits out any other writer (they are short); everything was checked before
-    with store.transaction(wait=IMPORT_WAIT_SECONDS) as tx:
+    with store.transaction(wait=IMPORT_WAIT_SECONDS, staging=staging.path) as tx:
         tx.set_meta("demo_mode", "0")  # real data arrives: sign-in is required from now on
         written = tx.load_staged(kind, staging, replace=replace or kind == "boundary")
         if kind == "grids":

@@ -40,7 +40,7 @@ class Staging:
         self.con.execute("CREATE TABLE keys (_row INTEGER, k TEXT)")
         self.con.execute("BEGIN")
         self.columns: list[str] | None = None
-        self._source = "rows"  # "sorted" once finished: the rows in key order
+        self.source_table = "rows"  # "sorted" once finished: the rows in key order
 
     def __enter__(self) -> Staging:
         return self
@@ -114,7 +114,7 @@ class Staging:
         if keys:
             order = ",".join(f'"{k}"' for k in keys)
             self.con.execute(f"CREATE TABLE sorted AS SELECT * FROM rows ORDER BY {order}, fid")
-            self._source = "sorted"
+            self.source_table = "sorted"
         self.con.execute("COMMIT")
 
     def encoded(self, columns: list[str] | None = None) -> Iterator[tuple]:
@@ -123,7 +123,7 @@ class Staging:
             return iter(())
         cols = columns or self.columns
         quoted = ",".join(f'"{c}"' for c in cols)
-        return self.con.execute(f"SELECT {quoted} FROM {self._source} ORDER BY rowid")
+        return self.con.execute(f"SELECT {quoted} FROM {self.source_table} ORDER BY rowid")
 
     def frames(
         self, size: int = 100_000, columns: list[str] | None = None
@@ -135,7 +135,7 @@ class Staging:
         attrs = [c for c in cols if c != GEOMETRY_COLUMN]
         with_geometry = GEOMETRY_COLUMN in cols and self.table.geometry is not None
         cursor = self.con.execute(
-            f"SELECT {','.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {self._source} ORDER BY rowid"
+            f"SELECT {','.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {self.source_table} ORDER BY rowid"
         )
         while rows := cursor.fetchmany(size):
             if not with_geometry:

@@ -30,6 +30,8 @@ from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
 
 DEFAULT_LOCATION = "data/gridmap.gpkg"
 Where = dict[str, Any]
+STAGING_SCHEMA = "staging"
+"""The name a staging file is attached under in an import's final transaction."""
 LOAD_CACHE_KIB = 256 * 1024
 """Page cache of a connection loading a staged import (SQLite's default is 2 MiB)."""
 REBUILD_INDEXES_RATIO = 0.5
@@ -227,8 +229,11 @@ class Store(ABC):
         return sorted({v for v in values.dropna() if v != "" and v not in known})
 
     @abstractmethod
-    def transaction(self, wait: float | None = None) -> Any:
+    def transaction(self, wait: float | None = None, staging: Path | None = None) -> Any:
         """A context manager yielding a ``Transaction``; commits on success.
+
+        ``staging``: the file of a ``geo.staging.Staging`` the transaction will load
+        (``Transaction.load_staged``); a store may open it alongside (SQLite attaches it).
 
         Waits up to ``wait`` seconds (default ``WRITE_WAIT_SECONDS``) for another writer,
         then raises ``StoreBusy``.
@@ -342,10 +347,13 @@ def encode_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tupl
 
 
 class _GpkgTransaction(Transaction):
-    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+    def __init__(
+        self, store: GeoPackageStore, con: sqlite3.Connection, attached: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self.con = con
         self.changed: set[str] = set()
+        self.attached = set(attached)
 
     def _table(self, name: str) -> Table:
         return TABLES[name]
@@ -437,16 +445,21 @@ class _GpkgTransaction(Transaction):
         conflict = f" ON CONFLICT({','.join(t.key)}) {action}" if t.key and not replace else ""
         # a big load: a page cache that holds the indexes being filled (freed at close)
         self.con.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
-        # rows go straight from the staging file's cursor: already encoded (and in key
-        # order: the unique index fills page by page), never all in memory
-        cur = self.con.executemany(
-            f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}){conflict}',
-            staging.encoded(),
-        )
+        if STAGING_SCHEMA in self.attached:
+            # the staging file attached: SQLite copies the rows itself (already encoded,
+            # in key order: the unique index fills page by page); none pass through Python
+            self.con.execute(
+                f'INSERT INTO main."{table}" ({quoted}) SELECT {quoted} FROM '
+                f'{STAGING_SCHEMA}."{staging.source_table}" WHERE true ORDER BY rowid{conflict}'
+            )
+        else:
+            self.con.executemany(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}){conflict}',
+                staging.encoded(),
+            )
         if rebuild:
             _create_indexes(self.con, t)
         self.changed.add(table)
-        del cur
         return staging.count()
 
     def set_meta(self, key: str, value: str) -> None:
@@ -669,7 +682,9 @@ class GeoPackageStore(Store):
         return [r[0] for r in rows]
 
     @contextmanager
-    def transaction(self, wait: float | None = None) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
         wait = WRITE_WAIT_SECONDS if wait is None else wait
         created = False
         if not self.exists():
@@ -678,6 +693,8 @@ class GeoPackageStore(Store):
             created = True
         con = self._connect(wait=wait)
         try:
+            if staging is not None:  # ATTACH is refused inside a transaction: before BEGIN
+                con.execute(f"ATTACH DATABASE ? AS {STAGING_SCHEMA}", (str(staging),))
             try:
                 con.execute("BEGIN IMMEDIATE")  # the write lock (WAL: readers carry on)
             except sqlite3.OperationalError as exc:
@@ -688,7 +705,7 @@ class GeoPackageStore(Store):
                 # a file made by an older gridmap lacks the newer tables: add them in this
                 # transaction, so a failed write still leaves the file as it was
                 _add_missing_tables(con)
-            tx = _GpkgTransaction(self, con)
+            tx = _GpkgTransaction(self, con, [STAGING_SCHEMA] if staging is not None else [])
             try:
                 yield tx
                 if tx.changed:

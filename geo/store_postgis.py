@@ -25,6 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -706,7 +707,9 @@ class PostGISStore(Store):
         return self._connect(autocommit=False)
 
     @contextmanager
-    def transaction(self, wait: float | None = None) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
         wait = WRITE_WAIT_SECONDS if wait is None else wait
         conn = self._writer()
         try:
