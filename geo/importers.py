@@ -248,6 +248,10 @@ class _Checker:
             self._cache[name] = make()
         return self._cache[name]
 
+    def release(self) -> None:
+        """Forget what was cached for the checks (memory for the final copy)."""
+        self._cache.clear()
+
     def finish(self) -> None:
         """Put the counted warnings into words."""
         for key, (count, shown, values) in self._warned.items():
@@ -339,6 +343,7 @@ def import_file(
                     f"{report.file}: " + t("imp_warn_repeated_visits", report.lang, count=repeated)
                 )
         check.finish()
+        check.release()  # known ids and grids are not needed for the copy: free them first
         staging.finish()
         started = time.perf_counter()
         report.written = _write(
