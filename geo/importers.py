@@ -842,9 +842,13 @@ def _prepare_visits(
     kind = _column(frame, "kind")
     known = check.cached(
         "households",
-        lambda: pd.Index(store.read_attributes("households", ["household_id"])["household_id"]),
+        lambda: pd.Index(
+            store.read_attributes("households", ["household_id"])["household_id"]
+        ).unique(),
     )
-    unknown = ~pd.isna(households) & ~pd.Index(households).isin(known)
+    # get_indexer reuses the index's hash table from chunk to chunk (isin would rebuild a
+    # table of every stored household per chunk: 11 s a chunk at 2M households)
+    unknown = ~pd.isna(households) & (known.get_indexer(pd.Index(households)) < 0)
     check.add_mask(
         unknown,
         "household_id",
