@@ -118,6 +118,7 @@ def build(package: Path) -> None:
         font["OS/2"].usWeightClass = weight
         _name_font(font, style)
         font.flavor = None
+        font.recalcTimestamp = False  # keep FIXED_TIME: the same input gives the same bytes
         out = OUT / f"NotoSansSC-{style}.ttf"
         font.save(out, reorderTables=True)
         covered = len(set(font.getBestCmap()) & points)
