@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +27,7 @@ from geo.audit import log_event
 from geo.config import load_config
 from geo.i18n import t
 from geo.schema import WGS84
-from geo.store import Store
+from geo.store import Store, StoreBusy
 from geo.timeutil import day_text, format_timestamp, now_local, parse_timestamp
 
 VISIT_KINDS: dict[str, str] = {
@@ -316,6 +317,17 @@ class EditRefused(ValueError):
         return t(self.key, lang, **self.values)
 
 
+@contextmanager
+def _writing(store: Store) -> Iterator[Any]:
+    """``store.transaction()``; a store busy past the wait (an import's final copy) is an
+    ``EditRefused`` saying so, and nothing is written: the form keeps what was typed."""
+    try:
+        with store.transaction() as tx:
+            yield tx
+    except StoreBusy as busy:
+        raise EditRefused("busy_wait", seconds=f"{busy.wait:g}") from None
+
+
 def _known_households(store: Store, household_ids: Iterable[str]) -> set[str]:
     ids = list(dict.fromkeys(str(h) for h in household_ids))
     found = store.read("households", ["household_id"], where={"household_id": ids})
@@ -377,7 +389,7 @@ def log_visit(
             }
         ]
     )
-    with store.transaction() as tx:
+    with _writing(store) as tx:
         tx.append("visits", visit)
         log_event(
             store,
@@ -408,7 +420,7 @@ def mark_verified(
     if unknown:
         shown = "、".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
         raise EditRefused("edit_unknown_household", ids=shown)
-    with store.transaction() as tx:
+    with _writing(store) as tx:
         changed = tx.update("households", {"household_id": ids}, {"last_verified": day_text(when)})
         # the history keeps every verification: freshness as of a past day reads it
         tx.upsert(

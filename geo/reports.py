@@ -9,6 +9,8 @@ a satisfaction answer (一事一回访).
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ import pandas as pd
 from geo.assign import assign_to_grids
 from geo.config import load_config
 from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.i18n import Msg, process_language
 from geo.store import Store
 from geo.timeutil import format_timestamp, now_local
 
@@ -208,6 +211,57 @@ def photo_mime(data: bytes) -> str:
     raise ReportError("photo: only JPEG, PNG, GIF or WebP images are accepted")
 
 
+class PhotoRefused(ReportError):
+    """A photo refused at upload (too many pixels, unreadable): a catalogue message naming the file."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.msg = Msg(key, **values)
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return self.msg.text(process_language())
+
+    def message(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return self.msg.text(lang)
+
+
+def check_photo(data: bytes, name: str | None = None) -> str:
+    """The image type of an uploaded photo, checked: bytes, kind, and width x height.
+
+    Pillow reads only the header here (``Image.open(...).size``): a photo of 30000 x 30000
+    pixels in a small file is refused before anything decodes it. Raises ReportError
+    (PhotoRefused for the pixel limit or an unreadable image, naming ``name``).
+    """
+    import warnings
+
+    from PIL import Image
+
+    mime = photo_mime(data)
+    shown = name or "photo"
+    limit = load_config().limits.max_photo_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as bomb:
+        # over Pillow's own ceiling (far above ours); its message holds the pixel count
+        pixels = re.search(r"\((\d+) pixels\)", str(bomb))
+        size = f"{int(pixels.group(1)):,}" if pixels else f"> {2 * Image.MAX_IMAGE_PIXELS:,}"
+        raise PhotoRefused(
+            "rep_photo_too_many_pixels", name=shown, size=size, limit=f"{limit / 1e6:g}"
+        ) from None
+    except Exception:
+        raise PhotoRefused("rep_photo_unreadable_upload", name=shown) from None
+    if width * height > limit:
+        size = f"{width} x {height}"
+        raise PhotoRefused(
+            "rep_photo_too_many_pixels", name=shown, size=size, limit=f"{limit / 1e6:g}"
+        )
+    return mime
+
+
 def to_wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
     """WGS-84 of a coordinate typed in ``coords`` (wgs84, gcj02 from Gaode/Tencent, bd09 from Baidu)."""
     if coords == "gcj02":
@@ -233,6 +287,7 @@ def file_report(
     photo: bytes | None = None,
     coords: str = "wgs84",
     duplicate_of: str | None = None,
+    photo_name: str | None = None,
 ) -> FiledReport:
     """File a new report (validated; placed in its grid; history row) in one transaction.
 
@@ -259,7 +314,9 @@ def file_report(
     mime = None
     if photo:
         try:
-            mime = photo_mime(photo)
+            mime = check_photo(photo, photo_name)
+        except PhotoRefused:
+            raise  # its own message, naming the file
         except ReportError as exc:
             problems.append(str(exc))
     if problems:

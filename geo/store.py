@@ -25,10 +25,27 @@ import pandas as pd
 import shapely
 
 from geo import gpkg
+from geo.i18n import MessageError
 from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
 
 DEFAULT_LOCATION = "data/gridmap.gpkg"
 Where = dict[str, Any]
+STAGING_SCHEMA = "staging"
+"""The name a staging file is attached under in an import's final transaction."""
+LOAD_CACHE_KIB = 256 * 1024
+"""Page cache of a connection loading a staged import (SQLite's default is 2 MiB)."""
+REBUILD_INDEXES_RATIO = 0.5
+"""A load of at least this many rows per row already in the table rebuilds its secondary indexes."""
+WRITE_WAIT_SECONDS = 30.0
+"""How long a write waits for another writer (e.g. an import's final copy) before giving up."""
+
+
+class StoreBusy(MessageError):
+    """Another writer held the store longer than the wait; nothing was written (retry later)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("busy_wait", seconds=f"{wait:g}")
+        self.wait = wait
 
 
 def resolve_location(flag: str | None = None) -> str:
@@ -93,6 +110,15 @@ class Transaction(ABC):
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide setting (e.g. ``demo_mode``) in the ``gridmap_meta`` table."""
+
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        """Write the rows of a ``geo.staging.Staging`` (upsert, or replace the table); returns rows.
+
+        Read back chunk by chunk: memory stays bounded. Stores may copy more directly.
+        """
+        if replace:
+            return self.replace(table, staging.frames())
+        return sum(self.upsert(table, frame) for frame in staging.frames())
 
 
 class Store(ABC):
@@ -203,8 +229,15 @@ class Store(ABC):
         return sorted({v for v in values.dropna() if v != "" and v not in known})
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager yielding a ``Transaction``; commits on success."""
+    def transaction(self, wait: float | None = None, staging: Path | None = None) -> Any:
+        """A context manager yielding a ``Transaction``; commits on success.
+
+        ``staging``: the file of a ``geo.staging.Staging`` the transaction will load
+        (``Transaction.load_staged``); a store may open it alongside (SQLite attaches it).
+
+        Waits up to ``wait`` seconds (default ``WRITE_WAIT_SECONDS``) for another writer,
+        then raises ``StoreBusy``.
+        """
 
     @abstractmethod
     def count(self, table: str) -> int:
@@ -284,41 +317,49 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
     )
 
 
+def encode_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    """The columns of ``table`` that ``frame`` holds (plus the geometry blob) and its rows as sqlite3 binds them."""
+    cols = [c for c in table.column_names if c in frame.columns]
+    rows = _rows(frame, cols)
+    if (
+        table.geometry
+        and isinstance(frame, gpd.GeoDataFrame)
+        and frame._geometry_column_name in frame.columns
+    ):
+        geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
+        arr = np.asarray(geoms, dtype=object)
+        if table.geometry == "POINT":
+            # no location (missing or empty point) is stored as NULL, not a NaN point
+            missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+            present = np.where(missing, None, arr)
+            coords = shapely.get_coordinates(present)
+            xs = np.full(len(arr), np.nan)
+            ys = np.full(len(arr), np.nan)
+            xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
+            blobs = gpkg.encode_points(xs, ys)
+            if missing.any():
+                blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
+        else:
+            blobs = gpkg.encode_geometries(shapely.force_2d(arr))
+        cols = [*cols, GEOMETRY_COLUMN]
+        rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
+    return cols, rows
+
+
 class _GpkgTransaction(Transaction):
-    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+    def __init__(
+        self, store: GeoPackageStore, con: sqlite3.Connection, attached: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self.con = con
         self.changed: set[str] = set()
+        self.attached = set(attached)
 
     def _table(self, name: str) -> Table:
         return TABLES[name]
 
     def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
-        cols = [c for c in table.column_names if c in frame.columns]
-        rows = _rows(frame, cols)
-        if (
-            table.geometry
-            and isinstance(frame, gpd.GeoDataFrame)
-            and frame._geometry_column_name in frame.columns
-        ):
-            geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
-            arr = np.asarray(geoms, dtype=object)
-            if table.geometry == "POINT":
-                # no location (missing or empty point) is stored as NULL, not a NaN point
-                missing = shapely.is_missing(arr) | shapely.is_empty(arr)
-                present = np.where(missing, None, arr)
-                coords = shapely.get_coordinates(present)
-                xs = np.full(len(arr), np.nan)
-                ys = np.full(len(arr), np.nan)
-                xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
-                blobs = gpkg.encode_points(xs, ys)
-                if missing.any():
-                    blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
-            else:
-                blobs = gpkg.encode_geometries(shapely.force_2d(arr))
-            cols = [*cols, GEOMETRY_COLUMN]
-            rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
-        return cols, rows
+        return encode_rows(table, frame)
 
     def upsert(self, table: str, frame: pd.DataFrame) -> int:
         t = self._table(table)
@@ -380,6 +421,46 @@ class _GpkgTransaction(Transaction):
         cur = self.con.execute(f'DELETE FROM "{table}"{clause}', params)
         self.changed.add(table)
         return cur.rowcount
+
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        t = self._table(table)
+        cols = staging.columns
+        if not cols:
+            return self.replace(table, empty_frame(t)) if replace else 0
+        # secondary indexes built after the rows are ~2x faster than kept up row by row,
+        # when the rows loaded are many next to those already there
+        rebuild = replace or staging.count() >= REBUILD_INDEXES_RATIO * _row_count(self.con, table)
+        if replace:
+            self.con.execute(f'DELETE FROM "{table}"')
+        if rebuild:
+            for i in range(len(t.indexes)):
+                self.con.execute(f'DROP INDEX IF EXISTS "idx_{t.name}_{i}"')
+        quoted = ",".join(f'"{c}"' for c in cols)
+        updates = [c for c in cols if c not in t.key]
+        action = (
+            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates)
+            if updates
+            else "DO NOTHING"
+        )
+        conflict = f" ON CONFLICT({','.join(t.key)}) {action}" if t.key and not replace else ""
+        # a big load: a page cache that holds the indexes being filled (freed at close)
+        self.con.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        if STAGING_SCHEMA in self.attached:
+            # the staging file attached: SQLite copies the rows itself (already encoded,
+            # in key order: the unique index fills page by page); none pass through Python
+            self.con.execute(
+                f'INSERT INTO main."{table}" ({quoted}) SELECT {quoted} FROM '
+                f'{STAGING_SCHEMA}."{staging.source_table}" WHERE true ORDER BY rowid{conflict}'
+            )
+        else:
+            self.con.executemany(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}){conflict}',
+                staging.encoded(),
+            )
+        if rebuild:
+            _create_indexes(self.con, t)
+        self.changed.add(table)
+        return staging.count()
 
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute(
@@ -447,11 +528,13 @@ class GeoPackageStore(Store):
     def exists(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
-    def _connect(self, readonly: bool = False) -> sqlite3.Connection:
+    def _connect(
+        self, readonly: bool = False, wait: float = WRITE_WAIT_SECONDS
+    ) -> sqlite3.Connection:
         if readonly:
             con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         else:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            con = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         gpkg.register_functions(con)
         return con
 
@@ -599,20 +682,30 @@ class GeoPackageStore(Store):
         return [r[0] for r in rows]
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
+        wait = WRITE_WAIT_SECONDS if wait is None else wait
         created = False
         if not self.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _create_geopackage(self.path)
             created = True
-        con = self._connect()
+        con = self._connect(wait=wait)
         try:
-            con.execute("BEGIN IMMEDIATE")
+            if staging is not None:  # ATTACH is refused inside a transaction: before BEGIN
+                con.execute(f"ATTACH DATABASE ? AS {STAGING_SCHEMA}", (str(staging),))
+            try:
+                con.execute("BEGIN IMMEDIATE")  # the write lock (WAL: readers carry on)
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(wait) from None
+                raise
             if not created:
                 # a file made by an older gridmap lacks the newer tables: add them in this
                 # transaction, so a failed write still leaves the file as it was
                 _add_missing_tables(con)
-            tx = _GpkgTransaction(self, con)
+            tx = _GpkgTransaction(self, con, [STAGING_SCHEMA] if staging is not None else [])
             try:
                 yield tx
                 if tx.changed:
@@ -627,6 +720,10 @@ class GeoPackageStore(Store):
                 _remove_store_files(self.path)
             raise
         con.close()
+
+
+def _row_count(con: sqlite3.Connection, table: str) -> int:
+    return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
 def _has_table(con: sqlite3.Connection, name: str) -> bool:

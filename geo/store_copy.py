@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.i18n import MessageError
 from geo.schema import TABLES
 from geo.store import Store
 
@@ -18,9 +19,8 @@ def copy_store(source: Store, target: Store, merge: bool = False) -> dict[str, i
     if not merge:
         occupied = [name for name in TABLES if target.count(name)]
         if occupied:
-            raise ValueError(
-                f"{target.location} already holds data ({', '.join(occupied)}); "
-                "copy into an empty store, or pass --merge to add to it"
+            raise MessageError(
+                "copy_occupied", location=target.location, tables=", ".join(occupied)
             )
     written: dict[str, int] = {}
     with target.transaction() as tx:

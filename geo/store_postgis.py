@@ -25,6 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -43,7 +44,16 @@ except ImportError as exc:  # an optional dependency: say how to get it
 
 from geo import pg_migrations
 from geo.schema import GEOMETRY_COLUMN, TABLES, WGS84, Table
-from geo.store import Store, Transaction, Where, _next_day_text, _py, empty_frame
+from geo.store import (
+    WRITE_WAIT_SECONDS,
+    Store,
+    StoreBusy,
+    Transaction,
+    Where,
+    _next_day_text,
+    _py,
+    empty_frame,
+)
 
 _stage_names = itertools.count()
 _T = TypeVar("_T")
@@ -400,7 +410,6 @@ MAX_IDLE = 8
 MAX_READERS = 8  # reads in flight per process and location; more threads wait their turn
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
 WRITE_LOCK_CLASS = 0x6772  # "gr": advisory lock class of the per-schema write lock
-WRITE_LOCK_TIMEOUT_S = 30  # as the GeoPackage store's sqlite timeout
 _READY: set[str] = set()  # locations whose schema exists (it is never dropped by gridmap)
 _UPGRADED: set[str] = set()  # locations migrated to the latest version by this process
 _TABLES_READY: set[tuple[str, str]] = set()  # (location, table) seen to exist (never dropped)
@@ -698,7 +707,10 @@ class PostGISStore(Store):
         return self._connect(autocommit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
+        wait = WRITE_WAIT_SECONDS if wait is None else wait
         conn = self._writer()
         try:
             with conn.transaction():
@@ -710,11 +722,14 @@ class PostGISStore(Store):
                 # IMMEDIATE: code that reads, decides, then writes (new report ids, sign-in
                 # counters) must not decide on a snapshot another writer is changing.
                 # Readers are never blocked; the wait is bounded as sqlite's timeout.
-                conn.execute(f"SET LOCAL lock_timeout = '{WRITE_LOCK_TIMEOUT_S}s'")
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
-                    (WRITE_LOCK_CLASS,),
-                )
+                conn.execute(f"SET LOCAL lock_timeout = '{float(wait)}s'")
+                try:
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                        (WRITE_LOCK_CLASS,),
+                    )
+                except psycopg.errors.LockNotAvailable:
+                    raise StoreBusy(wait) from None
                 tx = _PgTransaction(conn)
                 yield tx
                 if tx.changed:

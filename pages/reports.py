@@ -13,7 +13,9 @@ from geo.mapping import REPORT_STATES, tile_provider_from_env
 from geo.reports import (
     MAX_PHOTO_BYTES,
     STEPS,
+    PhotoRefused,
     ReportError,
+    check_photo,
     file_report,
     find_duplicates,
     next_step,
@@ -21,7 +23,7 @@ from geo.reports import (
     report_history,
     to_wgs84,
 )
-from geo.store import open_store
+from geo.store import StoreBusy, open_store
 from ui import data, session
 from ui import reports as ui_reports
 
@@ -273,6 +275,12 @@ with col_form, st.container(border=True):
         help=t("rep_photo_help", lang, mb=MAX_PHOTO_BYTES // (1024 * 1024)),
         max_upload_size=MAX_PHOTO_BYTES // (1024 * 1024),
     )
+    if photo is not None:
+        try:  # checked at upload: a photo too big to decode is refused before it is kept
+            check_photo(photo.getvalue(), photo.name)
+        except ReportError as error:
+            st.error(error.message(lang) if isinstance(error, PhotoRefused) else str(error))
+            photo = None
     reporter = st.text_input(
         t("rep_reporter", lang), key="rep_reporter", placeholder=t("rep_reporter_anonymous", lang)
     )
@@ -324,9 +332,13 @@ with col_form, st.container(border=True):
                 description=description.strip() or None,
                 reporter_id=reporter.strip() or None,
                 photo=photo.getvalue() if photo is not None else None,
+                photo_name=photo.name if photo is not None else None,
                 coords=coords,
                 duplicate_of=duplicate_of,
             )
+        except StoreBusy as busy:  # an import's final copy: the form keeps what was typed
+            st.warning(busy.message(lang))
+            return
         except ReportError as error:
             st.error(t("rep_refused", lang, reason=error))
             return
@@ -552,6 +564,8 @@ with col_timeline:
                     satisfaction=satisfaction,
                     note=note.strip() or None,
                 )
+            except StoreBusy as busy:  # an import's final copy: nothing written, retry
+                st.warning(busy.message(lang))
             except ReportError as error:
                 # the clerk sees why in their language; the domain's own wording follows
                 if expected is None:

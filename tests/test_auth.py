@@ -123,7 +123,7 @@ def test_cli_user_commands(store, monkeypatch, capsys):
         == 0
     )
     assert main(["user", "list", "--db", store.location]) == 0
-    assert "zhao\tgrid_worker\tG1\tactive" in capsys.readouterr().out
+    assert "zhao\tgrid_worker\tG1\t正常" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("new password 1\n"))
     assert main(["user", "passwd", "zhao", "--password-stdin", "--db", store.location]) == 0
     assert auth.authenticate(store, "zhao", "new password 1").grids == ("G1",)

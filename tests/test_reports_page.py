@@ -227,6 +227,40 @@ def test_workflow_buttons_go_forward_and_refusals_write_nothing(page, demo_store
     assert timeline["环节"].tolist() == ["登记受理", "响应", "办结", "回访"]
 
 
+def test_filing_and_steps_while_an_import_holds_the_store_say_so_and_keep_the_form(
+    page, demo_store, monkeypatch
+):
+    import sqlite3
+
+    from geo import store as store_module
+
+    store = open_store(demo_store)
+    where, _ = inside_point(demo_store, 1)
+    fill_form(page, where=where)
+    page.button(key="rep_submit").click().run()
+    report_id = page.selectbox(key="rep_detail").value
+    monkeypatch.setattr(store_module, "WRITE_WAIT_SECONDS", 0.3)
+    fill_form(page, where=where, category="另一件事")
+    reports, version = store.count("reports"), store.version()
+    importer = sqlite3.connect(demo_store, isolation_level=None)
+    importer.execute("BEGIN IMMEDIATE")  # an import's final copy holds the write lock
+    try:
+        page.button(key="rep_submit").click().run()
+        assert not page.exception
+        assert any("数据正在导入，暂时无法保存" in w.value for w in page.warning)
+        assert page.text_area(key="rep_description").value == "楼道灯坏了"  # kept
+        page.selectbox(key="rep_detail").set_value(report_id).run()
+        page.button(key="rep_do_responded").click().run()
+        assert not page.exception
+        assert any("数据正在导入，暂时无法保存" in w.value for w in page.warning)
+    finally:
+        importer.execute("ROLLBACK")
+        importer.close()
+    assert (store.count("reports"), store.version()) == (reports, version)
+    page.button(key="rep_do_responded").click().run()  # pressed again once the import is done
+    assert "已记录“响应”" in page.success[0].value
+
+
 def test_filters_narrow_the_table(page, demo_store):
     page.radio(key="rep_window").set_value("30d").run()
     everything = next(df.value for df in page.dataframe if "办结时限" in df.value.columns)
@@ -269,15 +303,25 @@ def test_detail_shows_the_photo_and_timeline(page, demo_store, photo, images):
     png = photo
     where, _ = inside_point(demo_store, 2)
     lon, lat = parse_lonlat(where)
+    store = open_store(demo_store)
     filed = file_report(
-        open_store(demo_store),
+        store,
         source="hotline",
         category="供暖问题",
         lon=lon,
         lat=lat,
         actor="clerk",
-        photo=png,
+        photo=png if images else None,
     )
+    if not images:  # a damaged photo is refused at intake now: one kept before that
+        with store.transaction() as tx:
+            tx.update(
+                "reports", {"report_id": filed.report_id}, {"photo": f"photos/{filed.report_id}"}
+            )
+            tx.append(
+                "photos",
+                pd.DataFrame([{"report_id": filed.report_id, "mime": "image/png", "data": png}]),
+            )
     page.run()
     page.selectbox(key="rep_detail").set_value(filed.report_id).run()
     assert not page.exception

@@ -636,3 +636,31 @@ def test_older_geopackage_gains_missing_tables_on_first_write(tmp_path):
     assert meta["schema_version"] == "2"
     assert contents == [("attributes",)]
     assert "verifications" in {name for name, *_ in pyogrio.list_layers(path)}
+
+
+def test_a_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path):
+    """WAL: readers carry on while another writer holds the lock; a writer gives up after its
+    wait with StoreBusy (a message for the clerk), having written nothing."""
+    import sqlite3
+    import time
+
+    from geo.store import StoreBusy
+
+    store = open_store(str(tmp_path / "busy.gpkg"))
+    with store.transaction() as tx:
+        tx.set_meta("probe", "1")
+    assert sqlite3.connect(store.location).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    holder = sqlite3.connect(store.location, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.meta("probe") == "1"  # reading is not blocked
+        started = time.monotonic()
+        with pytest.raises(StoreBusy) as busy:
+            with store.transaction(wait=0.3) as tx:
+                tx.set_meta("probe", "2")
+        assert 0.3 <= time.monotonic() - started < 5
+        assert busy.value.message("zh-CN").startswith("数据正在导入，暂时无法保存（已等待 0.3 秒）")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.meta("probe") == "1"

@@ -28,13 +28,13 @@ def test_migrate_copies_every_table_and_metrics_agree(request, tmp_path, source,
     )
     argv = ["migrate", "--from", source.location, "--to", target, "--as-of", "2026-11-21"]
     assert main(argv) == 0
-    assert "identical on both stores" in capsys.readouterr().out
+    assert "的指标在两个库中完全一致（总体及各网格）" in capsys.readouterr().out
     copied = open_store(target)
     for table in TABLES:
         assert _values(copied.read(table)) == _values(source.read(table)), table
 
     assert main(argv) == 1  # the target is no longer empty
-    assert "already holds data" in capsys.readouterr().err
+    assert "已有数据" in capsys.readouterr().err
     assert main([*argv, "--merge"]) == 0
     assert copied.count("audit_log") == 2 * source.count("audit_log")
     assert copied.count("households") == source.count("households")
