@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--actor")
     aud.add_argument("--action")
     aud.add_argument("--json", action="store_true")
+    aud.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the audit log's hash chain; report the first broken link (exit status 1)",
+    )
 
     wk = with_db(sub.add_parser("weekly", help="the weekly review pack"))
     wk.add_argument("--as-of", type=_day, default=None)
@@ -283,12 +288,40 @@ def _user(store, args) -> int:
 def _audit(store, args) -> int:
     from geo.audit import read_audit
 
+    if args.verify:
+        return _verify_audit(store)
     events = read_audit(store, since=args.since, actor=args.actor, action=args.action)
     if args.json:
         print(events.to_json(orient="records", force_ascii=False))
         return 0
     for row in events.itertuples():
         print(f"{row.at}\t{row.actor}\t{row.action}\t{row.detail}\t{row.records}")
+    return 0
+
+
+def _verify_audit(store) -> int:
+    from geo.audit import verify_audit
+    from geo.i18n import t
+
+    check = verify_audit(store)
+    if check.unchained:
+        print(t("audit_verify_unchained", n=check.entries), file=sys.stderr)
+        return 1
+    if check.broken_at is not None:
+        entry = check.broken_entry or {}
+        print(
+            t(
+                "audit_verify_broken",
+                n=check.broken_at,
+                total=check.entries,
+                at=entry.get("at") or "",
+                actor=entry.get("actor") or "",
+                action=entry.get("action") or "",
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(t("audit_verify_ok", n=check.entries, head=check.head))
     return 0
 
 
