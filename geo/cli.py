@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     ud.add_argument("name")
     ue = with_db(usr_sub.add_parser("enable", help="re-enable an account"))
     ue.add_argument("name")
+    ur = with_db(
+        usr_sub.add_parser("role", help="change an account's role and scope (ends its sessions)")
+    )
+    ur.add_argument("name")
+    ur.add_argument("--role", required=True, help="as for add")
+    ur.add_argument("--community", help="the community of a community_staff account")
+    ur.add_argument("--grid", action="append", default=[], help="a grid of a grid_worker account")
     with_db(usr_sub.add_parser("list", help="list accounts"))
 
     aud = with_db(sub.add_parser("audit", help="print the audit log"))
@@ -264,6 +271,9 @@ def _user(store, args) -> int:
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
             print(f"password of {args.name} changed")
+        elif args.user_command == "role":
+            auth.set_role(store, args.name, args.role, community=args.community, grids=args.grid)
+            print(f"user {args.name} is now {args.role}; their open sessions have ended")
         elif args.user_command in ("disable", "enable"):
             auth.set_disabled(store, args.name, args.user_command == "disable")
             print(f"user {args.name} {args.user_command}d")
