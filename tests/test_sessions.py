@@ -74,13 +74,13 @@ def test_a_session_expires(store):
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        (lambda s: sessions.end_session(s, sessions.find_session(s, TOKEN[0])), "revoked"),
-        (lambda s: auth.set_disabled(s, "wang", True), "disabled"),
+        (lambda s, sid: sessions.end_session(s, sid), "revoked"),
+        (lambda s, sid: auth.set_disabled(s, "wang", True), "disabled"),
         (
-            lambda s: auth.set_role(s, "wang", "community_staff", community="东河社区"),
+            lambda s, sid: auth.set_role(s, "wang", "community_staff", community="东河社区"),
             "role_changed",
         ),
-        (lambda s: auth.set_password(s, "wang", "another password"), "password"),
+        (lambda s, sid: auth.set_password(s, "wang", "another password"), "password"),
     ],
     ids=["sign-out", "disable", "role", "password"],
 )
