@@ -132,12 +132,17 @@ def redeem_ticket(
     return token, Session(str(row["session_id"]), str(row["username"]), str(row["expires_at"]))
 
 
-def find_session(store: Store, token: str) -> str | None:
-    """The id of the session a cookie's token belongs to (any state), or None."""
+def find_session(store: Store, token: str) -> Session | None:
+    """The session a cookie's token belongs to (in any state: ``check_session`` says), or None."""
     if not token:
         return None
-    rows = store.read("sessions", ["session_id"], where={"token_hash": digest(token)})
-    return None if rows.empty else str(rows["session_id"].iloc[0])
+    rows = store.read(
+        "sessions", ["session_id", "username", "expires_at"], where={"token_hash": digest(token)}
+    )
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return Session(str(row["session_id"]), str(row["username"]), str(row["expires_at"]))
 
 
 def check_session(

@@ -49,7 +49,7 @@ def test_the_store_keeps_only_hashes(store):
     row = store.read("sessions").iloc[0]
     assert row["token_hash"] == sessions.digest(token) and token not in row.to_string()
     assert row["ticket_hash"] is None  # used up
-    assert sessions.find_session(store, token) == session_id
+    assert sessions.find_session(store, token).session_id == session_id
     assert sessions.find_session(store, token + "x") is None
     assert sessions.check_session(store, session_id, "street_leader||", NOW).username == "wang"
 

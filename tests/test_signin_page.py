@@ -70,12 +70,19 @@ def test_no_accounts_explains_the_first_admin(tmp_path, monkeypatch):
     assert len(at.text_input) == 0  # no form, no default account
 
 
+WRONG = "用户名或密码错误，或账号因连续登录失败已暂时锁定（15 分钟后可再试）。"
+
+
 def test_wrong_password_is_refused_with_a_message(app):
     app.text_input(key="auth_user").input("test_admin")
     app.text_input(key="auth_password").input("not the password")
     app.button(key="auth_submit").click().run()
-    assert [e.value for e in app.error] == ["用户名或密码错误。"]
+    assert [e.value for e in app.error] == [WRONG]
     assert app.title[0].value == "登录"
+    app.text_input(key="auth_user").input("nobody_by_that_name")  # an unknown name: the same
+    app.text_input(key="auth_password").input("not the password")
+    app.button(key="auth_submit").click().run()
+    assert [e.value for e in app.error] == [WRONG]
 
 
 def test_disabled_user_is_refused_and_signed_out(app, demo_store):
