@@ -14,6 +14,7 @@ from geo.store import open_store
 from geo.weekly import BAD, GOOD, TOP_GRIDS, attention_reasons, figure_label, figure_texts
 from ui import coverage as cov
 from ui import data, session
+from ui.text import md_t
 
 MAIN_FIGURES = (
     "visit_overall", "freshness", "reports_new", "reports_resolved", "reports_overdue",
@@ -77,13 +78,15 @@ def _tiles(figures: list, per_row: int) -> None:
 store = open_store(location)
 if not store.exists() or store.count("grids") == 0:
     st.title(t("weekly_page_title", lang))
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 version = data.data_version(location)
 figures = cov.weekly(location, version, as_of)
 
-st.title(t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang))
+st.title(
+    md_t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang)
+)
 period = t(
     "weekly_period",
     lang,

@@ -39,6 +39,7 @@ from geo.sessions import SessionEnded, check_session, end_session, find_session,
 from geo.store import Store, open_store
 from geo.timeutil import now_local, parse_timestamp
 from ui import session, web
+from ui.text import md_t
 
 DEMO_DECLINED_KEY = "auth_demo_declined"
 MESSAGE_KEY = "auth_message"  # (catalogue key, values) shown once on the sign-in page
@@ -239,10 +240,10 @@ def _sign_in_form(path: str) -> None:
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
         key, values = message
-        st.warning(t(key, lang, **values))
+        st.warning(md_t(key, lang, **values))
     store = open_store(location)
     if not store.exists():
-        st.info(t("ui_no_data", lang, location=location))  # looking creates nothing
+        st.info(md_t("ui_no_data", lang, location=location))  # looking creates nothing
     if not has_users(store):
         st.info(t("auth_no_users", lang))
         st.code(
