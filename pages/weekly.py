@@ -82,7 +82,8 @@ if not store.exists() or store.count("grids") == 0:
     st.stop()
 
 version = data.data_version(location)
-figures = cov.weekly(location, version, as_of)
+scope = data.grid_scope(location, version)  # a grid worker's pack: their grids only
+figures = cov.weekly(location, version, as_of, scope)
 
 st.title(
     md_t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang)
@@ -106,7 +107,7 @@ with downloads:
     with pdf_button:
         st.download_button(
             t("weekly_download_pdf", lang),
-            data=cov.weekly_download(location, version, as_of, lang, ".pdf", who),
+            data=cov.weekly_download(location, version, as_of, lang, ".pdf", who, scope),
             file_name=f"{stem}.pdf",
             mime=PDF_MIME,
             on_click="ignore",
@@ -116,7 +117,7 @@ with downloads:
     with xlsx_button:
         st.download_button(
             t("weekly_download_xlsx", lang),
-            data=cov.weekly_download(location, version, as_of, lang, ".xlsx", who),
+            data=cov.weekly_download(location, version, as_of, lang, ".xlsx", who, scope),
             file_name=f"{stem}.xlsx",
             mime=XLSX_MIME,
             on_click="ignore",
@@ -131,7 +132,7 @@ st.markdown(f"**{t('weekly_by_category', lang)}**")
 codes = load_config().category_codes
 _tiles([by_key[f"visit_{c}"] for c in codes], len(codes))
 
-trend_image, map_image = cov.weekly_images(location, version, as_of, lang)
+trend_image, map_image = cov.weekly_images(location, version, as_of, lang, scope)
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**{t('weekly_trend_title', lang)}**")
