@@ -359,7 +359,7 @@ def _serve(store, args) -> int:
         "-m",
         "streamlit",
         "run",
-        str(root / "app.py"),
+        str(root / "server.py"),  # the app plus its session cookie and error handling
         "--server.port",
         str(args.port),
         "--server.address",

@@ -26,6 +26,7 @@ from geo.i18n import t
 from ui.session import lang
 
 DEFAULT_PATH = "map"  # the default page's own name: /map opens the default page ("/")
+_EXTRA_KEY = "nav_unknown_path"  # a URL path that names no page, asked for in this session
 _PATH = re.compile(r"[^/\\\x00-\x1f\x7f]{1,100}")  # what a page path may be (one segment)
 
 
@@ -79,9 +80,13 @@ def page_path(file: str) -> str:
 
 
 def _extra_paths(known: list[str]) -> list[str]:
-    """The requested path when it names no page here but can be one (a single segment)."""
-    wanted = requested_path()
+    """The requested path when it names no page here but can be one (a single segment).
+
+    Kept in the session: a rerun (after signing in) asks by page hash, not by name.
+    """
+    wanted = requested_path() or st.session_state.get(_EXTRA_KEY, "")
     if wanted and wanted not in known and wanted != DEFAULT_PATH and _PATH.fullmatch(wanted):
+        st.session_state[_EXTRA_KEY] = wanted
         return [wanted]
     return []
 
@@ -91,7 +96,7 @@ def signed_out_pages(paths: list[str], sign_in: Callable[[str], Callable[[], Non
     title = t("auth_title", lang())
     pages = [st.Page(sign_in(""), title=title, url_path="", default=True)]
     for path in [DEFAULT_PATH, *paths, *_extra_paths(paths)]:
-        target = "" if path == DEFAULT_PATH or path not in paths else path
+        target = "" if path == DEFAULT_PATH else path  # an unknown one: says so once signed in
         pages.append(st.Page(sign_in(target), title=title, url_path=path, visibility="hidden"))
     return pages
 
