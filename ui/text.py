@@ -16,9 +16,16 @@ import re
 from geo.i18n import t
 
 # every ASCII punctuation character: CommonMark lets each be backslash-escaped, which makes
-# it literal (no link, image, emphasis, HTML, autolink, math, :colour[...] or :emoji:)
+# it literal (no link, image, emphasis, HTML, math, :colour[...] directive)
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+# Autolinks (https://..., www.x, a@b.c) and :shortcodes: are found in the text after the
+# escapes are undone (remark-gfm, Streamlit's emoji and icon plugins): an invisible word
+# joiner before each "@" and ":" (not between digits, as in 09:00) and after "www" breaks
+# their patterns and changes nothing a reader sees
+_JOIN = "\u2060"
+_BREAK_AT = re.compile(r"@|(?<!\d):|:(?!\d)")
+_WWW = re.compile(r"(www)(?=\.)", re.IGNORECASE)
 
 
 def md(value: object) -> str:
@@ -26,6 +33,7 @@ def md(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = _LINE_BREAKS.sub(" ", str(value))  # a line break would start a new Markdown block
+    text = _WWW.sub(r"\1" + _JOIN, _BREAK_AT.sub(lambda m: _JOIN + m.group(0), text))
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
