@@ -60,7 +60,21 @@ def expected(role: str, path: str, street: str) -> tuple[str, str | None]:
 def test_a_deep_link_as_the_first_request_signs_in_then_opens_its_page(
     chromium, store_location, tmp_path, role, path
 ):
-    server = start_server(store_location, tmp_path, name=f"deep-{role}")
+    _deep_link(chromium, store_location, tmp_path, role, path, "server.py")
+
+
+@pytest.mark.parametrize(
+    ("role", "path"), [("planner", "/reports"), ("grid_worker", "/coverage"), ("admin", "/audit")]
+)
+def test_started_without_server_py_the_page_files_still_go_through_app_py(
+    chromium, store_location, tmp_path, role, path
+):
+    """``streamlit run app.py``: the legacy routing runs the page file, which hands over."""
+    _deep_link(chromium, store_location, tmp_path, role, path, "app.py")
+
+
+def _deep_link(chromium, store_location, tmp_path, role: str, path: str, script: str) -> None:
+    server = start_server(store_location, tmp_path, script=script, name=f"deep-{role}")
     context = chromium.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
     dialogs: list[str] = []
     try:
