@@ -4,7 +4,8 @@ openpyxl stores a string that starts with ``=`` as a formula; Excel and WPS then
 ``=HYPERLINK("http://evil.example", "click")`` from a grid name or ``=1+1`` from an address.
 ``write_sheet`` writes a frame with pandas, then turns every formula cell back into the text
 it was, and marks text that a spreadsheet would read as a formula once the cell is edited
-(``=``, ``+``, ``-``, ``@``, tab, carriage return) with Excel's quote prefix, so it stays text.
+(``=``, ``+``, ``-``, ``@``, tab, line breaks, their full-width forms) with Excel's quote
+prefix, so it stays text.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# what may start a formula once a cell is edited; full-width forms too (some spreadsheet
+# programs fold them to ASCII on input)
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣")
 
 
 def write_sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, sheet_name: str) -> Worksheet:
