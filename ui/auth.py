@@ -273,6 +273,3 @@ def _sign_in_form(path: str) -> None:
             st.rerun()
     if oidc_configured():
         st.button(t("auth_oidc", lang), key="auth_oidc", on_click=st.login)
-
-
-sign_in_page = sign_in_page_for("")  # the form for the default page
