@@ -95,6 +95,11 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ud.add_argument("name")
     ue = common(usr_sub.add_parser("enable", help=h("enable")))
     ue.add_argument("name")
+    ur = common(usr_sub.add_parser("role", help=h("user_role")))
+    ur.add_argument("name")
+    ur.add_argument("--role", required=True, help=h("role"))
+    ur.add_argument("--community", help=h("community"))
+    ur.add_argument("--grid", action="append", default=[], help=h("grid"))
     common(usr_sub.add_parser("list", help=h("list")))
 
     aud = common(sub.add_parser("audit", help=h("audit")))
@@ -102,6 +107,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     aud.add_argument("--actor")
     aud.add_argument("--action")
     aud.add_argument("--json", action="store_true", help=h("json"))
+    aud.add_argument("--verify", action="store_true", help=h("audit_verify"))
 
     wk = common(sub.add_parser("weekly", help=h("weekly")))
     wk.add_argument("--as-of", type=_day, default=None, help=h("as_of"))
@@ -287,6 +293,9 @@ def _user(store, args) -> int:
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
             print(t("cli_user_passwd", args.lang, name=args.name))
+        elif args.user_command == "role":
+            auth.set_role(store, args.name, args.role, community=args.community, grids=args.grid)
+            print(t("cli_user_role", args.lang, name=args.name, role=args.role))
         elif args.user_command in ("disable", "enable"):
             auth.set_disabled(store, args.name, args.user_command == "disable")
             print(t(f"cli_user_{args.user_command}d", args.lang, name=args.name))
@@ -313,12 +322,41 @@ def _user(store, args) -> int:
 def _audit(store, args) -> int:
     from geo.audit import read_audit
 
+    if args.verify:
+        return _verify_audit(store, args.lang)
     events = read_audit(store, since=args.since, actor=args.actor, action=args.action)
     if args.json:
         print(events.to_json(orient="records", force_ascii=False))
         return 0
     for row in events.itertuples():
         print(f"{row.at}\t{row.actor}\t{row.action}\t{row.detail}\t{row.records}")
+    return 0
+
+
+def _verify_audit(store, lang: str) -> int:
+    from geo.audit import verify_audit
+    from geo.i18n import t
+
+    check = verify_audit(store)
+    if check.unchained:
+        print(t("audit_verify_unchained", lang, n=check.entries), file=sys.stderr)
+        return 1
+    if check.broken_at is not None:
+        entry = check.broken_entry or {}
+        print(
+            t(
+                "audit_verify_broken",
+                lang,
+                n=check.broken_at,
+                total=check.entries,
+                at=entry.get("at") or "",
+                actor=entry.get("actor") or "",
+                action=entry.get("action") or "",
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(t("audit_verify_ok", lang, n=check.entries, head=check.head))
     return 0
 
 
@@ -347,7 +385,7 @@ def _serve(store, args) -> int:
         "-m",
         "streamlit",
         "run",
-        str(root / "app.py"),
+        str(root / "server.py"),  # the app plus its session cookie and error handling
         "--server.port",
         str(args.port),
         "--server.address",

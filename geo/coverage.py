@@ -29,6 +29,7 @@ from geo.i18n import t
 from geo.schema import WGS84
 from geo.store import Store, StoreBusy
 from geo.timeutil import day_text, format_timestamp, now_local, parse_timestamp
+from geo.xlsx import write_sheet
 
 VISIT_KINDS: dict[str, str] = {
     "入户": "入户",
@@ -287,9 +288,7 @@ def worklist_xlsx(worklist: pd.DataFrame, lang: str = "zh-CN") -> bytes:
     )
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet = t("worklist_sheet", lang)
-        frame.to_excel(writer, sheet_name=sheet, index=False)
-        ws = writer.sheets[sheet]
+        ws = write_sheet(writer, frame, t("worklist_sheet", lang))
         ws.freeze_panes = "A2"
         for i, col in enumerate(frame.columns, start=1):
             width = max(

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import gpkg
+from geo import audit_chain, gpkg
 from geo.i18n import MessageError
-from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
+from geo.schema import ADDED_COLUMNS, GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
 
 DEFAULT_LOCATION = "data/gridmap.gpkg"
 Where = dict[str, Any]
@@ -119,6 +119,39 @@ class Transaction(ABC):
         if replace:
             return self.replace(table, staging.frames())
         return sum(self.upsert(table, frame) for frame in staging.frames())
+
+    @abstractmethod
+    def count_sign_in(
+        self, username: str, now: str, max_failures: int, lock_until: str
+    ) -> dict[str, Any] | None:
+        """Count a sign-in attempt of ``username`` before its password is checked; one statement.
+
+        Unless the account is locked (``locked_until`` after ``now``), ``failed_attempts``
+        goes up by one (restarting at 1 after an expired lock) and the attempt that reaches
+        ``max_failures`` sets ``locked_until`` in the same ``UPDATE ... RETURNING``: however
+        many sign-ins run at once, at most ``max_failures`` passwords are checked per lock.
+        Returns the account's row after counting plus ``counted`` (False: locked, nothing
+        counted), or None when no account has that name.
+        """
+
+
+# One SQL text for both stores (placeholders differ): the attempt number after this one
+# (an expired lock starts the count again) and the lock the max-th attempt sets
+SIGN_IN_ATTEMPT = (
+    "(CASE WHEN COALESCE(locked_until, '') = '' THEN COALESCE(failed_attempts, 0) ELSE 0 END + 1)"
+)
+
+
+def count_sign_in_sql(placeholder: str) -> str:
+    """The ``UPDATE users ... RETURNING`` of ``Transaction.count_sign_in`` (params: max, until, name, now)."""
+    p = placeholder
+    columns = ", ".join(f'"{c}"' for c in TABLES["users"].column_names)
+    return (
+        f"UPDATE users SET failed_attempts = {SIGN_IN_ATTEMPT}, "
+        f"locked_until = CASE WHEN {SIGN_IN_ATTEMPT} >= {p} THEN {p} ELSE NULL END "
+        f"WHERE username = {p} AND (COALESCE(locked_until, '') = '' OR locked_until <= {p}) "
+        f"RETURNING {columns}"
+    )
 
 
 class Store(ABC):
@@ -399,6 +432,8 @@ class _GpkgTransaction(Transaction):
         t = self._table(table)
         if frame.empty:
             return 0
+        if table == "audit_log":  # chained here, inside the write lock: one head at a time
+            frame = audit_chain.chained(frame, _audit_head(self.con))
         cols, rows = self._columns_and_rows(t, frame)
         quoted = ",".join(f'"{c}"' for c in cols)
         self.con.executemany(
@@ -470,6 +505,22 @@ class _GpkgTransaction(Transaction):
         )
         self.changed.add("gridmap_meta")
 
+    def count_sign_in(
+        self, username: str, now: str, max_failures: int, lock_until: str
+    ) -> dict[str, Any] | None:
+        columns = TABLES["users"].column_names
+        row = self.con.execute(
+            count_sign_in_sql("?"), (max_failures, lock_until, username, now)
+        ).fetchone()
+        if row is not None:
+            self.changed.add("users")
+            return {**dict(zip(columns, row, strict=True)), "counted": True}
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        row = self.con.execute(
+            f"SELECT {quoted} FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else {**dict(zip(columns, row, strict=True)), "counted": False}
+
     def set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
     ) -> None:
@@ -516,6 +567,42 @@ def _read(
             geometry = gpd.GeoSeries(gpkg.decode_geometries(blobs), crs=WGS84).values
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
     return pd.DataFrame.from_records(rows, columns=attr_cols)
+
+
+def _read_any_version(
+    con: sqlite3.Connection,
+    table: Table,
+    columns: Sequence[str] | None,
+    where: Where | None,
+    geometry: bool = True,
+) -> pd.DataFrame:
+    """``_read``; on a file made by an older gridmap, the columns it lacks read as None.
+
+    Reading never migrates (a write does, ``_upgrade``): e.g. the audit log of a schema-2
+    file has no ``entry_hash`` yet. Asked first, not caught: SQLite reads a double-quoted
+    name that is no column as a string literal, without an error.
+    """
+    wanted = list(columns) if columns is not None else table.column_names
+    if not ADDED_COLUMNS.get(table.name, frozenset()) & set(wanted):
+        return _read(con, table, columns, where, geometry)
+    present = {r[1] for r in con.execute(f'PRAGMA table_info("{table.name}")')}
+    if present >= set(wanted) - {GEOMETRY_COLUMN}:
+        return _read(con, table, columns, where, geometry)
+    older = Table(
+        table.name,
+        tuple(c for c in table.columns if c[0] in present),
+        table.key,
+        table.geometry,
+        table.indexes,
+    )
+    frame = _read(con, older, [c for c in wanted if c in present], where, geometry)
+    for column in wanted:
+        if column not in frame.columns and column != GEOMETRY_COLUMN:
+            frame[column] = None
+    return frame[
+        [c for c in wanted if c != GEOMETRY_COLUMN]
+        + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])
+    ]
 
 
 class GeoPackageStore(Store):
@@ -565,7 +652,7 @@ class GeoPackageStore(Store):
                 return empty_frame(
                     t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
                 )
-            return _read(con, t, columns, where)
+            return _read_any_version(con, t, columns, where)
 
     def count(self, table: str) -> int:
         with self._reader() as con:
@@ -630,7 +717,7 @@ class GeoPackageStore(Store):
         with self._reader() as con:
             if con is None or not _has_table(con, table):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-            return _read(con, t, cols, where, geometry=False)
+            return _read_any_version(con, t, cols, where, geometry=False)
 
     def _latest_per_household(
         self, table: str, column: str, out: str, until_day: str, household_ids: Sequence[str] | None
@@ -702,9 +789,9 @@ class GeoPackageStore(Store):
                     raise StoreBusy(wait) from None
                 raise
             if not created:
-                # a file made by an older gridmap lacks the newer tables: add them in this
-                # transaction, so a failed write still leaves the file as it was
-                _add_missing_tables(con)
+                # a file made by an older gridmap lacks the newer tables and columns: add
+                # them in this transaction, so a failed write still leaves the file as it was
+                _upgrade(con)
             tx = _GpkgTransaction(self, con, [STAGING_SCHEMA] if staging is not None else [])
             try:
                 yield tx
@@ -733,17 +820,76 @@ def _has_table(con: sqlite3.Connection, name: str) -> bool:
     )
 
 
-def _add_missing_tables(con: sqlite3.Connection) -> None:
-    """Create the schema's tables a GeoPackage made by an older gridmap lacks (inside a transaction)."""
-    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    missing = [t for t in TABLES.values() if t.name not in present]
-    if not missing:
+def _upgrade(con: sqlite3.Connection) -> None:
+    """Bring a GeoPackage made by an older gridmap to ``SCHEMA_VERSION`` (inside a transaction).
+
+    Adds missing tables and columns; version 3 also chains the audit log's existing
+    entries (``geo.audit_chain``) and adds the trigger refusing ``REPLACE`` over an entry.
+    """
+    row = con.execute("SELECT value FROM gridmap_meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(row[0]) >= SCHEMA_VERSION:
         return
-    for t in missing:
-        _create_table(con, t)
+    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for t in TABLES.values():
+        if t.name not in present:
+            _create_table(con, t)
+            continue
+        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{t.name}")')}
+        for name, sqltype in t.columns:
+            if name not in columns:
+                con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{name}" {sqltype}')
+    _chain_existing_audit_log(con)
+    _create_audit_triggers(con)
     con.execute(
         "UPDATE gridmap_meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
         (str(SCHEMA_VERSION), SCHEMA_VERSION),
+    )
+
+
+def _chain_existing_audit_log(con: sqlite3.Connection) -> None:
+    """Chain the entries written before the hash chain existed (schema 3), in log order."""
+    rows = con.execute(
+        "SELECT fid, at, actor, action, detail, records FROM audit_log WHERE entry_hash IS NULL "
+        "ORDER BY fid"
+    ).fetchall()
+    if not rows:
+        return
+    if con.execute("SELECT 1 FROM audit_log WHERE entry_hash IS NOT NULL LIMIT 1").fetchone():
+        return  # a chain exists: an unchained entry in it is a break for --verify to report
+    fields = ("fid", *audit_chain.FIELDS)
+    previous, updates = audit_chain.GENESIS, []
+    for row in rows:
+        previous = audit_chain.entry_hash(previous, dict(zip(fields, row, strict=True)))
+        updates.append((previous, row[0]))
+    # the append-only trigger refuses every UPDATE: lifted for this one, inside the transaction
+    con.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    con.executemany("UPDATE audit_log SET entry_hash = ? WHERE fid = ?", updates)
+    _create_audit_triggers(con)
+
+
+def _audit_head(con: sqlite3.Connection) -> str:
+    """The hash of the audit log's last entry (``GENESIS`` when empty)."""
+    row = con.execute("SELECT entry_hash FROM audit_log ORDER BY fid DESC LIMIT 1").fetchone()
+    return audit_chain.GENESIS if row is None or row[0] is None else str(row[0])
+
+
+def _create_audit_triggers(con: sqlite3.Connection) -> None:
+    """The audit log is append-only: no UPDATE, no DELETE, and no REPLACE over an entry.
+
+    ``REPLACE INTO`` (``INSERT OR REPLACE``) deletes the old row without firing a DELETE
+    trigger; a BEFORE INSERT trigger runs before the conflict is resolved, so refusing any
+    new row whose fid is not past the last one stops it (and a row slipped into a gap).
+    SQLite shows an fid it has yet to assign as -1 in a BEFORE INSERT trigger.
+    """
+    for op in ("UPDATE", "DELETE"):
+        con.execute(
+            f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+    con.execute(
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log "
+        "WHEN NEW.fid <> -1 AND NEW.fid <= (SELECT COALESCE(max(fid), 0) FROM audit_log) "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
     )
 
 
@@ -826,8 +972,4 @@ def _create_table(con: sqlite3.Connection, t: Table) -> None:
             (t.name, GEOMETRY_COLUMN, t.geometry, gpkg.SRS_ID),
         )
     if t.name == "audit_log":
-        for op in ("UPDATE", "DELETE"):
-            con.execute(
-                f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-            )
+        _create_audit_triggers(con)

@@ -26,6 +26,7 @@ from geo.i18n import t
 from geo.privacy import SMALL_COUNT, suppress_small
 from geo.store import Store
 from geo.timeutil import day_text
+from geo.xlsx import write_sheet
 
 TREND_WEEKS = 8
 TOP_GRIDS = 5
@@ -956,8 +957,7 @@ def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> 
     """The pack as an XLSX workbook, one sheet per section."""
     with pd.ExcelWriter(out_path, engine="openpyxl") as writer:
         for sheet, frame in weekly_sheets(figures, lang).items():
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-            writer.sheets[sheet[:31]].freeze_panes = "A2"
+            write_sheet(writer, frame, sheet[:31]).freeze_panes = "A2"
     return out_path
 
 

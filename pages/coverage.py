@@ -21,6 +21,7 @@ from geo.weekly import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from ui import coverage as cov
 from ui import data, session
 from ui.mapview import show_map
+from ui.text import md, md_t
 
 FORM_RESULT = "coverage_form_result"
 HOUSEHOLD_KEY = "coverage_form_household"
@@ -66,11 +67,11 @@ def _log_visit() -> None:
             cov.actor(),
         )
     except EditRefused as refused:
-        st.session_state[FORM_RESULT] = ("error", refused.message(current))
+        st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     st.session_state[FORM_RESULT] = (
         "success",
-        t(
+        md_t(
             "coverage_logged",
             current,
             household=household,
@@ -91,11 +92,11 @@ def _mark_verified() -> None:
             open_store(session.location()), [household] if household else [], day, cov.actor()
         )
     except EditRefused as refused:
-        st.session_state[FORM_RESULT] = ("error", refused.message(current))
+        st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     st.session_state[FORM_RESULT] = (
         "success",
-        t("coverage_verified", current, household=household, day=day.isoformat()),
+        md_t("coverage_verified", current, household=household, day=day.isoformat()),
     )
 
 
@@ -145,7 +146,7 @@ st.caption(t("coverage_caption", lang, as_of=as_of.isoformat()))
 
 store = open_store(location)
 if not store.exists() or store.count("grids") == 0:
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 viewer = session.viewer()
@@ -196,22 +197,23 @@ else:
         border=True,
     )
 
+# the warnings are Markdown holding data (grid names, ids): every piece escaped (md)
 warnings = []
 if len(gaps["no_party_branch"]):
-    grids = _grid_label(gaps["no_party_branch"])
+    grids = [md(label) for label in _grid_label(gaps["no_party_branch"])]
     warnings.append(t("coverage_warn_no_branch", lang, n=len(grids), grids=_listed(grids)))
 if len(gaps["no_grid_worker"]):
-    grids = _grid_label(gaps["no_grid_worker"])
+    grids = [md(label) for label in _grid_label(gaps["no_grid_worker"])]
     warnings.append(t("coverage_warn_no_worker", lang, n=len(grids), grids=_listed(grids)))
 if len(gaps["unassigned"]):
     if viewer.aggregates_only:  # no household ids, and a count of 1 or 2 is "<3"
         warnings.append(t("coverage_warn_unassigned_count", lang, n=suppress_small(unassigned)))
     else:
-        ids = gaps["unassigned"]["household_id"].astype(str).tolist()
+        ids = [md(i) for i in gaps["unassigned"]["household_id"].astype(str)]
         warnings.append(t("coverage_warn_unassigned", lang, n=f"{len(ids):,}", ids=_listed(ids)))
 if len(gaps["overlaps"]):
     pairs = [
-        t("coverage_pair", lang, a=a, b=b, m2=f"{m2:,.0f}")
+        md_t("coverage_pair", lang, a=a, b=b, m2=f"{m2:,.0f}")
         for a, b, m2 in gaps["overlaps"][["grid_a", "grid_b", "overlap_m2"]].itertuples(index=False)
     ]
     warnings.append(t("coverage_warn_overlaps", lang, n=len(pairs), pairs=_listed(pairs)))
@@ -283,7 +285,7 @@ drawn["households"] = pd.to_numeric(drawn["households"], errors="coerce")
 try:
     tiles = tile_provider_from_env()
 except ValueError as error:
-    st.warning(t("map_base_map_error", lang, error=error))
+    st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
 
 left, right = st.columns([4, 8])

@@ -26,6 +26,7 @@ from geo.reports import (
 from geo.store import StoreBusy, open_store
 from ui import data, session
 from ui import reports as ui_reports
+from ui.text import md, md_t
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 OTHER = "__other__"
@@ -45,7 +46,7 @@ st.title(t("rep_title", lang))
 
 store = open_store(location)
 if not store.exists() or store.count("grids") + store.count("reports") == 0:
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 version = data.data_version(location)
@@ -182,7 +183,7 @@ for column, state in zip(m_states, REPORT_STATES, strict=True):
 try:
     tiles = tile_provider_from_env()
 except ValueError as error:
-    st.warning(t("map_base_map_error", lang, error=error))
+    st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
 
 if st.session_state.pop(CLEAR_FORM, False):
@@ -226,12 +227,12 @@ with col_form, st.container(border=True):
     st.subheader(t("rep_new", lang))
     filed = st.session_state.pop(FILED, None)
     if filed:
-        if filed["grid_id"]:
+        if filed["grid_id"] and filed["in_scope"]:
             workers = t("map_list_separator", lang).join(filed["workers"]) or t(
                 "rep_no_worker", lang
             )
             st.success(
-                t(
+                md_t(
                     "rep_filed_in_grid",
                     lang,
                     id=filed["report_id"],
@@ -239,10 +240,12 @@ with col_form, st.container(border=True):
                     workers=workers,
                 )
             )
+        elif filed["grid_id"]:  # another grid's: its workers are none of this viewer's business
+            st.success(md_t("rep_filed_outside_scope", lang, id=filed["report_id"]))
         else:
-            st.warning(t("rep_filed_unassigned", lang, id=filed["report_id"]))
+            st.warning(md_t("rep_filed_unassigned", lang, id=filed["report_id"]))
         if filed.get("duplicate_of"):
-            st.info(t("rep_filed_linked", lang, id=filed["duplicate_of"]))
+            st.info(md_t("rep_filed_linked", lang, id=filed["duplicate_of"]))
 
     actor = ui_reports.actor_name()
     if actor is None:
@@ -250,7 +253,7 @@ with col_form, st.container(border=True):
             t("rep_actor", lang), key="rep_actor", help=t("rep_actor_help", lang)
         ).strip()
     else:
-        st.caption(t("rep_actor_signed_in", lang, name=actor))
+        st.caption(md_t("rep_actor_signed_in", lang, name=actor))
     col_src, col_cat = st.columns(2)
     with col_src:
         source = st.selectbox(
@@ -340,15 +343,19 @@ with col_form, st.container(border=True):
             st.warning(busy.message(lang))
             return
         except ReportError as error:
-            st.error(t("rep_refused", lang, reason=error))
+            st.error(md_t("rep_refused", lang, reason=error))
             return
+        scope = data.grid_scope(location, data.data_version(location))
+        in_scope = scope is None or result.grid_id in scope
         st.session_state[FILED] = {
             "report_id": result.report_id,
             "grid_id": result.grid_id,
+            "in_scope": in_scope,
             "grid_label": f"{result.grid_id} · {grid_names.get(result.grid_id, '')}"
-            if result.grid_id
+            if result.grid_id and in_scope
             else "",
-            "workers": list(result.grid_workers),
+            # who answers for another grid is not shown to a viewer outside it
+            "workers": list(result.grid_workers) if in_scope else [],
             "duplicate_of": duplicate_of,
         }
         st.session_state[CLEAR_FORM] = True
@@ -435,7 +442,12 @@ st.subheader(t("rep_detail_heading", lang))
 step_done = st.session_state.pop(STEP_DONE, None)
 if step_done:
     st.success(
-        t("rep_step_recorded", lang, id=step_done["report_id"], step=_step_label(step_done["step"]))
+        md_t(
+            "rep_step_recorded",
+            lang,
+            id=step_done["report_id"],
+            step=_step_label(step_done["step"]),
+        )
     )
 if PENDING_DETAIL in st.session_state:
     st.session_state["rep_detail"] = st.session_state.pop(PENDING_DETAIL)
@@ -494,7 +506,7 @@ with col_facts:
                 t(f"rep_satisfaction_{value}", lang) if value in config.satisfaction else value,
             )
         )
-    st.markdown("  \n".join(f"**{label}**: {value}" for label, value in facts))
+    st.markdown("  \n".join(f"**{label}**: {md(value)}" for label, value in facts))
     st.markdown(f"**{t('rep_col_description', lang)}**")
     st.text(report["description"] if isinstance(report["description"], str) else "–")
     if isinstance(report.get("photo"), str) and report["photo"]:
@@ -586,7 +598,7 @@ with col_timeline:
                 st.error(
                     t("rep_step_refused", lang, step=_step_label(pressed))
                     + (f" {why}" if why else "")
-                    + f"\n\n({error})"
+                    + f"\n\n({md(error)})"
                 )
             else:
                 st.session_state[STEP_DONE] = {"report_id": detail_id, "step": pressed}

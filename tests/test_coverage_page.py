@@ -21,6 +21,7 @@ from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session
 from ui.coverage import hatch_lines, worklist_download
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -112,7 +113,7 @@ def test_gaps_table_and_map_in_chinese(demo_store, monkeypatch):
     )
     if len(gaps["no_grid_worker"]):
         grid_id = gaps["no_grid_worker"]["grid_id"].iloc[0]
-        assert any(grid_id in w.value and "没有网格员" in w.value for w in at.warning)
+        assert any(md(grid_id) in w.value and "没有网格员" in w.value for w in at.warning)
     script = map_script(at)
     assert script.count('"i": "') + script.count('"i":"') >= len(expected)  # one feature per grid
 

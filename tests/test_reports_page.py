@@ -18,6 +18,7 @@ from geo.store import open_store
 from geo.timeutil import format_timestamp, now_local
 from ui import session
 from ui.reports import by_urgency, countdown, filter_reports, parse_lonlat, window_bounds
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -131,7 +132,8 @@ def test_filing_a_valid_report_places_it_in_its_grid(page, demo_store):
         "staff", ["name"], where={"grid_id": grid_id, "role": "grid_worker"}
     )["name"]
     message = page.success[0].value
-    assert grid_id in message and all(name in message for name in workers) and len(workers)
+    # the message is Markdown: data in it is escaped (ui.text.md)
+    assert md(grid_id) in message and all(md(name) in message for name in workers) and len(workers)
     # the detail view opens on the new report
     assert page.selectbox(key="rep_detail").value == filed["report_id"].iloc[0]
     assert page.text_input(key="rep_location").value == ""  # the form is cleared for the next one
@@ -405,3 +407,24 @@ def test_window_bounds_and_filter():
         reports, since="", until="9", states=["open", "overdue"], sources=["observer"]
     )["report_id"].tolist() == ["B"]
     assert by_urgency(reports)["report_id"].tolist() == ["B", "A", "C"]
+
+
+def test_a_grid_worker_filing_in_another_grid_is_not_told_its_workers(demo_store):
+    store = open_store(demo_store)
+    grids = store.read_attributes("grids", ["grid_id"])["grid_id"]
+    own, other = grids.iloc[0], grids.iloc[1]
+    at = signed_in_app(demo_store, "worker_outside", "grid_worker", grids=[own])
+    where, located = inside_point(demo_store, 1)
+    assert located == other
+    fill_form(at, where=where)
+    at.button(key="rep_submit").click().run()
+    assert not at.exception
+    filed = store.read_attributes("reports", where={"category": "测试类别"})
+    assert filed["grid_id"].tolist() == [other]  # filed where it is
+    staff = store.read_attributes("staff", ["staff_id", "name"], where={"grid_id": other})
+    shown = " ".join(e.value for kind in ("success", "info", "warning") for e in getattr(at, kind))
+    assert md(filed["report_id"].iloc[0]) in shown
+    leaked = [
+        v for v in [*staff["name"], *staff["staff_id"], other] if v in shown or md(v) in shown
+    ]
+    assert leaked == []

@@ -12,7 +12,8 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo.schema import TABLES, WGS84
+from geo import audit_chain
+from geo.schema import SCHEMA_VERSION, TABLES, WGS84
 from geo.store import GeoPackageStore, Store, open_store
 
 STORES = ["gpkg", "postgis"]
@@ -142,13 +143,31 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "created_at": ["2026-11-01 00:00:00"],
         }
     ),
-    "audit_log": pd.DataFrame(
+    # entry_hash: what append stores (the chain from GENESIS), checked by the round trip
+    "audit_log": audit_chain.chained(
+        pd.DataFrame(
+            {
+                "at": ["2026-11-20 09:00:00", "2026-11-20 09:00:00"],
+                "actor": ["admin", "admin"],
+                "action": ["import", "import"],
+                "detail": ["grids", "grids"],
+                "records": ["G1", "G1"],
+            }
+        ),
+        audit_chain.GENESIS,
+    ),
+    "sessions": pd.DataFrame(
         {
-            "at": ["2026-11-20 09:00:00", "2026-11-20 09:00:00"],
-            "actor": ["admin", "admin"],
-            "action": ["import", "import"],
-            "detail": ["grids", "grids"],
-            "records": ["G1", "G1"],
+            "session_id": ["s1"],
+            "username": ["admin"],
+            "grants": ["admin||"],
+            "token_hash": ["ab" * 32],
+            "ticket_hash": [None],
+            "ticket_expires": ["2026-11-20 09:02:00"],
+            "created_at": ["2026-11-20 09:00:00"],
+            "expires_at": ["2026-11-20 17:00:00"],
+            "revoked_at": [None],
+            "revoked_why": [None],
         }
     ),
 }
@@ -633,7 +652,7 @@ def test_older_geopackage_gains_missing_tables_on_first_write(tmp_path):
         "SELECT data_type FROM gpkg_contents WHERE table_name = 'verifications'"
     ).fetchall()
     con.close()
-    assert meta["schema_version"] == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION)
     assert contents == [("attributes",)]
     assert "verifications" in {name for name, *_ in pyogrio.list_layers(path)}
 
