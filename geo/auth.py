@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from geo.audit import audit_row
+from geo.i18n import MessageError
 from geo.sessions import SESSION_HOURS as SESSION_HOURS  # re-exported: geo.sessions owns it
 from geo.sessions import end_sessions_of, grants_of
 from geo.store import Store
@@ -34,7 +35,6 @@ MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 8
 MAX_NAME_LENGTH = 64  # a longer name is cut before it is looked up or logged
-REFUSED = "wrong user name or password"  # unknown, wrong and locked alike: names stay secret
 
 _HASHER = PasswordHasher()
 DEMO_MODE_KEY = "demo_mode"  # '1' while the store holds only `gridmap demo` data and accounts
@@ -42,16 +42,19 @@ DEMO_ACTOR = "demo"
 DEMO_VIEWER = "demo_leader"  # who a visitor of a demo store is signed in as
 
 
-class AuthError(Exception):
-    """A refused sign-in or account change; ``str()`` is the message to show.
+class AuthError(MessageError):
+    """A refused sign-in or account change; its reason is a catalogue message.
 
-    ``code`` names the reason for a UI catalogue (refused, disabled, unknown, invalid); a
-    sign-in refused for an unknown name, a wrong password or a locked account is always
-    ``refused`` with the same message.
+    ``str()`` is the reason in the process language (``message(lang)`` in another).
+    ``code`` names the reason (refused, disabled, unknown, invalid); a sign-in refused for
+    an unknown name, a wrong password or a locked account is always ``refused`` with the
+    same message.
     """
 
-    def __init__(self, message: str, code: str = "invalid", until: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, key: str, /, code: str = "invalid", until: str | None = None, **values: object
+    ) -> None:
+        super().__init__(key, **values)
         self.code = code
         self.until = until
 
@@ -100,7 +103,7 @@ def hash_password(password: str) -> str:
 
 def _check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        raise AuthError("auth_err_password_short", n=MIN_PASSWORD_LENGTH)
 
 
 def add_user(
@@ -115,13 +118,13 @@ def add_user(
     """Create an account; refuses unknown roles, missing scopes and existing names."""
     username = username.strip()
     if not username:
-        raise AuthError("user name is empty")
+        raise AuthError("auth_err_empty_name")
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
     _check_password_rules(password)
     existing = store.read("users", ["username"], where={"username": username})
     if len(existing):
-        raise AuthError(f"user {username!r} exists already")
+        raise AuthError("auth_err_exists", name=username)
     _check_role_and_scope(store, role, community, grids)
     row = pd.DataFrame(
         [
@@ -150,26 +153,26 @@ def _check_role_and_scope(
 ) -> None:
     """Refuse an unknown role, a missing scope, an unknown community or grid."""
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
     if role == "community_staff" and not community:
-        raise AuthError("role community_staff needs --community NAME")
+        raise AuthError("auth_err_needs_community")
     if role == "grid_worker" and not grids:
-        raise AuthError("role grid_worker needs at least one --grid ID")
+        raise AuthError("auth_err_needs_grid")
     if community:
         known = set(store.read("grids", ["community"])["community"].dropna())
         if community not in known:
-            raise AuthError(f"unknown community {community!r}")
+            raise AuthError("auth_err_unknown_community", community=community)
     if grids:
         known_grids = set(store.read("grids", ["grid_id"])["grid_id"])
         missing = [g for g in grids if g not in known_grids]
         if missing:
-            raise AuthError(f"unknown grid(s): {', '.join(missing)}")
+            raise AuthError("auth_err_unknown_grids", grids=", ".join(missing))
 
 
 def _user(store: Store, username: str) -> pd.Series:
     users = store.read("users", where={"username": username})
     if users.empty:
-        raise AuthError(f"no such user {username!r}")
+        raise AuthError("auth_err_no_user", name=username)
     return users.iloc[0]
 
 
@@ -254,7 +257,7 @@ def authenticate(
     the attempt (``Transaction.count_sign_in``: the count and the lock in one statement,
     before the password is checked), one argon2 verify (against a dummy hash for an
     unknown or locked name), one audit row. An unknown name, a wrong password and a locked
-    account are refused with the same message and code (``REFUSED``, "refused"); the audit
+    account are refused with the same message and code (``auth_err_refused``, "refused"); the audit
     log records which it was. Only a correct password of a disabled account hears so.
     """
     now = now or now_local()
@@ -280,8 +283,8 @@ def authenticate(
     with store.transaction() as tx:
         tx.append("audit_log", audit_row(name, "sign_in_failed", reason))
     if correct:
-        raise AuthError("this account is disabled", "disabled")
-    raise AuthError(REFUSED, "refused")
+        raise AuthError("auth_disabled", "disabled")
+    raise AuthError("auth_err_refused", "refused")
 
 
 def _viewer(user: pd.Series) -> Viewer:
@@ -297,10 +300,10 @@ def load_viewer(store: Store, username: str) -> Viewer:
     """
     users = store.read("users", where={"username": username.strip()})
     if users.empty:
-        raise AuthError(f"no such user {username!r}", "unknown")
+        raise AuthError("auth_err_no_user", "unknown", name=username)
     user = users.iloc[0]
     if int(user["disabled"] or 0):
-        raise AuthError("this account is disabled", "disabled")
+        raise AuthError("auth_disabled", "disabled")
     return _viewer(user)
 
 
@@ -319,7 +322,7 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
     """
     grids = store.read("grids", ["grid_id", "community"]).sort_values("grid_id")
     if grids.empty:
-        raise AuthError("the store has no grids: build the demo data first")
+        raise AuthError("auth_err_no_grids")
     community = str(grids["community"].dropna().iloc[0])
     first_grid = str(grids.loc[grids["community"] == community, "grid_id"].iloc[0])
     plan = [

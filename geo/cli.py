@@ -314,7 +314,7 @@ def _user(store, args) -> int:
                 scope = community or grids.replace(";", ",") or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
-        print(t("cli_user_refused", args.lang, reason=exc), file=sys.stderr)
+        print(t("cli_user_refused", args.lang, reason=exc.message(args.lang)), file=sys.stderr)
         return 1
     return 0
 

@@ -14,6 +14,12 @@ from geo.store import open_store
 PASSWORD = "correct horse"
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Refusals read in English here (the catalogue's en text); zh-CN is checked on its own."""
+    monkeypatch.setenv("GRIDMAP_LANG", "en")
+
+
 @pytest.fixture(params=["gpkg", "postgis"])
 def any_store(request, tmp_path):
     """An empty store of each kind: a GeoPackage in tmp_path, a PostGIS schema."""
@@ -224,7 +230,22 @@ def test_add_user_refusals(store, kwargs, message):
     assert store.read("users").empty
 
 
+def test_account_refusals_are_chinese_by_default(store, monkeypatch, capsys):
+    monkeypatch.delenv("GRIDMAP_LANG")
+    with pytest.raises(auth.AuthError, match="未知角色“boss”") as refused:
+        auth.add_user(store, "x", "boss", PASSWORD)
+    assert refused.value.message("en").startswith("unknown role 'boss'")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert (
+        main(["user", "add", "y", "--role", "admin", "--password-stdin", "--db", store.location])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "密码太短：至少" in err and "too short" not in err
+
+
 def test_cli_user_commands(store, monkeypatch, capsys):
+    monkeypatch.delenv("GRIDMAP_LANG")  # the command line speaks zh-CN by default
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert (
         main(
