@@ -1,14 +1,16 @@
-"""gridmap: page config, sign-in, navigation and the shared sidebar. Run: streamlit run app.py"""
+"""gridmap: page config, sign-in, navigation and the shared sidebar.
 
-from pathlib import Path
+Run: ``gridmap serve`` (or ``streamlit run server.py``: the same app plus the session cookie).
+"""
 
 import streamlit as st
 
 from geo.i18n import t
-from ui import session
+from ui import errors, session
 from ui.aggregate import aggregate_page
-from ui.auth import current_viewer, sign_in_page
+from ui.auth import current_viewer, sign_in_page_for
 from ui.mapview import setup_map_assets
+from ui.navigation import page_path, signed_in_pages, signed_out_pages
 from ui.session import lang
 from ui.sidebar import render_sidebar
 
@@ -27,25 +29,32 @@ ADMIN_PAGES = [("pages/audit.py", "ui_page_audit")]
 # pages with their own aggregate form; the others are replaced by ui.aggregate for
 # planner/meeting accounts and in meeting mode (their household and report rows are never loaded)
 AGGREGATE_FORMS = {"pages/map.py", "pages/coverage.py", "pages/weekly.py"}
+# every page's URL path but the default page's ("/"): a shared link to any of them works
+PATHS = [page_path(path) for path, _ in PAGES[1:] + ADMIN_PAGES]
 
-# sign-in before any page runs: until then the sign-in form is the only page there is
-viewer = current_viewer(session.store_location())
-if viewer is None:
-    render_sidebar()
-    navigation = st.navigation(
-        [st.Page(sign_in_page, title=t("auth_title", lang()), url_path="signin", default=True)],
-        position="hidden",
-    )
-else:
-    effective = session.viewer()  # the meeting switch applied
-    pages = []
-    for path, title in PAGES + (ADMIN_PAGES if viewer.role == "admin" else []):
-        if effective.aggregates_only and path not in AGGREGATE_FORMS:
-            pages.append(
-                st.Page(aggregate_page(title), title=t(title, lang()), url_path=Path(path).stem)
-            )
-        else:
-            pages.append(st.Page(path, title=t(title, lang())))
-    navigation = st.navigation(pages)
-    render_sidebar(viewer)
-navigation.run()
+with errors.reported():  # no traceback reaches a browser: a message and a reference instead
+    # sign-in before any page runs: until then every URL is the sign-in form
+    viewer = current_viewer(session.store_location())
+    if viewer is None:
+        render_sidebar()
+        navigation = st.navigation(signed_out_pages(PATHS, sign_in_page_for), position="hidden")
+    else:
+        effective = session.viewer()  # the meeting switch applied
+        pages = []
+        allowed = PAGES + (ADMIN_PAGES if viewer.role == "admin" else [])
+        for path, title in allowed:
+            if effective.aggregates_only and path not in AGGREGATE_FORMS:
+                page = st.Page(
+                    aggregate_page(title), title=t(title, lang()), url_path=page_path(path)
+                )
+            elif path == PAGES[0][0]:  # the default page lives at "/"
+                page = st.Page(path, title=t(title, lang()), url_path="", default=True)
+            else:
+                page = st.Page(path, title=t(title, lang()))
+            pages.append(page)
+        refused = {
+            page_path(p): title for p, title in PAGES + ADMIN_PAGES if (p, title) not in allowed
+        }
+        navigation = st.navigation(signed_in_pages(pages[1:], pages[0], refused, PATHS))
+        render_sidebar(viewer)
+    navigation.run()

@@ -1,12 +1,19 @@
-"""The append-only audit log: every reveal, export and import (who, what, when, which records)."""
+"""The append-only audit log: every reveal, export and import (who, what, when, which records).
+
+Both stores refuse UPDATE, DELETE and REPLACE of an entry, and chain every entry to the
+one before by a hash (``geo.audit_chain``); ``verify_audit`` (``gridmap audit --verify``)
+finds the first entry whose link does not hold.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
+from geo import audit_chain
 from geo.store import Store, Transaction
 from geo.timeutil import format_timestamp, now_local
 
@@ -56,7 +63,36 @@ def read_audit(
         where["actor"] = actor
     if action:
         where["action"] = action
-    events = store.read("audit_log", where=where or None)
+    events = store.read("audit_log", [*audit_chain.FIELDS], where=where or None)
     if since is not None and not events.empty:
         events = events[events["at"] >= since.strftime("%Y-%m-%d")]
     return events.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """The outcome of ``verify_audit``: entries read, the head hash, the first broken link."""
+
+    entries: int
+    head: str
+    broken_at: int | None = None  # 1-based position of the first entry whose link fails
+    broken_entry: dict | None = None
+    unchained: bool = False  # a store not yet migrated to the hash chain (its next write chains it)
+
+    @property
+    def intact(self) -> bool:
+        """True when every entry's hash holds."""
+        return self.broken_at is None and not self.unchained
+
+
+def verify_audit(store: Store) -> AuditCheck:
+    """Recompute the audit log's hash chain in log order; report where it first breaks."""
+    entries = store.read("audit_log", [*audit_chain.FIELDS, "entry_hash"])
+    if len(entries) and entries["entry_hash"].isna().all():
+        return AuditCheck(len(entries), audit_chain.GENESIS, unchained=True)
+    records = entries.astype(object).where(entries.notna(), None).to_dict("records")
+    broken = audit_chain.first_broken(records)
+    if broken is None:
+        return AuditCheck(len(entries), audit_chain.head(entries))
+    position, entry = broken
+    return AuditCheck(len(entries), audit_chain.head(entries), position + 1, dict(entry))

@@ -2,20 +2,29 @@
 
 Passwords are hashed with argon2id (argon2-cffi). There is no default account and no
 default password: an admin is created with ``gridmap user add NAME --role admin
---password-stdin``. After ``MAX_FAILURES`` wrong passwords an account is locked for
-``LOCK_MINUTES``. A signed-in session lasts ``SESSION_HOURS``.
+--password-stdin``. After ``MAX_FAILURES`` failed sign-ins an account is locked for
+``LOCK_MINUTES``; attempts are counted in the store before the password is checked
+(``Transaction.count_sign_in``), so parallel sign-ins cannot outrun the lock. An unknown
+name, a wrong password and a locked account get the same answer after the same work. A
+signed-in session lasts ``SESSION_HOURS`` (``geo.sessions``); disabling an account,
+changing its role or scope, or its password ends its sessions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
+from functools import cache
 
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from geo.audit import audit_row
+from geo.i18n import MessageError
+from geo.sessions import SESSION_HOURS as SESSION_HOURS  # re-exported: geo.sessions owns it
+from geo.sessions import end_sessions_of, grants_of
 from geo.store import Store
 from geo.timeutil import format_timestamp, now_local
 
@@ -24,8 +33,8 @@ AGGREGATE_ROLES = frozenset({"planner", "meeting"})
 REVEAL_ROLES = frozenset({"admin", "street_leader", "community_staff", "grid_worker"})
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-SESSION_HOURS = 8
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 64  # a longer name is cut before it is looked up or logged
 
 _HASHER = PasswordHasher()
 DEMO_MODE_KEY = "demo_mode"  # '1' while the store holds only `gridmap demo` data and accounts
@@ -33,15 +42,19 @@ DEMO_ACTOR = "demo"
 DEMO_VIEWER = "demo_leader"  # who a visitor of a demo store is signed in as
 
 
-class AuthError(Exception):
-    """A refused sign-in or account change; ``str()`` is the message to show.
+class AuthError(MessageError):
+    """A refused sign-in or account change; its reason is a catalogue message.
 
-    ``code`` names the reason for a UI catalogue (wrong, locked, disabled, unknown, invalid);
-    ``until`` is the end of a lock.
+    ``str()`` is the reason in the process language (``message(lang)`` in another).
+    ``code`` names the reason (refused, disabled, unknown, invalid); a sign-in refused for
+    an unknown name, a wrong password or a locked account is always ``refused`` with the
+    same message.
     """
 
-    def __init__(self, message: str, code: str = "invalid", until: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, key: str, /, code: str = "invalid", until: str | None = None, **values: object
+    ) -> None:
+        super().__init__(key, **values)
         self.code = code
         self.until = until
 
@@ -90,7 +103,7 @@ def hash_password(password: str) -> str:
 
 def _check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        raise AuthError("auth_err_password_short", n=MIN_PASSWORD_LENGTH)
 
 
 def add_user(
@@ -105,26 +118,14 @@ def add_user(
     """Create an account; refuses unknown roles, missing scopes and existing names."""
     username = username.strip()
     if not username:
-        raise AuthError("user name is empty")
+        raise AuthError("auth_err_empty_name")
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
-    if role == "community_staff" and not community:
-        raise AuthError("role community_staff needs --community NAME")
-    if role == "grid_worker" and not grids:
-        raise AuthError("role grid_worker needs at least one --grid ID")
+        raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
     _check_password_rules(password)
     existing = store.read("users", ["username"], where={"username": username})
     if len(existing):
-        raise AuthError(f"user {username!r} exists already")
-    if community:
-        known = set(store.read("grids", ["community"])["community"].dropna())
-        if community not in known:
-            raise AuthError(f"unknown community {community!r}")
-    if grids:
-        known_grids = set(store.read("grids", ["grid_id"])["grid_id"])
-        missing = [g for g in grids if g not in known_grids]
-        if missing:
-            raise AuthError(f"unknown grid(s): {', '.join(missing)}")
+        raise AuthError("auth_err_exists", name=username)
+    _check_role_and_scope(store, role, community, grids)
     row = pd.DataFrame(
         [
             {
@@ -147,15 +148,36 @@ def add_user(
             tx.set_meta(DEMO_MODE_KEY, "0")
 
 
+def _check_role_and_scope(
+    store: Store, role: str, community: str | None, grids: list[str] | None
+) -> None:
+    """Refuse an unknown role, a missing scope, an unknown community or grid."""
+    if role not in ROLES:
+        raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
+    if role == "community_staff" and not community:
+        raise AuthError("auth_err_needs_community")
+    if role == "grid_worker" and not grids:
+        raise AuthError("auth_err_needs_grid")
+    if community:
+        known = set(store.read("grids", ["community"])["community"].dropna())
+        if community not in known:
+            raise AuthError("auth_err_unknown_community", community=community)
+    if grids:
+        known_grids = set(store.read("grids", ["grid_id"])["grid_id"])
+        missing = [g for g in grids if g not in known_grids]
+        if missing:
+            raise AuthError("auth_err_unknown_grids", grids=", ".join(missing))
+
+
 def _user(store: Store, username: str) -> pd.Series:
     users = store.read("users", where={"username": username})
     if users.empty:
-        raise AuthError(f"no such user {username!r}")
+        raise AuthError("auth_err_no_user", name=username)
     return users.iloc[0]
 
 
 def set_password(store: Store, username: str, password: str, actor: str = "cli") -> None:
-    """Change a password (and unlock the account)."""
+    """Change a password (and unlock the account); its open sessions end."""
     _user(store, username)
     _check_password_rules(password)
     with store.transaction() as tx:
@@ -164,17 +186,44 @@ def set_password(store: Store, username: str, password: str, actor: str = "cli")
             {"username": username},
             {"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": None},
         )
+        end_sessions_of(tx, username, "password")
         tx.append("audit_log", audit_row(actor, "user_passwd", username, username))
 
 
 def set_disabled(store: Store, username: str, disabled: bool = True, actor: str = "cli") -> None:
-    """Disable (or re-enable) an account."""
+    """Disable (or re-enable) an account; disabling ends its open sessions at once."""
     _user(store, username)
     with store.transaction() as tx:
         tx.update("users", {"username": username}, {"disabled": int(disabled)})
+        if disabled:
+            end_sessions_of(tx, username, "disabled")
         tx.append(
             "audit_log",
             audit_row(actor, "user_disable" if disabled else "user_enable", username, username),
+        )
+
+
+def set_role(
+    store: Store,
+    username: str,
+    role: str,
+    community: str | None = None,
+    grids: list[str] | None = None,
+    actor: str = "cli",
+) -> None:
+    """Change an account's role and scope; its open sessions end (it signs in again)."""
+    _user(store, username)
+    _check_role_and_scope(store, role, community, grids)
+    with store.transaction() as tx:
+        tx.update(
+            "users",
+            {"username": username},
+            {"role": role, "community": community, "grids": ";".join(grids or []) or None},
+        )
+        end_sessions_of(tx, username, "role_changed")
+        tx.append(
+            "audit_log",
+            audit_row(actor, "user_role", f"{username} role={role}", username),
         )
 
 
@@ -184,46 +233,58 @@ def list_users(store: Store) -> pd.DataFrame:
     return users.drop(columns=["password_hash"])
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash no password matches, made like a real one: unknown and locked names cost a real verify."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(stored: object, password: str) -> bool:
+    """One argon2 verify against ``stored`` (a dummy when there is none); False on any mismatch."""
+    hashed = stored if isinstance(stored, str) and stored else _dummy_hash()
+    try:
+        return bool(_HASHER.verify(hashed, password)) and hashed is stored
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(
     store: Store, username: str, password: str, now: dt.datetime | None = None
 ) -> Viewer:
-    """The Viewer for a correct password; raises AuthError (and counts the failure) otherwise."""
+    """The Viewer for a correct password; raises AuthError otherwise.
+
+    Every sign-in does the same work whatever the outcome: one write transaction counting
+    the attempt (``Transaction.count_sign_in``: the count and the lock in one statement,
+    before the password is checked), one argon2 verify (against a dummy hash for an
+    unknown or locked name), one audit row. An unknown name, a wrong password and a locked
+    account are refused with the same message and code (``auth_err_refused``, "refused"); the audit
+    log records which it was. Only a correct password of a disabled account hears so.
+    """
     now = now or now_local()
-    users = store.read("users", where={"username": username.strip()})
-    refused = AuthError("wrong user name or password", "wrong")
-    if users.empty:
-        _HASHER.hash(password)  # same work as a real check: no timing hint that the name is unknown
-        raise refused
-    user = users.iloc[0]
-    locked_until = user["locked_until"]
-    if locked_until and str(locked_until) > format_timestamp(now):
-        raise AuthError(
-            f"too many failed sign-ins: locked until {locked_until}", "locked", str(locked_until)
-        )
-    try:
-        _HASHER.verify(user["password_hash"], password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        failures = int(user["failed_attempts"] or 0) + 1
-        values: dict = {"failed_attempts": failures}
-        if failures >= MAX_FAILURES:
-            values = {
-                "failed_attempts": 0,
-                "locked_until": format_timestamp(now + dt.timedelta(minutes=LOCK_MINUTES)),
-            }
-        with store.transaction() as tx:
-            tx.update("users", {"username": user["username"]}, values)
-            tx.append(
-                "audit_log", audit_row(user["username"], "sign_in_failed", f"attempt {failures}")
-            )
-        raise refused from None
-    if int(user["disabled"] or 0):
-        raise AuthError("this account is disabled", "disabled")
+    name = username.strip()[:MAX_NAME_LENGTH]
+    lock_until = format_timestamp(now + dt.timedelta(minutes=LOCK_MINUTES))
     with store.transaction() as tx:
-        tx.update(
-            "users", {"username": user["username"]}, {"failed_attempts": 0, "locked_until": None}
-        )
-        tx.append("audit_log", audit_row(user["username"], "sign_in", user["role"]))
-    return _viewer(user)
+        user = tx.count_sign_in(name, format_timestamp(now), MAX_FAILURES, lock_until)
+    counted = user is not None and bool(user["counted"])
+    correct = _password_matches(user["password_hash"] if counted else None, password)
+    if correct and not int(user["disabled"] or 0):
+        with store.transaction() as tx:
+            tx.update("users", {"username": name}, {"failed_attempts": 0, "locked_until": None})
+            tx.append("audit_log", audit_row(name, "sign_in", str(user["role"])))
+        return _viewer(pd.Series(user))
+    if correct:
+        reason = "disabled"
+    elif user is None:
+        reason = "unknown account"
+    elif not counted:
+        reason = f"locked until {user['locked_until']}"
+    else:
+        reason = f"attempt {user['failed_attempts']}"
+    with store.transaction() as tx:
+        tx.append("audit_log", audit_row(name, "sign_in_failed", reason))
+    if correct:
+        raise AuthError("auth_disabled", "disabled")
+    raise AuthError("auth_err_refused", "refused")
 
 
 def _viewer(user: pd.Series) -> Viewer:
@@ -239,10 +300,10 @@ def load_viewer(store: Store, username: str) -> Viewer:
     """
     users = store.read("users", where={"username": username.strip()})
     if users.empty:
-        raise AuthError(f"no such user {username!r}", "unknown")
+        raise AuthError("auth_err_no_user", "unknown", name=username)
     user = users.iloc[0]
     if int(user["disabled"] or 0):
-        raise AuthError("this account is disabled", "disabled")
+        raise AuthError("auth_disabled", "disabled")
     return _viewer(user)
 
 
@@ -261,7 +322,7 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
     """
     grids = store.read("grids", ["grid_id", "community"]).sort_values("grid_id")
     if grids.empty:
-        raise AuthError("the store has no grids: build the demo data first")
+        raise AuthError("auth_err_no_grids")
     community = str(grids["community"].dropna().iloc[0])
     first_grid = str(grids.loc[grids["community"] == community, "grid_id"].iloc[0])
     plan = [
@@ -281,6 +342,11 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
             add_user(store, name, role, password, community=comm, grids=grid_ids, actor=DEMO_ACTOR)
         created.append((name, role, comm or ";".join(grid_ids or []) or "-"))
     return created
+
+
+def grants(viewer: Viewer) -> str:
+    """The role and scope of ``viewer`` as a session records them (``geo.sessions.grants_of``)."""
+    return grants_of(viewer.role, viewer.community, viewer.grids)
 
 
 def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:

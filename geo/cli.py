@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, MessageError, process_language, t
 from geo.store import open_store, resolve_location
 from geo.timeutil import parse_day, today
 
@@ -20,117 +21,119 @@ def _day(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="gridmap", description="网格民情地图 gridmap")
+def _language_of(argv: Sequence[str]) -> str:
+    """The language asked for by ``--lang X`` / ``--lang=X`` anywhere in ``argv``, else the default."""
+    choice = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            choice = argv[i + 1]
+        elif arg.startswith("--lang="):
+            choice = arg.split("=", 1)[1]
+    return process_language(choice)
+
+
+def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (help texts in ``lang``)."""
+
+    def h(key: str) -> str:
+        return t(f"cli_help_{key}", lang)
+
+    parser = argparse.ArgumentParser(prog="gridmap", description=t("cli_description", lang))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "--db",
-            help="data location: a .gpkg path or postgresql://... (default $GRIDMAP_DB or data/gridmap.gpkg)",
-        )
+    def common(p: argparse.ArgumentParser, db: bool = True) -> argparse.ArgumentParser:
+        if db:
+            p.add_argument("--db", help=h("db"))
+        p.add_argument("--lang", choices=LANGUAGES, default=None, help=h("lang"))
         return p
 
-    demo = with_db(
-        sub.add_parser("demo", help="build the demo data set (replaces what the store holds)")
-    )
+    demo = common(sub.add_parser("demo", help=h("demo")))
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--households", type=int, default=None, help="scale to about N households")
-    demo.add_argument(
-        "--as-of", type=_day, default=None, help="last day of the demo's history (default today)"
-    )
-    demo.add_argument(
-        "--with-users",
-        action="store_true",
-        help="also create one demo account per role (password from $GRIDMAP_DEMO_PASSWORD, else random, printed once)",
-    )
+    demo.add_argument("--households", type=int, default=None, help=h("households"))
+    demo.add_argument("--as-of", type=_day, default=None, help=h("demo_as_of"))
+    demo.add_argument("--with-users", action="store_true", help=h("with_users"))
 
-    imp = with_db(sub.add_parser("import", help="import a file (upsert by id)"))
+    imp = common(sub.add_parser("import", help=h("import")))
     imp.add_argument("kind", choices=IMPORT_KINDS)
     imp.add_argument("file")
-    imp.add_argument("--replace", action="store_true", help="replace the whole table")
-    imp.add_argument("--encoding", help="text encoding of a CSV or DBF (utf-8, gbk, gb18030)")
-    imp.add_argument("--crs", help="coordinate system of the file, e.g. EPSG:4490")
-    imp.add_argument("--coords", choices=("wgs84", "gcj02", "bd09"), default="wgs84")
+    imp.add_argument("--replace", action="store_true", help=h("replace"))
+    imp.add_argument("--encoding", help=h("encoding"))
+    imp.add_argument("--crs", help=h("crs"))
+    imp.add_argument(
+        "--coords", choices=("wgs84", "gcj02", "bd09"), default="wgs84", help=h("coords")
+    )
 
-    met = with_db(sub.add_parser("metrics", help="the contract's metrics"))
-    met.add_argument("--as-of", type=_day, default=None)
+    met = common(sub.add_parser("metrics", help=h("metrics")))
+    met.add_argument("--as-of", type=_day, default=None, help=h("as_of"))
     met.add_argument("--by", choices=("grid",), default=None)
-    met.add_argument("--json", action="store_true")
+    met.add_argument("--json", action="store_true", help=h("json"))
 
-    chk = with_db(sub.add_parser("check", help="data-quality findings"))
-    chk.add_argument("--as-of", type=_day, default=None)
-    chk.add_argument("--json", action="store_true")
+    chk = common(sub.add_parser("check", help=h("check")))
+    chk.add_argument("--as-of", type=_day, default=None, help=h("as_of"))
+    chk.add_argument("--json", action="store_true", help=h("json"))
 
-    srv = with_db(
-        sub.add_parser(
-            "serve", help="start the app (building the demo data first if the store is empty)"
-        )
-    )
-    srv.add_argument("--port", type=int, default=8501)
-    srv.add_argument(
-        "--address", default="127.0.0.1", help="address to listen on (0.0.0.0 for the intranet)"
-    )
+    srv = common(sub.add_parser("serve", help=h("serve")))
+    srv.add_argument("--port", type=int, default=8501, help=h("port"))
+    srv.add_argument("--address", default="127.0.0.1", help=h("address"))
 
-    usr = sub.add_parser("user", help="local accounts")
+    usr = sub.add_parser("user", help=h("user"))
     usr_sub = usr.add_subparsers(dest="user_command", required=True)
-    ua = with_db(usr_sub.add_parser("add", help="create an account"))
+    ua = common(usr_sub.add_parser("add", help=h("user_add")))
     ua.add_argument("name")
+    ua.add_argument("--role", required=True, help=h("role"))
+    ua.add_argument("--community", help=h("community"))
+    ua.add_argument("--grid", action="append", default=[], help=h("grid"))
     ua.add_argument(
-        "--role",
-        required=True,
-        help="admin, street_leader, community_staff, grid_worker, planner, meeting",
+        "--password-stdin", action="store_true", required=True, help=h("password_stdin")
     )
-    ua.add_argument("--community", help="the community of a community_staff account")
-    ua.add_argument(
-        "--grid", action="append", default=[], help="a grid of a grid_worker account (repeatable)"
-    )
-    ua.add_argument(
-        "--password-stdin",
-        action="store_true",
-        required=True,
-        help="read the password from standard input",
-    )
-    up = with_db(usr_sub.add_parser("passwd", help="set a password (read from standard input)"))
+    up = common(usr_sub.add_parser("passwd", help=h("passwd")))
     up.add_argument("name")
-    up.add_argument("--password-stdin", action="store_true", required=True)
-    ud = with_db(usr_sub.add_parser("disable", help="disable an account"))
+    up.add_argument(
+        "--password-stdin", action="store_true", required=True, help=h("password_stdin")
+    )
+    ud = common(usr_sub.add_parser("disable", help=h("disable")))
     ud.add_argument("name")
-    ue = with_db(usr_sub.add_parser("enable", help="re-enable an account"))
+    ue = common(usr_sub.add_parser("enable", help=h("enable")))
     ue.add_argument("name")
-    with_db(usr_sub.add_parser("list", help="list accounts"))
+    ur = common(usr_sub.add_parser("role", help=h("user_role")))
+    ur.add_argument("name")
+    ur.add_argument("--role", required=True, help=h("role"))
+    ur.add_argument("--community", help=h("community"))
+    ur.add_argument("--grid", action="append", default=[], help=h("grid"))
+    common(usr_sub.add_parser("list", help=h("list")))
 
-    aud = with_db(sub.add_parser("audit", help="print the audit log"))
+    aud = common(sub.add_parser("audit", help=h("audit")))
     aud.add_argument("--since", type=_day, default=None)
     aud.add_argument("--actor")
     aud.add_argument("--action")
-    aud.add_argument("--json", action="store_true")
+    aud.add_argument("--json", action="store_true", help=h("json"))
+    aud.add_argument("--verify", action="store_true", help=h("audit_verify"))
 
-    wk = with_db(sub.add_parser("weekly", help="the weekly review pack"))
-    wk.add_argument("--as-of", type=_day, default=None)
-    wk.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
-    wk.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
-    mig = sub.add_parser(
-        "migrate", help="copy a data set to another store and compare metrics on both"
-    )
-    mig.add_argument(
-        "--from", dest="source", required=True, help="source: a .gpkg path or postgresql://..."
-    )
-    mig.add_argument(
-        "--to", dest="target", required=True, help="target: a .gpkg path or postgresql://..."
-    )
-    mig.add_argument(
-        "--as-of", type=_day, default=None, help="day of the compared metrics (default today)"
-    )
-    mig.add_argument("--merge", action="store_true", help="add to a target that already holds data")
+    wk = common(sub.add_parser("weekly", help=h("weekly")))
+    wk.add_argument("--as-of", type=_day, default=None, help=h("as_of"))
+    wk.add_argument("--out", required=True, help=h("weekly_out"))
+
+    mig = common(sub.add_parser("migrate", help=h("migrate")), db=False)
+    mig.add_argument("--from", dest="source", required=True, help=h("from"))
+    mig.add_argument("--to", dest="target", required=True, help=h("to"))
+    mig.add_argument("--as-of", type=_day, default=None, help=h("as_of"))
+    mig.add_argument("--merge", action="store_true", help=h("merge"))
     mig.set_defaults(db=None)
+
+    bak = common(sub.add_parser("backup", help=h("backup")))
+    bak.add_argument("--out", required=True, help=h("backup_out"))
+
+    res = common(sub.add_parser("restore", help=h("restore")))
+    res.add_argument("file", help=h("restore_file"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _quiet_third_party_warnings()
+    args = build_parser(_language_of(argv)).parse_args(argv)
+    args.lang = process_language(getattr(args, "lang", None))
     store = open_store(resolve_location(args.db))
     handler = {
         "demo": _demo,
@@ -142,8 +145,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "user": _user,
         "audit": _audit,
+        "backup": _backup,
+        "restore": _restore,
     }[args.command]
-    return handler(store, args)
+    try:
+        return handler(store, args)
+    except MessageError as refused:
+        print(
+            t("cli_refused", args.lang, command=args.command, reason=refused.message(args.lang)),
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _quiet_third_party_warnings() -> None:
+    """Keep library chatter (matplotlib's font search, pandas/openpyxl notices) off a clerk's terminal."""
+    import logging
+    import warnings
+
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="openpyxl")
+    warnings.filterwarnings("ignore", module="matplotlib")
+
+
+def _counts(counts: dict[str, int], lang: str) -> str:
+    return t("map_list_separator", lang).join(f"{k} {v}" for k, v in counts.items())
 
 
 def _demo(store, args) -> int:
@@ -151,15 +177,14 @@ def _demo(store, args) -> int:
 
     counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
     print(
-        f"demo data written to {store.location}: "
-        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        t("cli_demo_written", args.lang, location=store.location, counts=_counts(counts, args.lang))
     )
     if args.with_users:
-        _demo_users(store)
+        _demo_users(store, args.lang)
     return 0
 
 
-def _demo_users(store) -> None:
+def _demo_users(store, lang: str) -> None:
     """Create the demo accounts and print their password once (it is stored only as a hash)."""
     import os
     import secrets
@@ -168,10 +193,10 @@ def _demo_users(store) -> None:
 
     password = os.environ.get(auth.DEMO_PASSWORD_ENV) or secrets.token_urlsafe(9)
     created = auth.add_demo_users(store, password)
-    print("demo accounts (sign in with any of them; the password is shown only now):")
+    print(t("cli_demo_accounts", lang))
     for name, role, scope in created:
         print(f"  {name}\t{role}\t{scope}")
-    print(f"  password: {password}")
+    print(t("cli_demo_password", lang, password=password))
 
 
 def _import(store, args) -> int:
@@ -185,15 +210,24 @@ def _import(store, args) -> int:
         encoding=args.encoding,
         crs=args.crs,
         coords=args.coords,
+        lang=args.lang,
     )
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(t("cli_import_warning", args.lang, warning=warning), file=sys.stderr)
     if report.problems:
         for line in report.problem_lines():
             print(line, file=sys.stderr)
-        print(f"{len(report.problems)} problem(s): nothing was imported", file=sys.stderr)
+        print(t("cli_import_refused", args.lang, count=report.problem_count), file=sys.stderr)
         return 1
-    print(f"{args.kind}: {report.written} row(s) imported into {store.location}")
+    print(
+        t(
+            "cli_import_done",
+            args.lang,
+            kind=args.kind,
+            count=report.written,
+            location=store.location,
+        )
+    )
     return 0
 
 
@@ -205,21 +239,21 @@ def _metrics(store, args) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(format_metrics(result))
+        print(format_metrics(result, args.lang))
     return 0
 
 
 def _check(store, args) -> int:
     from geo.check import run_checks
 
-    findings = run_checks(store, args.as_of or today())
+    findings = run_checks(store, args.as_of or today(), args.lang)
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
         for finding in findings:
             print(str(finding))
         if not findings:
-            print("no findings")
+            print(t("cli_check_none", args.lang))
     return 0
 
 
@@ -233,7 +267,7 @@ def _weekly(store, args) -> int:
     log_event(
         store, "cli", "export", f"weekly {as_of.isoformat()} {path.suffix.lstrip('.')} {path}"
     )
-    print(f"weekly review pack written to {path}")
+    print(t("cli_weekly_done", args.lang, path=path))
     return 0
 
 
@@ -255,19 +289,24 @@ def _user(store, args) -> int:
                 community=args.community,
                 grids=args.grid,
             )
-            print(f"user {args.name} ({args.role}) created")
+            print(t("cli_user_created", args.lang, name=args.name, role=args.role))
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
-            print(f"password of {args.name} changed")
+            print(t("cli_user_passwd", args.lang, name=args.name))
+        elif args.user_command == "role":
+            auth.set_role(store, args.name, args.role, community=args.community, grids=args.grid)
+            print(t("cli_user_role", args.lang, name=args.name, role=args.role))
         elif args.user_command in ("disable", "enable"):
             auth.set_disabled(store, args.name, args.user_command == "disable")
-            print(f"user {args.name} {args.user_command}d")
+            print(t(f"cli_user_{args.user_command}d", args.lang, name=args.name))
         else:
             users = auth.list_users(store)
             if users.empty:
-                print("no users")
+                print(t("cli_user_none", args.lang))
             for row in users.itertuples():
-                state = "disabled" if int(row.disabled or 0) else "active"
+                state = t(
+                    "cli_user_inactive" if int(row.disabled or 0) else "cli_user_active", args.lang
+                )
                 community = (
                     row.community if isinstance(row.community, str) else ""
                 )  # NaN when unset
@@ -275,7 +314,7 @@ def _user(store, args) -> int:
                 scope = community or grids.replace(";", ",") or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
-        print(f"gridmap user: {exc}", file=sys.stderr)
+        print(t("cli_user_refused", args.lang, reason=exc.message(args.lang)), file=sys.stderr)
         return 1
     return 0
 
@@ -283,6 +322,8 @@ def _user(store, args) -> int:
 def _audit(store, args) -> int:
     from geo.audit import read_audit
 
+    if args.verify:
+        return _verify_audit(store, args.lang)
     events = read_audit(store, since=args.since, actor=args.actor, action=args.action)
     if args.json:
         print(events.to_json(orient="records", force_ascii=False))
@@ -292,18 +333,46 @@ def _audit(store, args) -> int:
     return 0
 
 
+def _verify_audit(store, lang: str) -> int:
+    from geo.audit import verify_audit
+    from geo.i18n import t
+
+    check = verify_audit(store)
+    if check.unchained:
+        print(t("audit_verify_unchained", lang, n=check.entries), file=sys.stderr)
+        return 1
+    if check.broken_at is not None:
+        entry = check.broken_entry or {}
+        print(
+            t(
+                "audit_verify_broken",
+                lang,
+                n=check.broken_at,
+                total=check.entries,
+                at=entry.get("at") or "",
+                actor=entry.get("actor") or "",
+                action=entry.get("action") or "",
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(t("audit_verify_ok", lang, n=check.entries, head=check.head))
+    return 0
+
+
 def _serve(store, args) -> int:
     import os
-    import subprocess
     from pathlib import Path
 
     if not store.exists():
         from geo.demo import build_demo
 
-        print(f"{store.location} is empty: building the demo data set first ...")
+        print(t("cli_serve_building", args.lang, location=store.location))
         counts = build_demo(store)
-        print("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        _demo_users(store)  # a store built here is a demo: give it demo accounts to sign in with
+        print(t("cli_serve_demo", args.lang, counts=_counts(counts, args.lang)))
+        _demo_users(
+            store, args.lang
+        )  # a store built here is a demo: give it demo accounts to sign in with
     root = Path(__file__).resolve().parent.parent
     env = dict(
         os.environ,
@@ -316,7 +385,7 @@ def _serve(store, args) -> int:
         "-m",
         "streamlit",
         "run",
-        str(root / "app.py"),
+        str(root / "server.py"),  # the app plus its session cookie and error handling
         "--server.port",
         str(args.port),
         "--server.address",
@@ -324,8 +393,14 @@ def _serve(store, args) -> int:
         "--server.headless",
         "true",
     ]
-    print(f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)")
-    return subprocess.call(cmd, cwd=root, env=env)
+    print(
+        f"gridmap: open http://{args.address}:{args.port}/ in a browser (Ctrl+C stops)", flush=True
+    )
+    # become Streamlit (same PID): SIGTERM from systemd, supervisord or a container runtime
+    # reaches the server itself, and nothing is left behind when it stops
+    os.chdir(root)
+    os.execve(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 def _migrate(store, args) -> int:
@@ -333,14 +408,15 @@ def _migrate(store, args) -> int:
     from geo.store_copy import copy_store, metric_differences
 
     source, target = open_store(args.source), open_store(args.target)
-    try:
-        written = copy_store(source, target, merge=args.merge)
-    except ValueError as exc:
-        print(f"gridmap migrate: {exc}", file=sys.stderr)
-        return 1
+    written = copy_store(source, target, merge=args.merge)
     print(
-        f"copied {source.location} -> {args.target.split('@')[-1]}: "
-        + ", ".join(f"{k} {v}" for k, v in written.items())
+        t(
+            "cli_migrate_copied",
+            args.lang,
+            source=source.location,
+            target=args.target.split("@")[-1],
+            counts=_counts(written, args.lang),
+        )
     )
     as_of = args.as_of or today()
     differences = []
@@ -350,11 +426,32 @@ def _migrate(store, args) -> int:
             print(json.dumps(after, ensure_ascii=False, indent=2))
         differences += metric_differences(before, after)
     if differences:
-        print("metrics differ between source and target:", file=sys.stderr)
+        print(t("cli_migrate_differ", args.lang), file=sys.stderr)
         for line in differences:
             print(f"  {line}", file=sys.stderr)
         return 1
-    print(f"metrics as of {as_of} are identical on both stores (overall and by grid)")
+    print(t("cli_migrate_same", args.lang, as_of=as_of))
+    return 0
+
+
+def _backup(store, args) -> int:
+    from geo.backup import backup_store
+
+    path = backup_store(store, args.out)
+    size = f"{path.stat().st_size / (1024 * 1024):.1f}"
+    print(t("cli_backup_done", args.lang, location=store.location, path=path, size=size))
+    return 0
+
+
+def _restore(store, args) -> int:
+    from geo.audit import log_event
+    from geo.backup import restore_store
+
+    aside = restore_store(store, args.file)
+    log_event(store, "cli", "restore", f"{args.file}")
+    print(t("cli_restore_done", args.lang, location=store.location, path=args.file))
+    if aside is not None:
+        print(t("cli_restore_aside", args.lang, aside=aside))
     return 0
 
 

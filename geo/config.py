@@ -56,6 +56,31 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What an imported file or an uploaded photo may hold (``[limits]`` in the configuration)."""
+
+    max_columns: int = 500
+    max_zip_entry_mb: float = 200
+    max_zip_total_mb: float = 400
+    max_photo_megapixels: float = 40
+
+    @property
+    def max_zip_entry_bytes(self) -> int:
+        """``max_zip_entry_mb`` in bytes."""
+        return int(self.max_zip_entry_mb * 1024 * 1024)
+
+    @property
+    def max_zip_total_bytes(self) -> int:
+        """``max_zip_total_mb`` in bytes."""
+        return int(self.max_zip_total_mb * 1024 * 1024)
+
+    @property
+    def max_photo_pixels(self) -> int:
+        """``max_photo_megapixels`` in pixels."""
+        return int(self.max_photo_megapixels * 1_000_000)
+
+
+@dataclass(frozen=True)
 class Config:
     """The deployment's configuration."""
 
@@ -71,6 +96,7 @@ class Config:
     roles: dict[str, str]
     sources: dict[str, str]
     satisfaction: dict[str, str]
+    limits: Limits = Limits()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -136,6 +162,7 @@ def build_config(raw: dict[str, Any]) -> Config:
         roles=dict(raw["roles"]),
         sources=dict(raw["sources"]),
         satisfaction=dict(raw["satisfaction"]),
+        limits=Limits(**raw.get("limits", {})),
     )
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -26,8 +27,9 @@ from geo.audit import log_event
 from geo.config import load_config
 from geo.i18n import t
 from geo.schema import WGS84
-from geo.store import Store
+from geo.store import Store, StoreBusy
 from geo.timeutil import day_text, format_timestamp, now_local, parse_timestamp
+from geo.xlsx import write_sheet
 
 VISIT_KINDS: dict[str, str] = {
     "入户": "入户",
@@ -291,9 +293,7 @@ def worklist_xlsx(worklist: pd.DataFrame, lang: str = "zh-CN") -> bytes:
     )
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet = t("worklist_sheet", lang)
-        frame.to_excel(writer, sheet_name=sheet, index=False)
-        ws = writer.sheets[sheet]
+        ws = write_sheet(writer, frame, t("worklist_sheet", lang))
         ws.freeze_panes = "A2"
         for i, col in enumerate(frame.columns, start=1):
             width = max(
@@ -319,6 +319,17 @@ class EditRefused(ValueError):
     def message(self, lang: str = "zh-CN") -> str:
         """The reason in ``lang``."""
         return t(self.key, lang, **self.values)
+
+
+@contextmanager
+def _writing(store: Store) -> Iterator[Any]:
+    """``store.transaction()``; a store busy past the wait (an import's final copy) is an
+    ``EditRefused`` saying so, and nothing is written: the form keeps what was typed."""
+    try:
+        with store.transaction() as tx:
+            yield tx
+    except StoreBusy as busy:
+        raise EditRefused("busy_wait", seconds=f"{busy.wait:g}") from None
 
 
 def _known_households(store: Store, household_ids: Iterable[str]) -> set[str]:
@@ -382,7 +393,7 @@ def log_visit(
             }
         ]
     )
-    with store.transaction() as tx:
+    with _writing(store) as tx:
         tx.append("visits", visit)
         log_event(
             store,
@@ -413,7 +424,7 @@ def mark_verified(
     if unknown:
         shown = "、".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
         raise EditRefused("edit_unknown_household", ids=shown)
-    with store.transaction() as tx:
+    with _writing(store) as tx:
         changed = tx.update("households", {"household_id": ids}, {"last_verified": day_text(when)})
         # the history keeps every verification: freshness as of a past day reads it
         tx.upsert(

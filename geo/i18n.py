@@ -6,6 +6,7 @@ Strings live in ``geo/messages.toml`` as ``[key]`` tables with a ``zh-CN`` and a
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -26,3 +27,47 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     entry = catalogue()[key]
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+LANG_ENV = "GRIDMAP_LANG"
+
+
+def process_language(choice: str | None = None) -> str:
+    """The language of command-line output: ``choice`` (``--lang``), else ``$GRIDMAP_LANG``, else zh-CN."""
+    lang = choice or os.environ.get(LANG_ENV) or DEFAULT_LANGUAGE
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class Msg:
+    """A catalogue message not yet put into words: its key and values (values may be Msgs)."""
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        if key not in catalogue():
+            raise KeyError(f"no message {key!r} in {CATALOGUE_PATH.name}")
+        self.key = key
+        self.values = values
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message in ``lang``; nested messages in the same language."""
+        values = {k: v.text(lang) if isinstance(v, Msg) else v for k, v in self.values.items()}
+        return t(self.key, lang, **values)
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.values!r})"
+
+
+class MessageError(ValueError):
+    """An error whose reason is a catalogue message; ``str()`` is it in the process language."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.msg = Msg(key, **values)
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return self.msg.text(process_language())
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The reason in ``lang``."""
+        return self.msg.text(lang)

@@ -191,7 +191,13 @@ class GridmapLayer(JSCSSMixin, MacroElement):
     def __init__(self, payload: dict) -> None:
         super().__init__()
         self._name = "GridmapLayer"
-        self.payload_json = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        # data inside a script: "<" written as \u003c, so no "</script>" in a name can end it
+        self.payload_json = (
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
 
 
 class GridmapView(MacroElement):

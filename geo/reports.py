@@ -9,6 +9,8 @@ a satisfaction answer (一事一回访).
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +22,7 @@ import shapely
 from geo.assign import assign_to_grids
 from geo.config import load_config
 from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
-from geo.i18n import t
+from geo.i18n import Msg, process_language, t
 from geo.store import Store
 from geo.timeutil import format_timestamp, now_local
 
@@ -263,6 +265,57 @@ def photo_mime(data: bytes) -> str:
     )
 
 
+class PhotoRefused(ReportError):
+    """A photo refused at upload (too many pixels, unreadable): a catalogue message naming the file."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.msg = Msg(key, **values)
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return self.msg.text(process_language())
+
+    def message(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return self.msg.text(lang)
+
+
+def check_photo(data: bytes, name: str | None = None) -> str:
+    """The image type of an uploaded photo, checked: bytes, kind, and width x height.
+
+    Pillow reads only the header here (``Image.open(...).size``): a photo of 30000 x 30000
+    pixels in a small file is refused before anything decodes it. Raises ReportError
+    (PhotoRefused for the pixel limit or an unreadable image, naming ``name``).
+    """
+    import warnings
+
+    from PIL import Image
+
+    mime = photo_mime(data)
+    shown = name or "photo"
+    limit = load_config().limits.max_photo_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as bomb:
+        # over Pillow's own ceiling (far above ours); its message holds the pixel count
+        pixels = re.search(r"\((\d+) pixels\)", str(bomb))
+        size = f"{int(pixels.group(1)):,}" if pixels else f"> {2 * Image.MAX_IMAGE_PIXELS:,}"
+        raise PhotoRefused(
+            "rep_photo_too_many_pixels", name=shown, size=size, limit=f"{limit / 1e6:g}"
+        ) from None
+    except Exception:
+        raise PhotoRefused("rep_photo_unreadable_upload", name=shown) from None
+    if width * height > limit:
+        size = f"{width} x {height}"
+        raise PhotoRefused(
+            "rep_photo_too_many_pixels", name=shown, size=size, limit=f"{limit / 1e6:g}"
+        )
+    return mime
+
+
 def to_wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
     """WGS-84 of a coordinate typed in ``coords`` (wgs84, gcj02 from Gaode/Tencent, bd09 from Baidu)."""
     if coords == "gcj02":
@@ -288,6 +341,7 @@ def file_report(
     photo: bytes | None = None,
     coords: str = "wgs84",
     duplicate_of: str | None = None,
+    photo_name: str | None = None,
     within: Sequence[str] | None = None,
 ) -> FiledReport:
     """File a new report (validated; placed in its grid; history row) in one transaction.
@@ -341,7 +395,9 @@ def file_report(
     mime = None
     if photo:
         try:
-            mime = photo_mime(photo)
+            mime = check_photo(photo, photo_name)
+        except PhotoRefused:
+            raise  # its own message, naming the file
         except ReportError as exc:
             problems.append(exc)
     if problems:
@@ -457,12 +513,9 @@ def _filer_grid(
         distances = metres_to(lon, lat, own)
         if distances.min() <= reach:  # e.g. the road along a grid's edge
             return str(own["grid_id"].iloc[int(np.argmin(distances))]), True
-    if grid_id is not None:
-        names = grids.loc[grids["grid_id"] == grid_id, "name"].dropna().astype(str)
+    if grid_id is not None:  # which grid, and who answers for it, is not the filer's to see
         raise ReportError(
-            f"location: in grid {grid_id}, not one of the filer's grids",
-            "rep_err_other_grid",
-            grid=f"{grid_id} {names.iloc[0] if len(names) else ''}".strip(),
+            f"location: in grid {grid_id}, not one of the filer's grids", "rep_err_other_grid"
         )
     raise ReportError(
         "location: outside the filer's grids",

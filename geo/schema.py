@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 2  # 2: verifications
+SCHEMA_VERSION = 3  # 2: verifications; 3: sessions, the audit log's hash chain
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Table:
 
 
 GEOMETRY_COLUMN = "geom"
+# columns added to an existing table by a later schema version: a store an older gridmap
+# wrote lacks them until its next write migrates it (reads give None meanwhile)
+ADDED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"entry_hash"})}  # 3
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -171,9 +174,30 @@ TABLES: dict[str, Table] = {
                 ("action", "TEXT"),
                 ("detail", "TEXT"),
                 ("records", "TEXT"),
+                # sha256 over this entry and the previous entry's hash (geo.audit_chain):
+                # an entry changed or removed breaks every link after it
+                ("entry_hash", "TEXT"),
             ),
             key=(),
             indexes=(("at",),),
+        ),
+        Table(
+            # signed-in sessions (geo.sessions): what the browser's cookie names, by hash only
+            "sessions",
+            (
+                ("session_id", "TEXT"),  # random; held server-side in the Streamlit session
+                ("username", "TEXT"),
+                ("grants", "TEXT"),  # role|community|grids at sign-in: a change ends the session
+                ("token_hash", "TEXT"),  # sha256 of the cookie's token
+                ("ticket_hash", "TEXT"),  # sha256 of the one-time ticket that sets the cookie
+                ("ticket_expires", "TEXT"),
+                ("created_at", "TEXT"),
+                ("expires_at", "TEXT"),
+                ("revoked_at", "TEXT"),
+                ("revoked_why", "TEXT"),  # signed_out / disabled / role_changed / password
+            ),
+            key=("session_id",),
+            indexes=(("token_hash",), ("ticket_hash",), ("username",)),
         ),
     )
 }

@@ -24,11 +24,28 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import gpkg
-from geo.schema import GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
+from geo import audit_chain, gpkg
+from geo.i18n import MessageError
+from geo.schema import ADDED_COLUMNS, GEOMETRY_COLUMN, SCHEMA_VERSION, TABLES, WGS84, Table
 
 DEFAULT_LOCATION = "data/gridmap.gpkg"
 Where = dict[str, Any]
+STAGING_SCHEMA = "staging"
+"""The name a staging file is attached under in an import's final transaction."""
+LOAD_CACHE_KIB = 256 * 1024
+"""Page cache of a connection loading a staged import (SQLite's default is 2 MiB)."""
+REBUILD_INDEXES_RATIO = 0.5
+"""A load of at least this many rows per row already in the table rebuilds its secondary indexes."""
+WRITE_WAIT_SECONDS = 30.0
+"""How long a write waits for another writer (e.g. an import's final copy) before giving up."""
+
+
+class StoreBusy(MessageError):
+    """Another writer held the store longer than the wait; nothing was written (retry later)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("busy_wait", seconds=f"{wait:g}")
+        self.wait = wait
 
 
 def resolve_location(flag: str | None = None) -> str:
@@ -93,6 +110,48 @@ class Transaction(ABC):
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide setting (e.g. ``demo_mode``) in the ``gridmap_meta`` table."""
+
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        """Write the rows of a ``geo.staging.Staging`` (upsert, or replace the table); returns rows.
+
+        Read back chunk by chunk: memory stays bounded. Stores may copy more directly.
+        """
+        if replace:
+            return self.replace(table, staging.frames())
+        return sum(self.upsert(table, frame) for frame in staging.frames())
+
+    @abstractmethod
+    def count_sign_in(
+        self, username: str, now: str, max_failures: int, lock_until: str
+    ) -> dict[str, Any] | None:
+        """Count a sign-in attempt of ``username`` before its password is checked; one statement.
+
+        Unless the account is locked (``locked_until`` after ``now``), ``failed_attempts``
+        goes up by one (restarting at 1 after an expired lock) and the attempt that reaches
+        ``max_failures`` sets ``locked_until`` in the same ``UPDATE ... RETURNING``: however
+        many sign-ins run at once, at most ``max_failures`` passwords are checked per lock.
+        Returns the account's row after counting plus ``counted`` (False: locked, nothing
+        counted), or None when no account has that name.
+        """
+
+
+# One SQL text for both stores (placeholders differ): the attempt number after this one
+# (an expired lock starts the count again) and the lock the max-th attempt sets
+SIGN_IN_ATTEMPT = (
+    "(CASE WHEN COALESCE(locked_until, '') = '' THEN COALESCE(failed_attempts, 0) ELSE 0 END + 1)"
+)
+
+
+def count_sign_in_sql(placeholder: str) -> str:
+    """The ``UPDATE users ... RETURNING`` of ``Transaction.count_sign_in`` (params: max, until, name, now)."""
+    p = placeholder
+    columns = ", ".join(f'"{c}"' for c in TABLES["users"].column_names)
+    return (
+        f"UPDATE users SET failed_attempts = {SIGN_IN_ATTEMPT}, "
+        f"locked_until = CASE WHEN {SIGN_IN_ATTEMPT} >= {p} THEN {p} ELSE NULL END "
+        f"WHERE username = {p} AND (COALESCE(locked_until, '') = '' OR locked_until <= {p}) "
+        f"RETURNING {columns}"
+    )
 
 
 class Store(ABC):
@@ -203,8 +262,15 @@ class Store(ABC):
         return sorted({v for v in values.dropna() if v != "" and v not in known})
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager yielding a ``Transaction``; commits on success."""
+    def transaction(self, wait: float | None = None, staging: Path | None = None) -> Any:
+        """A context manager yielding a ``Transaction``; commits on success.
+
+        ``staging``: the file of a ``geo.staging.Staging`` the transaction will load
+        (``Transaction.load_staged``); a store may open it alongside (SQLite attaches it).
+
+        Waits up to ``wait`` seconds (default ``WRITE_WAIT_SECONDS``) for another writer,
+        then raises ``StoreBusy``.
+        """
 
     @abstractmethod
     def count(self, table: str) -> int:
@@ -284,41 +350,49 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
     )
 
 
+def encode_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    """The columns of ``table`` that ``frame`` holds (plus the geometry blob) and its rows as sqlite3 binds them."""
+    cols = [c for c in table.column_names if c in frame.columns]
+    rows = _rows(frame, cols)
+    if (
+        table.geometry
+        and isinstance(frame, gpd.GeoDataFrame)
+        and frame._geometry_column_name in frame.columns
+    ):
+        geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
+        arr = np.asarray(geoms, dtype=object)
+        if table.geometry == "POINT":
+            # no location (missing or empty point) is stored as NULL, not a NaN point
+            missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+            present = np.where(missing, None, arr)
+            coords = shapely.get_coordinates(present)
+            xs = np.full(len(arr), np.nan)
+            ys = np.full(len(arr), np.nan)
+            xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
+            blobs = gpkg.encode_points(xs, ys)
+            if missing.any():
+                blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
+        else:
+            blobs = gpkg.encode_geometries(shapely.force_2d(arr))
+        cols = [*cols, GEOMETRY_COLUMN]
+        rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
+    return cols, rows
+
+
 class _GpkgTransaction(Transaction):
-    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection) -> None:
+    def __init__(
+        self, store: GeoPackageStore, con: sqlite3.Connection, attached: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self.con = con
         self.changed: set[str] = set()
+        self.attached = set(attached)
 
     def _table(self, name: str) -> Table:
         return TABLES[name]
 
     def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
-        cols = [c for c in table.column_names if c in frame.columns]
-        rows = _rows(frame, cols)
-        if (
-            table.geometry
-            and isinstance(frame, gpd.GeoDataFrame)
-            and frame._geometry_column_name in frame.columns
-        ):
-            geoms = frame.geometry.to_crs(WGS84).values if frame.crs else frame.geometry.values
-            arr = np.asarray(geoms, dtype=object)
-            if table.geometry == "POINT":
-                # no location (missing or empty point) is stored as NULL, not a NaN point
-                missing = shapely.is_missing(arr) | shapely.is_empty(arr)
-                present = np.where(missing, None, arr)
-                coords = shapely.get_coordinates(present)
-                xs = np.full(len(arr), np.nan)
-                ys = np.full(len(arr), np.nan)
-                xs[~missing], ys[~missing] = coords[:, 0], coords[:, 1]
-                blobs = gpkg.encode_points(xs, ys)
-                if missing.any():
-                    blobs = [None if m else b for b, m in zip(blobs, missing, strict=True)]
-            else:
-                blobs = gpkg.encode_geometries(shapely.force_2d(arr))
-            cols = [*cols, GEOMETRY_COLUMN]
-            rows = [(*r, b) for r, b in zip(rows, blobs, strict=True)]
-        return cols, rows
+        return encode_rows(table, frame)
 
     def upsert(self, table: str, frame: pd.DataFrame) -> int:
         t = self._table(table)
@@ -358,6 +432,8 @@ class _GpkgTransaction(Transaction):
         t = self._table(table)
         if frame.empty:
             return 0
+        if table == "audit_log":  # chained here, inside the write lock: one head at a time
+            frame = audit_chain.chained(frame, _audit_head(self.con))
         cols, rows = self._columns_and_rows(t, frame)
         quoted = ",".join(f'"{c}"' for c in cols)
         self.con.executemany(
@@ -381,6 +457,46 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return cur.rowcount
 
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        t = self._table(table)
+        cols = staging.columns
+        if not cols:
+            return self.replace(table, empty_frame(t)) if replace else 0
+        # secondary indexes built after the rows are ~2x faster than kept up row by row,
+        # when the rows loaded are many next to those already there
+        rebuild = replace or staging.count() >= REBUILD_INDEXES_RATIO * _row_count(self.con, table)
+        if replace:
+            self.con.execute(f'DELETE FROM "{table}"')
+        if rebuild:
+            for i in range(len(t.indexes)):
+                self.con.execute(f'DROP INDEX IF EXISTS "idx_{t.name}_{i}"')
+        quoted = ",".join(f'"{c}"' for c in cols)
+        updates = [c for c in cols if c not in t.key]
+        action = (
+            "DO UPDATE SET " + ",".join(f'"{c}"=excluded."{c}"' for c in updates)
+            if updates
+            else "DO NOTHING"
+        )
+        conflict = f" ON CONFLICT({','.join(t.key)}) {action}" if t.key and not replace else ""
+        # a big load: a page cache that holds the indexes being filled (freed at close)
+        self.con.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        if STAGING_SCHEMA in self.attached:
+            # the staging file attached: SQLite copies the rows itself (already encoded,
+            # in key order: the unique index fills page by page); none pass through Python
+            self.con.execute(
+                f'INSERT INTO main."{table}" ({quoted}) SELECT {quoted} FROM '
+                f'{STAGING_SCHEMA}."{staging.source_table}" WHERE true ORDER BY rowid{conflict}'
+            )
+        else:
+            self.con.executemany(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))}){conflict}',
+                staging.encoded(),
+            )
+        if rebuild:
+            _create_indexes(self.con, t)
+        self.changed.add(table)
+        return staging.count()
+
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute(
             "INSERT INTO gridmap_meta (key, value) VALUES (?, ?) "
@@ -388,6 +504,22 @@ class _GpkgTransaction(Transaction):
             (key, value),
         )
         self.changed.add("gridmap_meta")
+
+    def count_sign_in(
+        self, username: str, now: str, max_failures: int, lock_until: str
+    ) -> dict[str, Any] | None:
+        columns = TABLES["users"].column_names
+        row = self.con.execute(
+            count_sign_in_sql("?"), (max_failures, lock_until, username, now)
+        ).fetchone()
+        if row is not None:
+            self.changed.add("users")
+            return {**dict(zip(columns, row, strict=True)), "counted": True}
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        row = self.con.execute(
+            f"SELECT {quoted} FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else {**dict(zip(columns, row, strict=True)), "counted": False}
 
     def set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
@@ -437,6 +569,42 @@ def _read(
     return pd.DataFrame.from_records(rows, columns=attr_cols)
 
 
+def _read_any_version(
+    con: sqlite3.Connection,
+    table: Table,
+    columns: Sequence[str] | None,
+    where: Where | None,
+    geometry: bool = True,
+) -> pd.DataFrame:
+    """``_read``; on a file made by an older gridmap, the columns it lacks read as None.
+
+    Reading never migrates (a write does, ``_upgrade``): e.g. the audit log of a schema-2
+    file has no ``entry_hash`` yet. Asked first, not caught: SQLite reads a double-quoted
+    name that is no column as a string literal, without an error.
+    """
+    wanted = list(columns) if columns is not None else table.column_names
+    if not ADDED_COLUMNS.get(table.name, frozenset()) & set(wanted):
+        return _read(con, table, columns, where, geometry)
+    present = {r[1] for r in con.execute(f'PRAGMA table_info("{table.name}")')}
+    if present >= set(wanted) - {GEOMETRY_COLUMN}:
+        return _read(con, table, columns, where, geometry)
+    older = Table(
+        table.name,
+        tuple(c for c in table.columns if c[0] in present),
+        table.key,
+        table.geometry,
+        table.indexes,
+    )
+    frame = _read(con, older, [c for c in wanted if c in present], where, geometry)
+    for column in wanted:
+        if column not in frame.columns and column != GEOMETRY_COLUMN:
+            frame[column] = None
+    return frame[
+        [c for c in wanted if c != GEOMETRY_COLUMN]
+        + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])
+    ]
+
+
 class GeoPackageStore(Store):
     """The embedded store: one OGC GeoPackage file."""
 
@@ -447,11 +615,13 @@ class GeoPackageStore(Store):
     def exists(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
-    def _connect(self, readonly: bool = False) -> sqlite3.Connection:
+    def _connect(
+        self, readonly: bool = False, wait: float = WRITE_WAIT_SECONDS
+    ) -> sqlite3.Connection:
         if readonly:
             con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         else:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            con = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         gpkg.register_functions(con)
         return con
 
@@ -482,7 +652,7 @@ class GeoPackageStore(Store):
                 return empty_frame(
                     t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
                 )
-            return _read(con, t, columns, where)
+            return _read_any_version(con, t, columns, where)
 
     def count(self, table: str) -> int:
         with self._reader() as con:
@@ -547,7 +717,7 @@ class GeoPackageStore(Store):
         with self._reader() as con:
             if con is None or not _has_table(con, table):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-            return _read(con, t, cols, where, geometry=False)
+            return _read_any_version(con, t, cols, where, geometry=False)
 
     def _latest_per_household(
         self, table: str, column: str, out: str, until_day: str, household_ids: Sequence[str] | None
@@ -599,20 +769,30 @@ class GeoPackageStore(Store):
         return [r[0] for r in rows]
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
+        wait = WRITE_WAIT_SECONDS if wait is None else wait
         created = False
         if not self.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _create_geopackage(self.path)
             created = True
-        con = self._connect()
+        con = self._connect(wait=wait)
         try:
-            con.execute("BEGIN IMMEDIATE")
+            if staging is not None:  # ATTACH is refused inside a transaction: before BEGIN
+                con.execute(f"ATTACH DATABASE ? AS {STAGING_SCHEMA}", (str(staging),))
+            try:
+                con.execute("BEGIN IMMEDIATE")  # the write lock (WAL: readers carry on)
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(wait) from None
+                raise
             if not created:
-                # a file made by an older gridmap lacks the newer tables: add them in this
-                # transaction, so a failed write still leaves the file as it was
-                _add_missing_tables(con)
-            tx = _GpkgTransaction(self, con)
+                # a file made by an older gridmap lacks the newer tables and columns: add
+                # them in this transaction, so a failed write still leaves the file as it was
+                _upgrade(con)
+            tx = _GpkgTransaction(self, con, [STAGING_SCHEMA] if staging is not None else [])
             try:
                 yield tx
                 if tx.changed:
@@ -629,6 +809,10 @@ class GeoPackageStore(Store):
         con.close()
 
 
+def _row_count(con: sqlite3.Connection, table: str) -> int:
+    return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
 def _has_table(con: sqlite3.Connection, name: str) -> bool:
     return (
         con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
@@ -636,17 +820,76 @@ def _has_table(con: sqlite3.Connection, name: str) -> bool:
     )
 
 
-def _add_missing_tables(con: sqlite3.Connection) -> None:
-    """Create the schema's tables a GeoPackage made by an older gridmap lacks (inside a transaction)."""
-    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    missing = [t for t in TABLES.values() if t.name not in present]
-    if not missing:
+def _upgrade(con: sqlite3.Connection) -> None:
+    """Bring a GeoPackage made by an older gridmap to ``SCHEMA_VERSION`` (inside a transaction).
+
+    Adds missing tables and columns; version 3 also chains the audit log's existing
+    entries (``geo.audit_chain``) and adds the trigger refusing ``REPLACE`` over an entry.
+    """
+    row = con.execute("SELECT value FROM gridmap_meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(row[0]) >= SCHEMA_VERSION:
         return
-    for t in missing:
-        _create_table(con, t)
+    present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for t in TABLES.values():
+        if t.name not in present:
+            _create_table(con, t)
+            continue
+        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{t.name}")')}
+        for name, sqltype in t.columns:
+            if name not in columns:
+                con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{name}" {sqltype}')
+    _chain_existing_audit_log(con)
+    _create_audit_triggers(con)
     con.execute(
         "UPDATE gridmap_meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
         (str(SCHEMA_VERSION), SCHEMA_VERSION),
+    )
+
+
+def _chain_existing_audit_log(con: sqlite3.Connection) -> None:
+    """Chain the entries written before the hash chain existed (schema 3), in log order."""
+    rows = con.execute(
+        "SELECT fid, at, actor, action, detail, records FROM audit_log WHERE entry_hash IS NULL "
+        "ORDER BY fid"
+    ).fetchall()
+    if not rows:
+        return
+    if con.execute("SELECT 1 FROM audit_log WHERE entry_hash IS NOT NULL LIMIT 1").fetchone():
+        return  # a chain exists: an unchained entry in it is a break for --verify to report
+    fields = ("fid", *audit_chain.FIELDS)
+    previous, updates = audit_chain.GENESIS, []
+    for row in rows:
+        previous = audit_chain.entry_hash(previous, dict(zip(fields, row, strict=True)))
+        updates.append((previous, row[0]))
+    # the append-only trigger refuses every UPDATE: lifted for this one, inside the transaction
+    con.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    con.executemany("UPDATE audit_log SET entry_hash = ? WHERE fid = ?", updates)
+    _create_audit_triggers(con)
+
+
+def _audit_head(con: sqlite3.Connection) -> str:
+    """The hash of the audit log's last entry (``GENESIS`` when empty)."""
+    row = con.execute("SELECT entry_hash FROM audit_log ORDER BY fid DESC LIMIT 1").fetchone()
+    return audit_chain.GENESIS if row is None or row[0] is None else str(row[0])
+
+
+def _create_audit_triggers(con: sqlite3.Connection) -> None:
+    """The audit log is append-only: no UPDATE, no DELETE, and no REPLACE over an entry.
+
+    ``REPLACE INTO`` (``INSERT OR REPLACE``) deletes the old row without firing a DELETE
+    trigger; a BEFORE INSERT trigger runs before the conflict is resolved, so refusing any
+    new row whose fid is not past the last one stops it (and a row slipped into a gap).
+    SQLite shows an fid it has yet to assign as -1 in a BEFORE INSERT trigger.
+    """
+    for op in ("UPDATE", "DELETE"):
+        con.execute(
+            f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+    con.execute(
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log "
+        "WHEN NEW.fid <> -1 AND NEW.fid <= (SELECT COALESCE(max(fid), 0) FROM audit_log) "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
     )
 
 
@@ -729,8 +972,4 @@ def _create_table(con: sqlite3.Connection, t: Table) -> None:
             (t.name, GEOMETRY_COLUMN, t.geometry, gpkg.SRS_ID),
         )
     if t.name == "audit_log":
-        for op in ("UPDATE", "DELETE"):
-            con.execute(
-                f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-            )
+        _create_audit_triggers(con)

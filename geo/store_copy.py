@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.i18n import MessageError
 from geo.schema import TABLES
 from geo.store import Store
+
+COPIED = [name for name in TABLES if name != "sessions"]
 
 
 def copy_store(source: Store, target: Store, merge: bool = False) -> dict[str, int]:
     """Copy every table of ``source`` into ``target`` in one transaction; returns rows per table.
 
-    Keyed tables are upserted, the audit log appended. Without ``merge`` the target must
-    be empty (so that its metrics can equal the source's); with it, the rows join what the
-    target holds (a street office joining a city-wide database).
+    Keyed tables are upserted, the audit log appended (and chained on from the target's
+    last entry, so the target's chain holds). Signed-in sessions stay behind: they belong
+    to the source's server, and everyone signs in again on the target. Without ``merge``
+    the target must be empty (so that its metrics can equal the source's); with it, the
+    rows join what the target holds (a street office joining a city-wide database).
     """
     if not merge:
-        occupied = [name for name in TABLES if target.count(name)]
+        occupied = [name for name in COPIED if target.count(name)]
         if occupied:
-            raise ValueError(
-                f"{target.location} already holds data ({', '.join(occupied)}); "
-                "copy into an empty store, or pass --merge to add to it"
+            raise MessageError(
+                "copy_occupied", location=target.location, tables=", ".join(occupied)
             )
     written: dict[str, int] = {}
     with target.transaction() as tx:
-        for name, table in TABLES.items():
+        for name in COPIED:
+            table = TABLES[name]
             frame = source.read(name)
             written[name] = tx.upsert(name, frame) if table.key else tx.append(name, frame)
     return written

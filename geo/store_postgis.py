@@ -25,6 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -41,9 +42,19 @@ except ImportError as exc:  # an optional dependency: say how to get it
         "pip install 'psycopg[binary]'  (or: pip install 'gridmap[postgis]')"
     ) from exc
 
-from geo import pg_migrations
+from geo import audit_chain, pg_migrations
 from geo.schema import GEOMETRY_COLUMN, TABLES, WGS84, Table
-from geo.store import Store, Transaction, Where, _next_day_text, _py, empty_frame
+from geo.store import (
+    WRITE_WAIT_SECONDS,
+    Store,
+    StoreBusy,
+    Transaction,
+    Where,
+    _next_day_text,
+    _py,
+    count_sign_in_sql,
+    empty_frame,
+)
 
 _stage_names = itertools.count()
 _T = TypeVar("_T")
@@ -105,6 +116,52 @@ def _where_sql(table: Table, where: Where | None) -> tuple[sql.Composable, list[
             parts.append(sql.SQL("{} = %s").format(_ident(col)))
             params.append(_coerce(table, col, value))
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts), params
+
+
+def audit_head(conn: psycopg.Connection) -> str:
+    """The hash of the audit log's last entry (``GENESIS`` when empty)."""
+    row = conn.execute("SELECT entry_hash FROM audit_log ORDER BY fid DESC LIMIT 1").fetchone()
+    return audit_chain.GENESIS if row is None or row[0] is None else str(row[0])
+
+
+def _read_any_version(
+    conn: psycopg.Connection,
+    table: Table,
+    columns: Sequence[str] | None,
+    where: Where | None,
+    geometry: bool = True,
+) -> pd.DataFrame:
+    """``_read``; on a schema migrated by an older gridmap, the columns it lacks read as None.
+
+    Reading never migrates (the first write does): e.g. the audit log of a schema-2
+    database has no ``entry_hash`` yet.
+    """
+    try:
+        return _read(conn, table, columns, where, geometry)
+    except psycopg.errors.UndefinedColumn:
+        pass
+    present = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table.name,),
+        )
+    }
+    wanted = list(columns) if columns is not None else table.column_names
+    older = Table(
+        table.name,
+        tuple(c for c in table.columns if c[0] in present),
+        table.key,
+        table.geometry,
+        table.indexes,
+    )
+    frame = _read(conn, older, [c for c in wanted if c in present], where, geometry)
+    for column in wanted:
+        if column not in frame.columns and column != GEOMETRY_COLUMN:
+            frame[column] = None
+    keep = [c for c in wanted if c != GEOMETRY_COLUMN]
+    return frame[keep + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
 
 
 def _read(
@@ -331,6 +388,8 @@ class _PgTransaction(Transaction):
     def append(self, table: str, frame: pd.DataFrame) -> int:
         if frame.empty:
             return 0
+        if table == "audit_log":  # chained here, inside the write lock: one head at a time
+            frame = audit_chain.chained(frame, audit_head(self.conn))
         # straight into the table: COPY order is fid order, as in the frame
         t = TABLES[table]
         cols, with_geom, rows = self._prepared(t, frame)
@@ -359,6 +418,22 @@ class _PgTransaction(Transaction):
             count = cur.rowcount
         self.changed.add(table)
         return count
+
+    def count_sign_in(
+        self, username: str, now: str, max_failures: int, lock_until: str
+    ) -> dict[str, Any] | None:
+        columns = TABLES["users"].column_names
+        row = self.conn.execute(
+            count_sign_in_sql("%s"), (max_failures, lock_until, username, now)
+        ).fetchone()
+        if row is not None:
+            self.changed.add("users")
+            return {**dict(zip(columns, row, strict=True)), "counted": True}
+        row = self.conn.execute(
+            sql.SQL("SELECT {} FROM users WHERE username = %s").format(_columns_sql(columns)),
+            (username,),
+        ).fetchone()
+        return None if row is None else {**dict(zip(columns, row, strict=True)), "counted": False}
 
     def set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
@@ -400,7 +475,6 @@ MAX_IDLE = 8
 MAX_READERS = 8  # reads in flight per process and location; more threads wait their turn
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
 WRITE_LOCK_CLASS = 0x6772  # "gr": advisory lock class of the per-schema write lock
-WRITE_LOCK_TIMEOUT_S = 30  # as the GeoPackage store's sqlite timeout
 _READY: set[str] = set()  # locations whose schema exists (it is never dropped by gridmap)
 _UPGRADED: set[str] = set()  # locations migrated to the latest version by this process
 _TABLES_READY: set[tuple[str, str]] = set()  # (location, table) seen to exist (never dropped)
@@ -533,7 +607,7 @@ class PostGISStore(Store):
                 return empty_frame(
                     t, [c for c in (columns or t.column_names) if c != GEOMETRY_COLUMN]
                 )
-            return _read(conn, t, columns, where)
+            return _read_any_version(conn, t, columns, where)
 
         return self._reading(query)
 
@@ -546,7 +620,7 @@ class PostGISStore(Store):
         def query(conn: psycopg.Connection) -> pd.DataFrame:
             if not self._table_ready(conn, t.name):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-            return _read(conn, t, cols, where, geometry=False)
+            return _read_any_version(conn, t, cols, where, geometry=False)
 
         return self._reading(query)
 
@@ -698,7 +772,10 @@ class PostGISStore(Store):
         return self._connect(autocommit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(
+        self, wait: float | None = None, staging: Path | None = None
+    ) -> Iterator[Transaction]:
+        wait = WRITE_WAIT_SECONDS if wait is None else wait
         conn = self._writer()
         try:
             with conn.transaction():
@@ -710,11 +787,14 @@ class PostGISStore(Store):
                 # IMMEDIATE: code that reads, decides, then writes (new report ids, sign-in
                 # counters) must not decide on a snapshot another writer is changing.
                 # Readers are never blocked; the wait is bounded as sqlite's timeout.
-                conn.execute(f"SET LOCAL lock_timeout = '{WRITE_LOCK_TIMEOUT_S}s'")
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
-                    (WRITE_LOCK_CLASS,),
-                )
+                conn.execute(f"SET LOCAL lock_timeout = '{float(wait)}s'")
+                try:
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                        (WRITE_LOCK_CLASS,),
+                    )
+                except psycopg.errors.LockNotAvailable:
+                    raise StoreBusy(wait) from None
                 tx = _PgTransaction(conn)
                 yield tx
                 if tx.changed:

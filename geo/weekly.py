@@ -27,6 +27,7 @@ from geo.i18n import t
 from geo.privacy import SMALL_COUNT, suppress_small
 from geo.store import Store
 from geo.timeutil import day_text
+from geo.xlsx import as_text
 
 TREND_WEEKS = 8
 TOP_GRIDS = 5
@@ -43,18 +44,11 @@ VISIT_RATE_CONCERN = 0.9
 FRESHNESS_CONCERN = 0.8
 
 FONT_ENV = "GRIDMAP_CJK_FONT"
-FONT_INSTALL_HINT = "apt-get install -y fonts-noto-cjk"
-# (regular, bold, face index): Debian fonts-noto-cjk first (face 2 = Simplified Chinese),
-# then the WenQuanYi fonts
-_FONT_CANDIDATES = (
-    (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-        2,
-    ),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", None, 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", None, 0),
-)
+# Noto Sans SC (SIL OFL 1.1), the common-use characters, shipped with gridmap: the PDF
+# looks the same on every server (tools/build_cjk_font.py rebuilds the subset)
+FONT_DIR = Path(__file__).with_name("fonts")
+SHIPPED_REGULAR = FONT_DIR / "NotoSansSC-Regular.ttf"
+SHIPPED_BOLD = FONT_DIR / "NotoSansSC-Bold.ttf"
 
 GOOD = (46, 125, 50)
 BAD = (198, 40, 40)
@@ -436,37 +430,34 @@ class CjkFont:
 
 
 class FontMissing(RuntimeError):
-    """No CJK font is installed: the message says how to install one."""
+    """The font named by ``$GRIDMAP_CJK_FONT`` is not there."""
 
 
 def cjk_font() -> CjkFont:
-    """The CJK font to embed: ``$GRIDMAP_CJK_FONT`` (``path`` or ``path#face``), else a
-    Debian-installed Noto Sans CJK SC / WenQuanYi; raises FontMissing with the install line."""
+    """The CJK font to embed: ``$GRIDMAP_CJK_FONT`` (``path`` or ``path#face``) when set, else
+    the Noto Sans SC shipped with gridmap; raises FontMissing when the override names no file."""
     override = os.environ.get(FONT_ENV)
     if override:
         path, _, face = override.partition("#")
         if not Path(path).is_file():
             raise FontMissing(f"{FONT_ENV}={override}: no such font file")
         return CjkFont(Path(path), Path(path), int(face or 0))
-    for regular, bold, index in _FONT_CANDIDATES:
-        if Path(regular).is_file():
-            bold_path = Path(bold) if bold and Path(bold).is_file() else Path(regular)
-            return CjkFont(Path(regular), bold_path, index)
-    raise FontMissing(
-        "no Chinese font found for the weekly PDF; install one with: "
-        f"{FONT_INSTALL_HINT} (or set {FONT_ENV} to a .ttf/.otf/.ttc file)"
-    )
+    return CjkFont(SHIPPED_REGULAR, SHIPPED_BOLD, 0)
 
 
 @cache
-def _matplotlib_family(path: str, index: int) -> str:
-    """Register the font file with matplotlib; the family name of face ``index``."""
-    from matplotlib import font_manager
+def _matplotlib_family(font: CjkFont) -> str:
+    """Register the font's regular and bold faces with matplotlib; their family name.
 
-    font_manager.fontManager.addfont(path)
+    With the bold face registered, a bold label finds it instead of printing
+    ``findfont: Failed to find font weight bold`` on stderr.
+    """
+    from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    return FT2Font(path, face_index=index).family_name
+    for path in dict.fromkeys((str(font.regular), str(font.bold))):
+        font_manager.fontManager.addfont(path)
+    return FT2Font(str(font.regular), face_index=font.index).family_name
 
 
 # --- charts ------------------------------------------------------------------------
@@ -484,7 +475,7 @@ def trend_png(trend: pd.DataFrame, lang: str, width_mm: float, height_mm: float)
     from matplotlib.figure import Figure as MplFigure
 
     font = cjk_font()
-    family = _matplotlib_family(str(font.regular), font.index)
+    family = _matplotlib_family(font)
     with rc_context({"font.family": [family], "font.size": 7, "axes.unicode_minus": False}):
         fig = MplFigure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
@@ -565,7 +556,7 @@ def map_png(
     from matplotlib.figure import Figure as MplFigure
 
     font = cjk_font()
-    family = _matplotlib_family(str(font.regular), font.index)
+    family = _matplotlib_family(font)
     shapes = store.read("grids", ["grid_id"])
     rates = pd.DataFrame(grids)[["grid_id", "visit_rate"]]
     shapes = shapes.merge(rates, on="grid_id", how="left")
@@ -1058,13 +1049,10 @@ def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> 
                 elif isinstance(value, np.generic):
                     values.append(value.item())
                 else:
-                    # text from the store is written as text, never as a formula
                     values.append(value)
             ws.append(values)
             for j, (value, column) in enumerate(zip(row, frame.columns, strict=True)):
                 cell = ws.cell(row=i + 2, column=j + 1)
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
                 if isinstance(value, Hidden):
                     cell.fill = hidden_fill
                     cell.comment = Comment(notes[value.why], "gridmap")
@@ -1077,6 +1065,7 @@ def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> 
                     )
                 elif column in formats:
                     cell.number_format = formats[column]
+        as_text(ws)  # text from the store is written as text, never as a formula
         ws.freeze_panes = "A2"
     legend = book.create_sheet(t("weekly_sheet_notes", lang)[:31])
     for line in (notes["count"], notes["rate"], t("weekly_xlsx_rounding", lang)):

@@ -23,6 +23,7 @@ from ui import coverage as cov
 from ui import data, session
 from ui.mapview import show_map
 from ui.tables import newly_picked, row_key
+from ui.text import md, md_t
 
 FORM_RESULT = "coverage_form_result"
 HOUSEHOLD_KEY = "coverage_form_household"
@@ -79,14 +80,14 @@ def _log_visit() -> None:
             cov.actor(),
         )
     except EditRefused as refused:
-        st.session_state[FORM_RESULT] = ("error", refused.message(current))
+        st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     # a visit changes this household's status only (ui.data.note_household_edit)
     data.note_household_edit(session.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
-        t(
+        md_t(
             "coverage_logged",
             current,
             household=household,
@@ -107,13 +108,13 @@ def _mark_verified() -> None:
             _refuse_outside_scope([household])
         mark_verified(target, [household] if household else [], day, cov.actor())
     except EditRefused as refused:
-        st.session_state[FORM_RESULT] = ("error", refused.message(current))
+        st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     data.note_household_edit(session.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
-        t("coverage_verified", current, household=household, day=day.isoformat()),
+        md_t("coverage_verified", current, household=household, day=day.isoformat()),
     )
 
 
@@ -160,7 +161,7 @@ st.caption(t("coverage_caption", lang, as_of=as_of.isoformat()))
 
 store = open_store(location)
 if not store.exists() or store.count("grids") == 0:
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 viewer = session.viewer()
@@ -211,22 +212,23 @@ else:
         border=True,
     )
 
+# the warnings are Markdown holding data (grid names, ids): every piece escaped (md)
 warnings = []
 if len(gaps["no_party_branch"]):
-    grids = _grid_label(gaps["no_party_branch"])
+    grids = [md(label) for label in _grid_label(gaps["no_party_branch"])]
     warnings.append(t("coverage_warn_no_branch", lang, n=len(grids), grids=_listed(grids)))
 if len(gaps["no_grid_worker"]):
-    grids = _grid_label(gaps["no_grid_worker"])
+    grids = [md(label) for label in _grid_label(gaps["no_grid_worker"])]
     warnings.append(t("coverage_warn_no_worker", lang, n=len(grids), grids=_listed(grids)))
 if len(gaps["unassigned"]):
     if viewer.aggregates_only:  # no household ids, and a count of 1 or 2 is "<3"
         warnings.append(t("coverage_warn_unassigned_count", lang, n=suppress_small(unassigned)))
     else:
-        ids = gaps["unassigned"]["household_id"].astype(str).tolist()
+        ids = [md(i) for i in gaps["unassigned"]["household_id"].astype(str)]
         warnings.append(t("coverage_warn_unassigned", lang, n=f"{len(ids):,}", ids=_listed(ids)))
 if len(gaps["overlaps"]):
     pairs = [
-        t("coverage_pair", lang, a=a, b=b, m2=f"{m2:,.0f}")
+        md_t("coverage_pair", lang, a=a, b=b, m2=f"{m2:,.0f}")
         for a, b, m2 in gaps["overlaps"][["grid_a", "grid_b", "overlap_m2"]].itertuples(index=False)
     ]
     warnings.append(t("coverage_warn_overlaps", lang, n=len(pairs), pairs=_listed(pairs)))
@@ -298,7 +300,7 @@ drawn["households"] = pd.to_numeric(drawn["households"], errors="coerce")
 try:
     tiles = tile_provider_from_env()
 except ValueError as error:
-    st.warning(t("map_base_map_error", lang, error=error))
+    st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
 
 # the map across the page, the table under it: side by side the map was a narrow strip

@@ -28,6 +28,7 @@ from geo.timeutil import now_local
 from ui import data, session
 from ui.aggregate import render_aggregate_figures
 from ui.mapview import hide_household_legend, show_map
+from ui.text import md, md_t
 
 # rates as percentages (the columns hold rate * 100), rounded as everywhere (geo.figures)
 _PERCENT = st.column_config.ProgressColumn(
@@ -52,7 +53,7 @@ if aggregate:
 
 store = open_store(location)
 if not store.exists() or store.count("grids") + store.count("households") == 0:
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 version = data.data_version(location)
@@ -268,7 +269,7 @@ if chosen or only_overdue:
 try:
     tiles = tile_provider_from_env()
 except ValueError as error:
-    st.warning(t("map_base_map_error", lang, error=error))
+    st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
 if too_many:
     st.info(t("map_too_many_points", lang, n=f"{n_shown:,}"))
@@ -317,29 +318,29 @@ def _reveal_form(household_ids: list[str]) -> None:
         )
         if st.button(t("auth_reveal_button", lang), key="map_reveal"):
             fields = data.reveal_household(location, picked)
-            st.table(
+            st.table(  # st.table renders its cells as Markdown: data escaped
                 pd.DataFrame(
                     {
-                        t("map_household_id", lang): [fields["household_id"]],
-                        t("map_col_head_name", lang): [fields["head_name"] or ""],
-                        t("map_col_phone", lang): [fields["phone"] or ""],
-                        t("map_col_id_number", lang): [fields["id_number"] or ""],
+                        t("map_household_id", lang): [md(fields["household_id"])],
+                        t("map_col_head_name", lang): [md(fields["head_name"])],
+                        t("map_col_phone", lang): [md(fields["phone"])],
+                        t("map_col_id_number", lang): [md(fields["id_number"])],
                     }
                 )
             )
             st.caption(
-                t("auth_revealed", lang, user=viewer.username, household=picked, at=now_local())
+                md_t("auth_revealed", lang, user=viewer.username, household=picked, at=now_local())
             )
 
 
 if grid_id:
     row = scope.iloc[0]
-    st.subheader(t("map_key_figures", lang, name=f"{grid_id} · {row.get('name') or ''}"))
+    st.subheader(md_t("map_key_figures", lang, name=f"{grid_id} · {row.get('name') or ''}"))
     left, right = st.columns([1, 3])
     with left:
         branch = row.get("party_branch")
         st.markdown(
-            f"**{t('map_party_branch', lang)}**: {branch if isinstance(branch, str) and branch else t('map_no_party_branch', lang)}"
+            f"**{t('map_party_branch', lang)}**: {md(branch) if isinstance(branch, str) and branch else t('map_no_party_branch', lang)}"
         )
         by_role = row.get("staff_by_role") or {}
         st.markdown(f"**{t('map_staff_by_role', lang)}**")
@@ -393,10 +394,12 @@ if grid_id:
         if viewer.may_reveal and len(shown):
             _reveal_form(fig.care_first(shown)["household_id"].astype(str).tolist())
 elif aggregate:
-    st.subheader(t("map_key_figures", lang, name=community or street or t("map_whole_area", lang)))
+    st.subheader(
+        md_t("map_key_figures", lang, name=community or street or t("map_whole_area", lang))
+    )
     render_aggregate_figures(lang, location, version)
 elif community:
-    st.subheader(t("map_key_figures", lang, name=community))
+    st.subheader(md_t("map_key_figures", lang, name=community))
     st.markdown(f"**{t('map_community_grids', lang)}**")
     # household figures of the households shown (they follow the filters); reports and
     # staffing are the grids' own
@@ -428,7 +431,7 @@ elif community:
         },
     )
 else:
-    st.subheader(t("map_key_figures", lang, name=street or t("map_whole_area", lang)))
+    st.subheader(md_t("map_key_figures", lang, name=street or t("map_whole_area", lang)))
     st.markdown(f"**{t('map_street_communities', lang)}**")
     communities_table = data.community_figures(location, version, as_of)
     if street:

@@ -14,6 +14,7 @@ from geo.reports import (
     MAX_PHOTO_BYTES,
     STEPS,
     ReportError,
+    check_photo,
     file_report,
     find_duplicates,
     next_step,
@@ -21,10 +22,11 @@ from geo.reports import (
     report_history,
     to_wgs84,
 )
-from geo.store import open_store
+from geo.store import StoreBusy, open_store
 from ui import data, session
 from ui import reports as ui_reports
 from ui.tables import newly_picked, row_key
+from ui.text import md, md_t
 from ui.uploader import localize_uploader
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
@@ -32,6 +34,7 @@ OTHER = "__other__"
 FILED = "rep_filed"  # the result of the last filing, shown once after the rerun
 STEP_DONE = "rep_step_done"  # (success|error, text) of the last workflow step, shown once
 FILE_REFUSED = "rep_file_refused"  # why the last filing was refused, shown once in the form
+FILE_BUSY = "rep_file_busy"  # the store was busy (an import): nothing filed, try again
 PHOTO_GENERATION = "rep_photo_generation"  # a new key empties the file uploader after filing
 SELECTED = "rep_selected"  # the report id in the detail panel: an id, never a row position
 SEEN_ROWS = "_rep_seen_rows"  # (table key, rows) of the last table selection acted upon
@@ -46,7 +49,7 @@ st.title(t("rep_title", lang))
 
 store = open_store(location)
 if not store.exists() or store.count("grids") + store.count("reports") == 0:
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 version = data.data_version(location)
@@ -136,19 +139,29 @@ def _file(duplicate_of: str | None = None) -> None:
             description=str(state.get("rep_description") or "").strip() or None,
             reporter_id=str(state.get("rep_reporter") or "").strip() or None,
             photo=photo.getvalue() if photo is not None else None,
+            photo_name=photo.name if photo is not None else None,
             coords=state.get("rep_coords") or "wgs84",
             duplicate_of=duplicate_of,
             within=data.grid_scope(where, before),
         )
+    except StoreBusy as busy:  # an import's final copy: the form keeps what was typed
+        state[FILE_BUSY] = busy.message(current)
+        return
     except ReportError as error:
         state[FILE_REFUSED] = t("rep_refused", current, reason=error.message(current))
         return
     data.note_reports_only_write(where, before, target.version())
+    scope = data.grid_scope(where, target.version())
+    in_scope = scope is None or result.grid_id in scope  # always, for filers within reach
     state[FILED] = {
         "report_id": result.report_id,
         "grid_id": result.grid_id,
-        "grid_label": " · ".join(p for p in (result.grid_id, result.grid_name) if p),
-        "workers": list(result.grid_workers),
+        "in_scope": in_scope,
+        "grid_label": " · ".join(p for p in (result.grid_id, result.grid_name) if p)
+        if in_scope
+        else "",
+        # who answers for another grid is not shown to a viewer outside it
+        "workers": list(result.grid_workers) if in_scope else [],
         "duplicate_of": duplicate_of,
         "nearby": result.nearby,
     }
@@ -189,6 +202,9 @@ def _record_step(report_id: str, step: str) -> None:
             satisfaction=st.session_state.get("rep_satisfaction"),
             note=str(st.session_state.get("rep_note") or "").strip() or None,
         )
+    except StoreBusy as busy:  # an import's final copy: nothing written, retry
+        st.session_state[STEP_DONE] = ("warning", busy.message(current))
+        return
     except ReportError as error:
         st.session_state[STEP_DONE] = (
             "error",
@@ -293,7 +309,7 @@ for column, state in zip(m_states, REPORT_STATES, strict=True):
 try:
     tiles = tile_provider_from_env()
 except ValueError as error:
-    st.warning(t("map_base_map_error", lang, error=error))
+    st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
 
 st.session_state.setdefault("rep_coords", "wgs84")
@@ -330,17 +346,20 @@ with col_form, st.container(border=True):
     st.subheader(t("rep_new", lang))
     refused = st.session_state.pop(FILE_REFUSED, None)
     if refused:
-        st.error(refused)
+        st.error(md(refused))
+    busy = st.session_state.pop(FILE_BUSY, None)
+    if busy:
+        st.warning(md(busy))
     filed = st.session_state.pop(FILED, None)
     if filed:
         if filed.get("nearby"):
-            st.info(t("rep_filed_nearby", lang, grid=filed["grid_label"]))
-        if filed["grid_id"]:
+            st.info(md_t("rep_filed_nearby", lang, grid=filed["grid_label"]))
+        if filed["grid_id"] and filed["in_scope"]:
             workers = t("map_list_separator", lang).join(filed["workers"]) or t(
                 "rep_no_worker", lang
             )
             st.success(
-                t(
+                md_t(
                     "rep_filed_in_grid",
                     lang,
                     id=filed["report_id"],
@@ -348,10 +367,12 @@ with col_form, st.container(border=True):
                     workers=workers,
                 )
             )
+        elif filed["grid_id"]:  # another grid's: its workers are none of this viewer's business
+            st.success(md_t("rep_filed_outside_scope", lang, id=filed["report_id"]))
         else:
-            st.warning(t("rep_filed_unassigned", lang, id=filed["report_id"]))
+            st.warning(md_t("rep_filed_unassigned", lang, id=filed["report_id"]))
         if filed.get("duplicate_of"):
-            st.info(t("rep_filed_linked", lang, id=filed["duplicate_of"]))
+            st.info(md_t("rep_filed_linked", lang, id=filed["duplicate_of"]))
 
     actor = ui_reports.actor_name()
     if actor is None:
@@ -359,7 +380,7 @@ with col_form, st.container(border=True):
             t("rep_actor", lang), key="rep_actor", help=t("rep_actor_help", lang)
         ).strip()
     else:
-        st.caption(t("rep_actor_signed_in", lang, name=actor))
+        st.caption(md_t("rep_actor_signed_in", lang, name=actor))
     col_src, col_cat = st.columns(2)
     with col_src:
         source = st.selectbox(
@@ -393,6 +414,12 @@ with col_form, st.container(border=True):
         MAX_PHOTO_BYTES // (1024 * 1024),
         [k for k in PHOTO_TYPES if k != "jpeg"],
     )
+    if photo is not None:
+        try:  # checked at upload: a photo too big to decode is refused before it is kept
+            check_photo(photo.getvalue(), photo.name)
+        except ReportError as error:
+            st.error(md(error.message(lang)))
+            photo = None
     reporter = st.text_input(
         t("rep_reporter", lang),
         key="rep_reporter",
@@ -523,7 +550,8 @@ st.subheader(t("rep_detail_heading", lang))
 step_result = st.session_state.pop(STEP_DONE, None)
 if step_result:
     kind, text = step_result
-    (st.success if kind == "success" else st.error)(text)
+    show = {"success": st.success, "warning": st.warning}.get(kind, st.error)
+    show(md(text))  # its values are data
 detail_ids = ui_reports.detail_choices(
     shown_ids, set(reports["report_id"]), st.session_state.get(SELECTED)
 )
@@ -581,7 +609,7 @@ with col_facts:
                 t(f"rep_satisfaction_{value}", lang) if value in config.satisfaction else value,
             )
         )
-    st.markdown("  \n".join(f"**{label}**: {value}" for label, value in facts))
+    st.markdown("  \n".join(f"**{label}**: {md(value)}" for label, value in facts))
     st.markdown(f"**{t('rep_col_description', lang)}**")
     st.text(report["description"] if isinstance(report["description"], str) else "–")
     if isinstance(report.get("photo"), str) and report["photo"]:

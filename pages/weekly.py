@@ -15,6 +15,7 @@ from geo.store import open_store
 from geo.weekly import BAD, GOOD, TOP_GRIDS, attention_reasons, figure_label, figure_texts
 from ui import coverage as cov
 from ui import data, session
+from ui.text import md_t
 
 MAIN_FIGURES = (
     "visit_overall", "freshness", "reports_new", "reports_resolved", "reports_overdue",
@@ -69,13 +70,16 @@ def _tiles(figures: list, per_row: int) -> None:
 store = open_store(location)
 if not store.exists() or store.count("grids") == 0:
     st.title(t("weekly_page_title", lang))
-    st.info(t("ui_no_data", lang, location=location))
+    st.info(md_t("ui_no_data", lang, location=location))
     st.stop()
 
 version = data.data_version(location)
-figures = cov.weekly(location, version, as_of)
+scope = data.grid_scope(location, version)  # a grid worker's pack: their grids only
+figures = cov.weekly(location, version, as_of, scope)
 
-st.title(t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang))
+st.title(
+    md_t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang)
+)
 period = t(
     "weekly_period",
     lang,
@@ -95,7 +99,7 @@ with downloads:
     with pdf_button:
         st.download_button(
             t("weekly_download_pdf", lang),
-            data=cov.weekly_download(location, version, as_of, lang, ".pdf", who),
+            data=cov.weekly_download(location, version, as_of, lang, ".pdf", who, scope),
             file_name=f"{stem}.pdf",
             mime=PDF_MIME,
             on_click="ignore",
@@ -105,7 +109,7 @@ with downloads:
     with xlsx_button:
         st.download_button(
             t("weekly_download_xlsx", lang),
-            data=cov.weekly_download(location, version, as_of, lang, ".xlsx", who),
+            data=cov.weekly_download(location, version, as_of, lang, ".xlsx", who, scope),
             file_name=f"{stem}.xlsx",
             mime=XLSX_MIME,
             on_click="ignore",
@@ -120,7 +124,7 @@ st.markdown(f"**{t('weekly_by_category', lang)}**")
 codes = load_config().category_codes
 _tiles([by_key[f"visit_{c}"] for c in codes], len(codes))
 
-trend_image, map_image = cov.weekly_images(location, version, as_of, lang)
+trend_image, map_image = cov.weekly_images(location, version, as_of, lang, scope)
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**{t('weekly_trend_title', lang)}**")

@@ -42,7 +42,7 @@ ADMIN = "test_admin"  # the account app_server creates (password: signin.PASSWOR
 
 @dataclass
 class AppServer:
-    """A running ``streamlit run app.py`` on a demo store."""
+    """A running ``streamlit run server.py`` on a demo store."""
 
     url: str
     location: str
@@ -80,6 +80,58 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
     )
 
 
+def start_server(
+    location: str, workdir: Path, script: str = "server.py", name: str = "server"
+) -> AppServer:
+    """``streamlit run <script>`` on ``location``, on a free localhost port, healthy; stop it with
+    ``stop_server``. server.py is how ``gridmap serve`` runs the app (cookie routes included)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = workdir / f"{name}-{port}.log"
+    env = {**os.environ, "GRIDMAP_DB": location}
+    env.pop("GRIDMAP_TILES", None)  # no base map: nothing may leave the machine
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / script),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(url, process, log)
+    except BaseException:
+        stop_server(process)
+        raise
+    return AppServer(url, location, process, log)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started by ``start_server`` (by its PID)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> Iterator[AppServer]:
     """The app on a small demo store, on a free localhost port; stopped (by PID) afterwards."""
@@ -94,43 +146,11 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     ensure_user(
         location, ADMIN, "admin"
     )  # tests sign in (signin.browser_sign_in); more accounts on demand
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = workdir / "server.log"
-    env = {**os.environ, "GRIDMAP_DB": location}
-    env.pop("GRIDMAP_TILES", None)  # no base map: nothing may leave the machine
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_server(location, workdir)
     try:
-        _wait_healthy(url, process, log)
-        yield AppServer(url, location, process, log)
+        yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(server.process)
 
 
 @pytest.fixture(scope="session")

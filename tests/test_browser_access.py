@@ -93,6 +93,6 @@ def test_wrong_password_is_refused_in_the_browser(page, app_server):
     from signin import sign_in_form
 
     sign_in_form(page, app_server.url, "test_admin", "wrong password!")
-    page.get_by_text("用户名或密码错误。").wait_for(timeout=30_000)
+    page.get_by_text("用户名或密码错误，或账号因连续登录失败已暂时锁定").wait_for(timeout=30_000)
     assert page.locator(MAP_IFRAME).count() == 0
     assert READY  # the map never loads for a refused sign-in

@@ -21,6 +21,7 @@ from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session
 from ui.coverage import hatch_lines, worklist_download
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -111,7 +112,7 @@ def test_gaps_table_and_map_in_chinese(demo_store, monkeypatch):
     )
     if len(gaps["no_grid_worker"]):
         grid_id = gaps["no_grid_worker"]["grid_id"].iloc[0]
-        assert any(grid_id in w.value and "没有网格员" in w.value for w in at.warning)
+        assert any(md(grid_id) in w.value and "没有网格员" in w.value for w in at.warning)
     script = map_script(at)
     assert script.count('"i": "') + script.count('"i":"') >= len(expected)  # one feature per grid
 
@@ -222,6 +223,39 @@ def test_refused_visit_writes_nothing(demo_store, monkeypatch, household, day_of
     assert any(message in e.value for e in at.error)
     assert store.version() == version
     assert store.count("visits") == visits
+
+
+def test_a_visit_logged_while_an_import_holds_the_store_says_so_and_keeps_the_form(
+    demo_store, monkeypatch
+):
+    """The store's write lock taken by another writer (an import's final copy) past the wait:
+    a Chinese message, no traceback, nothing written, the typed values still in the form."""
+    import sqlite3
+
+    from geo import store as store_module
+
+    store = open_store(demo_store)
+    household = store.read("households", ["household_id"])["household_id"].iloc[0]
+    at = open_page(demo_store, monkeypatch)
+    fill_form(at, household, today(), "phone")
+    at.text_input(key="coverage_form_note").set_value("老人说腿疼，下周再来")
+    visits = store.count("visits")
+    monkeypatch.setattr(store_module, "WRITE_WAIT_SECONDS", 0.5)
+    importer = sqlite3.connect(demo_store, isolation_level=None)
+    importer.execute("BEGIN IMMEDIATE")
+    try:
+        at.button(key="coverage_form_log").click().run()
+    finally:
+        importer.execute("ROLLBACK")
+        importer.close()
+    assert not at.exception
+    assert any("数据正在导入，暂时无法保存" in e.value for e in at.error)
+    assert store.count("visits") == visits
+    assert at.text_input(key="coverage_form_household").value == household
+    assert at.text_input(key="coverage_form_note").value == "老人说腿疼，下周再来"
+    at.button(key="coverage_form_log").click().run()  # saving again once the import is done
+    assert not at.exception
+    assert store.count("visits") == visits + 1
 
 
 def test_mark_reverified_today_raises_freshness(demo_store, monkeypatch):

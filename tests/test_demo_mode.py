@@ -11,6 +11,7 @@ from geo.auth import DEMO_VIEWER, add_demo_users, demo_viewer
 from geo.demo import build_demo
 from geo.importers import import_file
 from geo.store import open_store
+from ui.text import md
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -58,7 +59,7 @@ def test_app_on_a_demo_store_shows_the_map_then_sign_in_after_sign_out(demo, mon
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert len(at.get("component_instance")) == 1  # the rainbow map, no sign-in needed
-    assert any("demo_leader" in m.value for m in at.sidebar.markdown)
+    assert any(md("demo_leader") in m.value for m in at.sidebar.markdown)  # escaped Markdown
     at.sidebar.button(key="auth_sign_out").click().run()
     assert at.title[0].value == "登录"
     assert len(at.get("component_instance")) == 0

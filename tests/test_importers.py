@@ -22,6 +22,13 @@ from geo.importers import ImportReport, Problem, import_file
 from geo.readers import read_vector
 from geo.store import open_store
 
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """These tests match English fragments; zh-CN, the default, is tested in test_import_messages."""
+    monkeypatch.setenv("GRIDMAP_LANG", "en")
+
+
 WGS84 = "EPSG:4326"
 BOUNDARIES = Path("/work/shared/data/boundaries")
 G1 = box(111.70, 40.84, 111.71, 40.85)

@@ -13,6 +13,13 @@ from shapely.geometry import Point, box
 
 from geo.readers import ROW, ReadError, read_table, read_vector
 
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """These tests match English fragments; zh-CN, the default, is tested in test_import_messages."""
+    monkeypatch.setenv("GRIDMAP_LANG", "en")
+
+
 BOUNDARIES = Path("/work/shared/data/boundaries")
 WGS84 = "EPSG:4326"
 

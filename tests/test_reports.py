@@ -10,7 +10,19 @@ from shapely.geometry import Point, box
 from geo import reports as rp
 from geo.store import open_store
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+def _png(width: int = 4, height: int = 3) -> bytes:
+    """A real PNG of ``width`` x ``height`` pixels."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 @pytest.fixture
@@ -99,9 +111,8 @@ def test_a_grid_worker_files_only_within_reach_of_their_grids(store):
     # in the neighbouring grid: refused, and told where it is
     with pytest.raises(rp.ReportError, match="not one of the filer's grids") as refused:
         _file(store, lon=111.715, within=["G1"])
-    assert (
-        "G2" in refused.value.message("zh-CN") and "不在您负责的网格内" in refused.value.message()
-    )
+    # told it is another grid's, not which one (nor who answers for it)
+    assert "G2" not in refused.value.message() and "不在您负责的网格内" in refused.value.message()
     # 50 m north of their grid, outside every grid: theirs (within the 100 m reach)
     filed = _file(store, lat=40.85045, within=["G1"])
     assert filed.grid_id == "G1" and filed.nearby
@@ -250,3 +261,59 @@ def test_photo_type_detection():
     assert rp.photo_mime(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     with pytest.raises(rp.ReportError):
         rp.photo_mime(b"<svg></svg>")
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A small PNG claiming ``width`` x ``height`` (one compressed row of zeros per line):
+    a few hundred KB on disk, gigabytes once decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    body = zlib.compress(b"\x00" * ((width + 1) * min(height, 2000)), 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("side", [30_000, 13_000, 6_400])
+def test_a_photo_with_too_many_pixels_is_refused_at_upload_naming_the_file(store, side):
+    bomb = _png_header_only(side, side)
+    assert len(bomb) < rp.MAX_PHOTO_BYTES  # passes the byte limit: only the pixels tell
+    reports = store.count("reports")
+    with pytest.raises(rp.PhotoRefused) as refused:
+        rp.check_photo(bomb, "现场.png")
+    # past Pillow's own ceiling only the pixel count is known
+    shown = f"{side * side:,}" if side == 30_000 else f"{side} x {side}"
+    assert refused.value.message("zh-CN").startswith(
+        f"照片 现场.png 有 {shown} 像素，超过上限 40 百万像素"
+    )
+    with pytest.raises(rp.PhotoRefused):
+        _file(store, photo=bomb)
+    assert store.count("reports") == reports and store.count("photos") == 0
+
+
+def test_the_pixel_limit_is_configuration(store, tmp_path, monkeypatch):
+    from geo.config import load_config
+
+    config = tmp_path / "limits.toml"
+    config.write_text("[limits]\nmax_photo_megapixels = 0.01\n", encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_CONFIG", str(config))
+    load_config.cache_clear()
+    try:
+        assert rp.check_photo(_png(100, 100), "a.png") == "image/png"  # 10,000 pixels
+        with pytest.raises(rp.PhotoRefused, match="101 x 100"):
+            rp.check_photo(_png(101, 100), "b.png")
+    finally:
+        monkeypatch.delenv("GRIDMAP_CONFIG")
+        load_config.cache_clear()
+
+
+def test_an_unreadable_image_is_refused(store):
+    with pytest.raises(rp.PhotoRefused, match="无法作为图片读取"):
+        rp.check_photo(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "坏.png")

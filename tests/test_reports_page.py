@@ -19,6 +19,7 @@ from geo.store import open_store
 from geo.timeutil import format_timestamp, now_local
 from ui import session
 from ui.reports import by_urgency, countdown, filter_reports, parse_lonlat, window_bounds
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -131,7 +132,8 @@ def test_filing_a_valid_report_places_it_in_its_grid(page, demo_store):
         "staff", ["name"], where={"grid_id": grid_id, "role": "grid_worker"}
     )["name"]
     message = page.success[0].value
-    assert grid_id in message and all(name in message for name in workers) and len(workers)
+    # the message is Markdown: data in it is escaped (ui.text.md)
+    assert md(grid_id) in message and all(md(name) in message for name in workers) and len(workers)
     # the detail view opens on the new report
     assert page.selectbox(key="rep_detail").value == filed["report_id"].iloc[0]
     assert page.text_input(key="rep_location").value == ""  # the form is cleared for the next one
@@ -228,6 +230,40 @@ def test_workflow_buttons_go_forward_and_refusals_write_nothing(page, demo_store
     assert timeline["环节"].tolist() == ["登记受理", "响应", "办结", "回访"]
 
 
+def test_filing_and_steps_while_an_import_holds_the_store_say_so_and_keep_the_form(
+    page, demo_store, monkeypatch
+):
+    import sqlite3
+
+    from geo import store as store_module
+
+    store = open_store(demo_store)
+    where, _ = inside_point(demo_store, 1)
+    fill_form(page, where=where)
+    page.button(key="rep_submit").click().run()
+    report_id = page.selectbox(key="rep_detail").value
+    monkeypatch.setattr(store_module, "WRITE_WAIT_SECONDS", 0.3)
+    fill_form(page, where=where, category="另一件事")
+    reports, version = store.count("reports"), store.version()
+    importer = sqlite3.connect(demo_store, isolation_level=None)
+    importer.execute("BEGIN IMMEDIATE")  # an import's final copy holds the write lock
+    try:
+        page.button(key="rep_submit").click().run()
+        assert not page.exception
+        assert any("数据正在导入，暂时无法保存" in w.value for w in page.warning)
+        assert page.text_area(key="rep_description").value == "楼道灯坏了"  # kept
+        page.selectbox(key="rep_detail").set_value(report_id).run()
+        page.button(key="rep_do_responded").click().run()
+        assert not page.exception
+        assert any("数据正在导入，暂时无法保存" in w.value for w in page.warning)
+    finally:
+        importer.execute("ROLLBACK")
+        importer.close()
+    assert (store.count("reports"), store.version()) == (reports, version)
+    page.button(key="rep_do_responded").click().run()  # pressed again once the import is done
+    assert "已记录“响应”" in page.success[0].value
+
+
 def test_filters_narrow_the_table(page, demo_store):
     page.radio(key="rep_window").set_value("30d").run()
     everything = next(df.value for df in page.dataframe if "办结时限" in df.value.columns)
@@ -256,16 +292,15 @@ def test_a_grid_worker_files_in_their_own_grids_and_keeps_seeing_the_report(demo
     version = store.version()
     fill_form(at, where=other_point)
     at.button(key="rep_submit").click().run()
-    assert any(other_grid in e.value and "不在您负责的网格内" in e.value for e in at.error), [
-        e.value for e in at.error
-    ]
+    assert any("不在您负责的网格内" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any(other_grid in e.value for e in at.error)
     assert store.version() == version
 
     fill_form(at, where=own_point)
     at.button(key="rep_submit").click().run()
     name = store.read_attributes("grids", ["name"], where={"grid_id": own_grid})["name"].iloc[0]
     message = at.success[0].value
-    assert f"归属网格 {own_grid} · {name}，" in message
+    assert md(f"归属网格 {own_grid} · {name}，") in message  # Markdown-escaped (ui.text.md)
     filed = store.read_attributes("reports", where={"category": "测试类别"})["report_id"].iloc[0]
     table = next(df.value for df in at.dataframe if "办结时限" in df.value.columns)
     assert filed in set(table["编号"])  # still in the filer's own list
@@ -294,15 +329,25 @@ def test_detail_shows_the_photo_and_timeline(page, demo_store, photo, images):
     png = photo
     where, _ = inside_point(demo_store, 2)
     lon, lat = parse_lonlat(where)
+    store = open_store(demo_store)
     filed = file_report(
-        open_store(demo_store),
+        store,
         source="hotline",
         category="供暖问题",
         lon=lon,
         lat=lat,
         actor="clerk",
-        photo=png,
+        photo=png if images else None,
     )
+    if not images:  # a damaged photo is refused at intake now: one kept before that
+        with store.transaction() as tx:
+            tx.update(
+                "reports", {"report_id": filed.report_id}, {"photo": f"photos/{filed.report_id}"}
+            )
+            tx.append(
+                "photos",
+                pd.DataFrame([{"report_id": filed.report_id, "mime": "image/png", "data": png}]),
+            )
     page.run()
     page.selectbox(key="rep_detail").set_value(filed.report_id).run()
     assert not page.exception
@@ -419,3 +464,28 @@ def test_detail_choices(shown, selected, expected):
     from ui.reports import detail_choices
 
     assert detail_choices(shown, {"R1", "R2", "R3"}, selected) == expected
+
+
+def test_a_grid_worker_filing_in_another_grid_is_refused_without_naming_it(demo_store):
+    # issue 18: a grid worker files within reach of their own grids (else the report would
+    # vanish from their list); the refusal names neither that grid nor who answers for it
+    store = open_store(demo_store)
+    grids = store.read_attributes("grids", ["grid_id"])["grid_id"]
+    own, other = grids.iloc[0], grids.iloc[1]
+    at = signed_in_app(demo_store, "worker_outside", "grid_worker", grids=[own])
+    where, located = inside_point(demo_store, 1)
+    assert located == other
+    version = store.version()
+    fill_form(at, where=where)
+    at.button(key="rep_submit").click().run()
+    assert not at.exception
+    assert store.version() == version  # nothing filed
+    assert any("不在您负责的网格内" in e.value for e in at.error)
+    staff = store.read_attributes("staff", ["staff_id", "name"], where={"grid_id": other})
+    shown = " ".join(
+        e.value for kind in ("success", "info", "warning", "error") for e in getattr(at, kind)
+    )
+    leaked = [
+        v for v in [*staff["name"], *staff["staff_id"], other] if v in shown or md(v) in shown
+    ]
+    assert leaked == []

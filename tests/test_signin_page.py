@@ -12,6 +12,7 @@ from geo.auth import SESSION_HOURS, set_disabled
 from geo.demo import build_demo
 from geo.store import open_store
 from geo.timeutil import now_local
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -68,12 +69,19 @@ def test_no_accounts_explains_the_first_admin(tmp_path, monkeypatch):
     assert len(at.text_input) == 0  # no form, no default account
 
 
+WRONG = "用户名或密码错误，或账号因连续登录失败已暂时锁定（15 分钟后可再试）。"
+
+
 def test_wrong_password_is_refused_with_a_message(app):
     app.text_input(key="auth_user").input("test_admin")
     app.text_input(key="auth_password").input("not the password")
     app.button(key="auth_submit").click().run()
-    assert [e.value for e in app.error] == ["用户名或密码错误。"]
+    assert [e.value for e in app.error] == [WRONG]
     assert app.title[0].value == "登录"
+    app.text_input(key="auth_user").input("nobody_by_that_name")  # an unknown name: the same
+    app.text_input(key="auth_password").input("not the password")
+    app.button(key="auth_submit").click().run()
+    assert [e.value for e in app.error] == [WRONG]
 
 
 def test_disabled_user_is_refused_and_signed_out(app, demo_store):
@@ -173,3 +181,11 @@ def test_audit_page_only_for_admins(app, demo_store):
 def test_without_oidc_secrets_only_the_local_form_is_offered(app):
     assert [b.key for b in app.button if b.key == "auth_oidc"] == []
     assert {w.key for w in app.text_input} == {"auth_user", "auth_password"}
+
+
+@pytest.mark.parametrize(("role", "shown"), [("admin", True), ("street_leader", False)])
+def test_the_stores_location_is_shown_to_admins_only(app, demo_store, role, shown):
+    sign_in(app, demo_store, role, name=f"test_path_{role}")
+    assert not app.exception
+    sidebar = " ".join(c.value for c in app.sidebar.caption)
+    assert (md(demo_store) in sidebar) is shown and (demo_store in sidebar) is False

@@ -12,7 +12,8 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo.schema import TABLES, WGS84
+from geo import audit_chain
+from geo.schema import SCHEMA_VERSION, TABLES, WGS84
 from geo.store import GeoPackageStore, Store, open_store
 
 STORES = ["gpkg", "postgis"]
@@ -142,13 +143,31 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "created_at": ["2026-11-01 00:00:00"],
         }
     ),
-    "audit_log": pd.DataFrame(
+    # entry_hash: what append stores (the chain from GENESIS), checked by the round trip
+    "audit_log": audit_chain.chained(
+        pd.DataFrame(
+            {
+                "at": ["2026-11-20 09:00:00", "2026-11-20 09:00:00"],
+                "actor": ["admin", "admin"],
+                "action": ["import", "import"],
+                "detail": ["grids", "grids"],
+                "records": ["G1", "G1"],
+            }
+        ),
+        audit_chain.GENESIS,
+    ),
+    "sessions": pd.DataFrame(
         {
-            "at": ["2026-11-20 09:00:00", "2026-11-20 09:00:00"],
-            "actor": ["admin", "admin"],
-            "action": ["import", "import"],
-            "detail": ["grids", "grids"],
-            "records": ["G1", "G1"],
+            "session_id": ["s1"],
+            "username": ["admin"],
+            "grants": ["admin||"],
+            "token_hash": ["ab" * 32],
+            "ticket_hash": [None],
+            "ticket_expires": ["2026-11-20 09:02:00"],
+            "created_at": ["2026-11-20 09:00:00"],
+            "expires_at": ["2026-11-20 17:00:00"],
+            "revoked_at": [None],
+            "revoked_why": [None],
         }
     ),
 }
@@ -633,6 +652,34 @@ def test_older_geopackage_gains_missing_tables_on_first_write(tmp_path):
         "SELECT data_type FROM gpkg_contents WHERE table_name = 'verifications'"
     ).fetchall()
     con.close()
-    assert meta["schema_version"] == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION)
     assert contents == [("attributes",)]
     assert "verifications" in {name for name, *_ in pyogrio.list_layers(path)}
+
+
+def test_a_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path):
+    """WAL: readers carry on while another writer holds the lock; a writer gives up after its
+    wait with StoreBusy (a message for the clerk), having written nothing."""
+    import sqlite3
+    import time
+
+    from geo.store import StoreBusy
+
+    store = open_store(str(tmp_path / "busy.gpkg"))
+    with store.transaction() as tx:
+        tx.set_meta("probe", "1")
+    assert sqlite3.connect(store.location).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    holder = sqlite3.connect(store.location, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.meta("probe") == "1"  # reading is not blocked
+        started = time.monotonic()
+        with pytest.raises(StoreBusy) as busy:
+            with store.transaction(wait=0.3) as tx:
+                tx.set_meta("probe", "2")
+        assert 0.3 <= time.monotonic() - started < 5
+        assert busy.value.message("zh-CN").startswith("数据正在导入，暂时无法保存（已等待 0.3 秒）")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.meta("probe") == "1"

@@ -302,8 +302,12 @@ def test_pdf_holds_the_chinese_title_and_the_metrics_figures_and_no_personal_dat
     assert "西一网格" in text
     for personal in ("张三丰", "138", "150102", "王小明", "李红", "H1", "东风路"):
         assert personal not in text
-    fonts = {str(f.get_object().get("/BaseFont")) for f in page["/Resources"]["/Font"].values()}
-    assert any("CJK" in name for name in fonts)  # the CJK font is embedded, not substituted
+    fonts = [f.get_object() for f in page["/Resources"]["/Font"].values()]
+    # the Noto Sans SC shipped with gridmap is embedded (subset), whatever the server has
+    shipped = [f for f in fonts if str(f["/BaseFont"]).endswith("+NotoSansSC")]
+    assert shipped, [str(f["/BaseFont"]) for f in fonts]
+    descriptor = shipped[0]["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    assert "/FontFile2" in descriptor  # the glyphs travel inside the PDF
 
 
 def test_pdf_footnote_names_no_command_and_one_name_per_figure(street_store, tmp_path):
@@ -398,18 +402,41 @@ def test_unknown_suffix_is_refused(street_store, tmp_path):
         write_weekly(street_store, AS_OF, tmp_path / "weekly.docx")
 
 
-def test_missing_font_says_how_to_install_one(monkeypatch, tmp_path):
+def test_the_shipped_font_and_its_licence_come_with_gridmap(monkeypatch):
     monkeypatch.delenv(weekly.FONT_ENV, raising=False)
-    monkeypatch.setattr(weekly, "_FONT_CANDIDATES", ((str(tmp_path / "none.ttc"), None, 0),))
-    with pytest.raises(FontMissing, match="apt-get install -y fonts-noto-cjk"):
+    font = cjk_font()
+    assert font.regular == weekly.FONT_DIR / "NotoSansSC-Regular.ttf" and font.regular.is_file()
+    assert font.bold == weekly.FONT_DIR / "NotoSansSC-Bold.ttf" and font.bold.is_file()
+    assert "SIL Open Font License" in (weekly.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+
+
+def test_the_shipped_font_draws_every_character_of_the_catalogue():
+    from fontTools.ttLib import TTFont
+
+    from geo.i18n import catalogue
+
+    for path in (weekly.SHIPPED_REGULAR, weekly.SHIPPED_BOLD):
+        covered = set(TTFont(path).getBestCmap())
+        text = "".join(v for entry in catalogue().values() for v in entry.values())
+        missing = sorted({c for c in text if ord(c) not in covered and not c.isspace()})
+        assert not missing, f"{path.name} lacks {''.join(missing)}: rerun tools/build_cjk_font.py"
+        # and the common-use characters: GB 2312's first level (3,755 hanzi)
+        level1 = bytes(b for hi in range(0xB0, 0xD8) for lo in range(0xA1, 0xFF) for b in (hi, lo))
+        hanzi = level1.decode("gb2312", errors="ignore")  # row 0xD7 ends at 0xF9
+        assert len(hanzi) == 3755 and all(ord(c) in covered for c in hanzi)
+
+
+def test_an_override_naming_no_file_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv(weekly.FONT_ENV, str(tmp_path / "none.ttc"))
+    with pytest.raises(FontMissing, match="no such font file"):
         cjk_font()
 
 
 def test_font_override_by_environment(monkeypatch):
-    path = weekly._FONT_CANDIDATES[0][0]
-    monkeypatch.setenv(weekly.FONT_ENV, f"{path}#2")
+    path = str(weekly.SHIPPED_BOLD)
+    monkeypatch.setenv(weekly.FONT_ENV, f"{path}#0")
     font = cjk_font()
-    assert (str(font.regular), font.index) == (path, 2)
+    assert (str(font.regular), font.index) == (path, 0)
 
 
 def test_an_empty_store_still_gives_a_one_page_pack(tmp_path):

@@ -99,3 +99,40 @@ def test_downloads_are_audited(demo_store, suffix, magic):
     if suffix == ".pdf":
         text = re.sub(r"[\s\x00]+", "", PdfReader(io.BytesIO(data)).pages[0].extract_text())
         assert "网格民情周报" in text
+
+
+def test_a_grid_workers_pack_holds_only_their_grids(demo_store, monkeypatch):
+    """Tiles, attention list, map and both downloads: computed from the worker's grid alone."""
+    import openpyxl
+
+    from geo.scope import GridScope
+
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    store = open_store(demo_store)
+    grids = store.read_attributes("grids", ["grid_id", "name"])
+    own = grids["grid_id"].iloc[2]
+    if store.read("users", where={"username": "worker_w"}).empty:
+        add_user(store, "worker_w", "grid_worker", "a-long-password", grids=[own])
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[session.VIEWER_KEY] = load_viewer(store, "worker_w")
+    at.session_state[session.SIGNED_IN_AT_KEY] = now_local()
+    at.session_state[session.USER_KEY] = "worker_w"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    others = [g for g in grids["grid_id"] if g != own]
+    shown = " ".join(df.value.to_csv() for df in at.dataframe)
+    assert not any(g in shown for g in others)
+    mine = weekly_figures(GridScope(store, [own]), today())
+    everyone = weekly_figures(store, today())["metrics"]["households"]["total"]
+    assert mine["metrics"]["households"]["total"] < everyone
+    tiles = {m.label: m.value for m in at.metric}
+    value, _, _ = figure_texts(mine["headline"][0], "zh-CN")
+    assert tiles[figure_label(mine["headline"][0].key, "zh-CN")] == value
+    xlsx = weekly_download(demo_store, store.version(), today(), "zh-CN", ".xlsx", "w", (own,))()
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    cells = " ".join(str(c.value) for s in book.worksheets for r in s.iter_rows() for c in r)
+    assert own in cells and not any(g in cells for g in others)
+    pdf = weekly_download(demo_store, store.version(), today(), "zh-CN", ".pdf", "w", (own,))()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert not any(g in text for g in others)

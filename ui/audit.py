@@ -45,7 +45,7 @@ def detail_text(action: str, detail: str, lang: str) -> str:
         return _role(detail, lang)
     if action == "sign_in_failed" and (m := _ATTEMPT.match(detail)):
         return t("audit_detail_attempt", lang, n=m["n"])
-    if action == "user_add" and (m := _ROLE.match(detail)):
+    if action in ("user_add", "user_role") and (m := _ROLE.match(detail)):
         return t("audit_detail_user_role", lang, name=m["name"], role=_role(m["role"], lang))
     if action == "export" and (m := _EXPORT.match(detail)):
         return t(f"audit_detail_export_{m['what']}", lang, day=m["day"], kind=m["kind"].upper())

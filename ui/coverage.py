@@ -31,6 +31,7 @@ from geo.coverage import (
     worklist_xlsx,
 )
 from geo.i18n import t
+from geo.scope import GridScope
 from geo.store import open_store
 from geo.weekly import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
 from ui import data, session
@@ -158,30 +159,57 @@ def _staff_options(location: str, version: int, scope: tuple[str, ...] | None) -
     return staff.drop_duplicates("staff_id").sort_values("staff_id").reset_index(drop=True)
 
 
+def _scoped(location: str, scope: tuple[str, ...] | None) -> Any:
+    """The store, or the view of it holding only the grids in ``scope`` (None = all)."""
+    store = open_store(location)
+    return store if scope is None else GridScope(store, scope)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def weekly(location: str, version: int, as_of: dt.date) -> dict[str, Any]:
-    """``geo.weekly.weekly_figures`` for the week ending ``as_of``."""
+def weekly(
+    location: str, version: int, as_of: dt.date, scope: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """``geo.weekly.weekly_figures`` for the week ending ``as_of``, of the grids in ``scope``.
+
+    A grid worker's or community clerk's pack is computed from their grids only
+    (``geo.scope.GridScope``): no other grid's figures, names or shapes.
+    """
     del version
-    return weekly_figures(open_store(location), as_of)
+    return weekly_figures(_scoped(location, scope), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def weekly_images(location: str, version: int, as_of: dt.date, lang: str) -> tuple[bytes, bytes]:
+def weekly_images(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    lang: str,
+    scope: tuple[str, ...] | None = None,
+) -> tuple[bytes, bytes]:
     """(trend chart PNG, grid map PNG) of the weekly pack, as drawn in the PDF (no personal data)."""
-    figures = weekly(location, version, as_of)
+    figures = weekly(location, version, as_of, scope)
     trend = trend_png(figures["trend"], lang, 170, 80)
-    grid_map = map_png(open_store(location), figures["grids"], figures["attention"], lang, 110, 95)
+    grid_map = map_png(
+        _scoped(location, scope), figures["grids"], figures["attention"], lang, 110, 95
+    )
     return trend, grid_map
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def weekly_file(location: str, version: int, as_of: dt.date, lang: str, suffix: str) -> bytes:
-    """The weekly pack as PDF or XLSX bytes (``suffix`` '.pdf' or '.xlsx')."""
-    figures = weekly(location, version, as_of)
+def weekly_file(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    lang: str,
+    suffix: str,
+    scope: tuple[str, ...] | None = None,
+) -> bytes:
+    """The weekly pack as PDF or XLSX bytes (``suffix`` '.pdf' or '.xlsx'), of the grids in ``scope``."""
+    figures = weekly(location, version, as_of, scope)
     with tempfile.TemporaryDirectory(prefix="gridmap-weekly-") as folder:
         out = Path(folder) / f"weekly{suffix}"
         if suffix == ".pdf":
-            write_pdf(open_store(location), figures, out, lang)
+            write_pdf(_scoped(location, scope), figures, out, lang)
         else:
             write_xlsx(figures, out, lang)
         return out.read_bytes()
@@ -215,14 +243,20 @@ def worklist_download(
 
 
 def weekly_download(
-    location: str, version: int, as_of: dt.date, lang: str, suffix: str, who: str
+    location: str,
+    version: int,
+    as_of: dt.date,
+    lang: str,
+    suffix: str,
+    who: str,
+    scope: tuple[str, ...] | None = None,
 ) -> Callable[[], bytes]:
-    """The data callable of a weekly-pack download (audited)."""
+    """The data callable of a weekly-pack download of the grids in ``scope`` (audited)."""
     return audited(
         location,
         who,
         f"weekly {as_of.isoformat()} {suffix.lstrip('.')}",
-        lambda: weekly_file(location, version, as_of, lang, suffix),
+        lambda: weekly_file(location, version, as_of, lang, suffix, scope),
     )
 
 

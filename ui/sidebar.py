@@ -8,6 +8,7 @@ from geo.auth import Viewer
 from geo.i18n import LANGUAGES, t
 from geo.timeutil import today
 from ui.session import AS_OF_KEY, DEMO_KEY, LANG_KEY, MEETING_KEY, lang, store_location
+from ui.text import md, md_t
 
 
 def _sign_out() -> None:
@@ -22,7 +23,7 @@ def render_account(viewer: Viewer) -> None:
     """The signed-in user and role, the meeting switch and the sign-out button."""
     current = lang()
     st.markdown(
-        t(
+        md_t(
             "auth_signed_in_as",
             current,
             user=viewer.username,
@@ -32,9 +33,9 @@ def render_account(viewer: Viewer) -> None:
     if st.session_state.get(DEMO_KEY):
         st.info(t("auth_demo_banner", current), icon=":material/science:")
     if viewer.role == "grid_worker":
-        st.caption(t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
+        st.caption(md_t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
     elif viewer.role == "community_staff":
-        st.caption(t("auth_scope_community", current, community=viewer.community or ""))
+        st.caption(md_t("auth_scope_community", current, community=viewer.community or ""))
     st.toggle(
         t("auth_meeting_mode", current),
         key=MEETING_KEY,
@@ -65,5 +66,5 @@ def render_sidebar(viewer: Viewer | None = None) -> None:
             help=t("ui_as_of_help", current),
             max_value=today(),
         )
-        if viewer is not None:  # where the data lives is nobody's business before sign-in
-            st.caption(f"{t('ui_data_location', current)}: `{store_location()}`")
+        if viewer is not None and viewer.role == "admin":  # the server's file path: admins only
+            st.caption(f"{t('ui_data_location', current)}: {md(store_location())}")
