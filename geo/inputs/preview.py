@@ -237,7 +237,7 @@ def column_map(
 def problems_frame(problems: list[Problem], headers: dict[str, str] | None = None) -> pd.DataFrame:
     """Problems as rows: spreadsheet row, column as the file spells it, reason (file order)."""
     headers = headers or {}
-    rows = sorted(problems, key=lambda p: (p.row, p.column))
+    rows = sorted(problems, key=lambda p: p.row)  # within a row, in the order they were found
     return pd.DataFrame(
         {
             "row": pd.array([p.row for p in rows], dtype="Int64"),
