@@ -1,0 +1,154 @@
+"""数据管理 (data desk): upload a file, see what it would do, import it whole or not at all; templates."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.access.upload_scope import may_import
+from geo.i18n import t
+from geo.importers import COORDS, KINDS
+from geo.inputs.problem_sheet import problems_xlsx
+from geo.inputs.templates import template_file
+from geo.store import StoreBusy
+from ui import datadesk as desk
+from ui import session
+from ui.text import md
+from ui.uploader import localize_uploader
+
+ENCODINGS = ["", "utf-8", "gbk", "gb18030"]  # "" = detect
+CLERK_KINDS = [k for k in KINDS if k != "boundary"]
+RESULT_KEY = "ds_result"  # (level, text) of the last commit, shown once after the rerun
+
+lang = session.lang()
+location = session.location()
+viewer = session.viewer()
+
+st.title(t("ds_title", lang))
+if not may_import(viewer):
+    st.info(t("ds_not_for_role", lang))
+    st.stop()
+clerk = viewer.role == "community_staff"
+if clerk:
+    st.caption(t("ds_clerk_scope", lang, community=md(viewer.community or "")))
+
+result = st.session_state.pop(RESULT_KEY, None)
+if result:
+    level, text = result
+    (st.success if level == "success" else st.error)(text)
+
+import_tab, template_tab = st.tabs([t("ds_tab_import", lang), t("ds_tab_templates", lang)])
+
+with import_tab:
+    kinds = CLERK_KINDS if clerk else list(KINDS)
+    kind = st.selectbox(
+        t("ds_kind", lang), kinds, format_func=lambda k: t(f"ds_kind_{k}", lang), key="ds_kind"
+    )
+    uploaded = st.file_uploader(
+        t("ds_file", lang),
+        type=desk.UPLOAD_TYPES,
+        key="ds_file_upload",
+        help=t("ds_file_help", lang),
+        max_upload_size=desk.MAX_UPLOAD_MB,
+    )
+    localize_uploader("ds_file_upload", lang, desk.MAX_UPLOAD_MB, desk.UPLOAD_TYPES)
+    with st.expander(t("ds_options", lang)):
+        encoding = st.selectbox(
+            t("ds_encoding", lang),
+            ENCODINGS,
+            format_func=lambda e: e or t("ds_encoding_auto", lang),
+            key="ds_encoding",
+        )
+        coords = st.selectbox(
+            t("ds_coords", lang),
+            list(COORDS),
+            format_func=lambda c: t(f"ds_coords_{c}", lang),
+            key="ds_coords",
+        )
+        crs = st.text_input(t("ds_crs", lang), key="ds_crs", max_chars=40, placeholder="EPSG:4326")
+        replace = False
+        if not clerk:
+            replace = st.checkbox(t("ds_replace", lang), key="ds_replace")
+    if st.button(
+        t("ds_preview", lang), key="ds_preview", disabled=uploaded is None, type="primary"
+    ):
+        options = {
+            "encoding": encoding or None,
+            "coords": coords,
+            "crs": crs.strip() or None,
+            "replace": replace,
+        }
+        copy = desk.keep_upload(uploaded.name, uploaded.getvalue(), kind, options)
+        with st.spinner(t("ds_checking", lang)):
+            desk.preview_upload(location, viewer, copy, lang)
+
+    copy = desk.current_upload()
+    preview = copy.preview if copy is not None else None
+    if preview is not None:
+        st.subheader(t("ds_preview_of", lang, name=md(preview.file_name)))
+        st.caption(t(f"ds_kind_{preview.kind}", lang))
+        counts = desk.count_line(preview, lang)
+        if counts:
+            for column, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
+                column.metric(label, value)
+        if len(preview.columns):
+            st.markdown(f"**{t('ds_columns_understood', lang)}**")
+            st.dataframe(desk.column_table(preview, lang), hide_index=True, key="ds_columns")
+        if preview.ok:
+            summary = preview.summary
+            st.markdown(f"**{t('ds_first_rows', lang)}**")
+            st.dataframe(summary.head, hide_index=True, key="ds_head")
+            if summary.outside_count:
+                st.warning(t("ds_outside", lang, count=summary.outside_count))
+                st.dataframe(summary.outside, hide_index=True, key="ds_outside")
+            confirmed = True
+            if copy.options.get("replace"):
+                st.warning(t("ds_replace_warning", lang, removed=summary.removed))
+                confirmed = st.checkbox(t("ds_replace_confirm", lang), key="ds_replace_ok")
+            if st.button(
+                t("ds_commit", lang), key="ds_commit", type="primary", disabled=not confirmed
+            ):
+                try:
+                    with st.spinner(t("ds_importing", lang)):
+                        fresh, report = desk.commit_upload(location, viewer, copy, lang)
+                except StoreBusy as busy:
+                    st.session_state[RESULT_KEY] = ("error", busy.message(lang))
+                else:
+                    if report is not None and report.ok:
+                        st.session_state[RESULT_KEY] = (
+                            "success",
+                            t("ds_imported", lang, name=md(copy.name), count=report.written),
+                        )
+                        desk.forget_upload()
+                    else:  # the store changed since the preview: show the new problems
+                        st.session_state[RESULT_KEY] = ("error", t("ds_refused", lang))
+                st.rerun()
+        else:
+            st.error(t("ds_refused_count", lang, count=len(preview.problems())))
+            st.dataframe(desk.problem_table(preview, lang), hide_index=True, key="ds_problems")
+            st.download_button(
+                t("ds_problems_download", lang),
+                data=problems_xlsx(
+                    copy.path,
+                    preview.problems(),
+                    preview.report.headers,
+                    lang=lang,
+                    encoding=copy.options.get("encoding"),
+                    crs=copy.options.get("crs"),
+                ),
+                file_name=t("ds_problems_file", lang, name=copy.path.stem) + ".xlsx",
+                key="ds_problems_download",
+            )
+        for warning in preview.report.warnings:
+            st.caption(md(warning))
+
+with template_tab:
+    st.caption(t("ds_templates_help", lang))
+    for kind in CLERK_KINDS if clerk else KINDS:
+        template = template_file(kind, lang)
+        st.download_button(
+            t(f"ds_kind_{kind}", lang),
+            data=template.data,
+            file_name=template.file_name,
+            mime=template.media_type,
+            key=f"ds_template_{kind}",
+        )

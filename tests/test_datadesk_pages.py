@@ -1,0 +1,180 @@
+"""AppTest of the data-desk pages, run on their own (stage 2 registers them in app.py).
+
+A page runs with the session state app.py sets after a sign-in (viewer, sign-in time,
+user name). AppTest cannot drive a file uploader, so an upload is placed in the session
+as the page's uploader would leave it (``ui.datadesk.UploadedCopy``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from datadesk import EAST, build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from streamlit.testing.v1 import AppTest
+
+from geo.audit import read_audit
+from geo.auth import add_user, load_viewer
+from geo.store import open_store
+from geo.timeutil import now_local
+from ui import datadesk as desk
+from ui import session
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_PAGE = str(ROOT / "pages" / "data.py")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def location(template, tmp_path, monkeypatch) -> str:
+    target = tmp_path / "store.gpkg"
+    shutil.copy(template, target)
+    monkeypatch.setenv("GRIDMAP_DB", str(target))
+    return str(target)
+
+
+def page_as(page: str, location: str, username: str, role: str, **scope) -> AppTest:
+    """``page`` with ``username`` (created with ``role`` if new) signed in, not yet run."""
+    store = open_store(location)
+    if store.read("users", where={"username": username}).empty:
+        add_user(store, username, role, "a-long-password", actor="test", **scope)
+    at = AppTest.from_file(page, default_timeout=60)
+    at.session_state[session.VIEWER_KEY] = load_viewer(store, username)
+    at.session_state[session.SIGNED_IN_AT_KEY] = now_local()
+    at.session_state[session.USER_KEY] = username
+    return at
+
+
+def uploaded(location, viewer, kind, name, text, lang="zh-CN", **options) -> desk.UploadedCopy:
+    """What the page keeps after "check and preview" of a file ``name`` holding ``text``."""
+    folder = tempfile.mkdtemp(prefix="gridmap-upload-test-")
+    opts = {"encoding": None, "coords": "wgs84", "crs": None, "replace": False, **options}
+    copy = desk.UploadedCopy(folder, name, kind, opts)
+    copy.path.write_text(text, encoding="utf-8")
+    desk.preview_upload(location, viewer, copy, lang)
+    return copy
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.error, *at.success, *at.info, *at.warning, *at.caption)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("role", ["grid_worker", "planner"])
+def test_roles_without_uploads_see_a_notice(location, role):
+    at = page_as(
+        DATA_PAGE, location, f"u_{role}", role, grids=["G1"] if role == "grid_worker" else None
+    )
+    at.run()
+    assert not at.exception
+    assert "仅供" in texts(at)
+    assert not at.button  # nothing to press
+
+
+def test_a_clerk_sees_their_kinds_and_the_templates(location):
+    at = page_as(DATA_PAGE, location, "clerk", "community_staff", community=EAST)
+    at.run()
+    assert not at.exception
+    kinds = at.selectbox(key="ds_kind").options
+    assert "辖区边界" not in kinds and "住户" in kinds
+    assert not [c for c in at.checkbox if c.key == "ds_replace"]  # no replace for a clerk
+    downloads = [b for b in at.get("download_button") if b.proto.id]
+    assert len(downloads) == 5
+
+
+def test_preview_then_commit_writes_and_audits(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "clerk", "community_staff", community=EAST)
+    viewer = load_viewer(store, "clerk")
+    copy = uploaded(
+        location,
+        viewer,
+        "households",
+        "东门住户.csv",
+        "户编号,经度,纬度\nH1,111.705,40.845\nH8,111.706,40.846\n",
+    )
+    at.session_state[desk.UPLOAD_KEY] = copy
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"行数": "2", "新增": "1", "更新": "0", "无变化": "1"}
+    at.button(key="ds_commit").click().run()
+    assert not at.exception
+    assert "已导入" in texts(at)
+    assert "H8" in store.read("households")["household_id"].tolist()
+    last = read_audit(store).iloc[-1]
+    assert (last["actor"], last["action"], last["detail"]) == (
+        "clerk",
+        "import",
+        "households 东门住户.csv",
+    )
+    assert not copy.path.exists()  # the copy with personal data is gone
+
+
+def test_a_clerk_is_refused_on_another_communitys_grid_and_nothing_is_written(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "clerk", "community_staff", community=EAST)
+    viewer = load_viewer(store, "clerk")
+    copy = uploaded(
+        location, viewer, "households", "h.csv", "户编号,经度,纬度\nH9,111.725,40.845\n"
+    )
+    at.session_state[desk.UPLOAD_KEY] = copy
+    before = digest(location)
+    at.run()
+    assert not at.exception
+    assert "1 处问题" in texts(at)
+    problems = next(df.value for df in at.dataframe if "原因" in df.value.columns)
+    assert problems.iloc[0]["行号"] == "2" and problems.iloc[0]["列"] == "经度"
+    assert "本社区" in problems.iloc[0]["原因"]
+    assert not [b for b in at.button if b.key == "ds_commit"]  # no import button
+    assert digest(location) == before
+
+
+def test_a_file_made_bad_after_its_preview_is_refused_at_commit(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "leader", "street_leader")
+    viewer = load_viewer(store, "leader")
+    copy = uploaded(location, viewer, "visits", "v.csv", "户编号,走访时间\nH1,2026-11-20\n")
+    at.session_state[desk.UPLOAD_KEY] = copy
+    at.run()
+    copy.path.write_text("户编号,走访时间\nH404,2026-11-20\n", encoding="utf-8")
+    before = digest(location)
+    at.button(key="ds_commit").click().run()
+    assert not at.exception
+    assert "未写入" in texts(at)
+    assert digest(location) == before
+
+
+def test_replace_needs_a_confirmation(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "root", "admin")
+    viewer = load_viewer(store, "root")
+    copy = uploaded(
+        location,
+        viewer,
+        "households",
+        "all.csv",
+        "户编号,经度,纬度\nH1,111.705,40.845\n",
+        replace=True,
+    )
+    at.session_state[desk.UPLOAD_KEY] = copy
+    at.run()
+    assert "删除 2 条" in texts(at)
+    assert at.button(key="ds_commit").disabled
+    at.checkbox(key="ds_replace_ok").check().run()
+    at.button(key="ds_commit").click().run()
+    assert store.read("households")["household_id"].tolist() == ["H1"]
+
+
+def test_english(location):
+    at = page_as(DATA_PAGE, location, "root", "admin")
+    at.session_state[session.LANG_KEY] = "en"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Data desk"

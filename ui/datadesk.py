@@ -1,0 +1,162 @@
+"""Streamlit glue of the data desk: uploads kept for one preview, the preview, the commit, labels.
+
+An uploaded file is written to a private temporary folder under the name the clerk gave it
+(cut to a plain file name), previewed (``geo.inputs.preview.preview_file`` with the
+viewer's scope as its vet), and imported from the same copy on commit. The copy is
+removed once it was imported or replaced by another upload: it holds personal data.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo.access.upload_scope import upload_vet
+from geo.auth import Viewer
+from geo.i18n import t
+from geo.importers import ImportReport, import_file
+from geo.inputs.preview import ImportPreview, preview_file, problems_frame
+from geo.store import open_store
+
+UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
+MAX_UPLOAD_MB = 200
+MAX_NAME_CHARS = 80
+UPLOAD_KEY = "ds_upload_state"  # the UploadedCopy being previewed in this session
+_UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff ]+")
+
+
+@dataclass
+class UploadedCopy:
+    """A file uploaded in this session, kept until it is imported or replaced."""
+
+    folder: str
+    name: str  # as the clerk named it (cleaned)
+    kind: str
+    options: dict
+    preview: ImportPreview | None = None
+
+    @property
+    def path(self) -> Path:
+        """Where the copy is."""
+        return Path(self.folder) / self.name
+
+    def remove(self) -> None:
+        """Delete the copy."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def safe_name(name: str) -> str:
+    """An uploaded file's name as a plain file name: no folders, no odd characters, bounded."""
+    base = unicodedata.normalize("NFKC", Path(str(name).replace("\\", "/")).name)
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = _UNSAFE.sub("_", stem).strip(" ._") or "upload"
+    return stem[:MAX_NAME_CHARS] + _UNSAFE.sub("", suffix)[:10]
+
+
+def keep_upload(name: str, data: bytes, kind: str, options: dict) -> UploadedCopy:
+    """Keep ``data`` for this session's preview (the previous copy is removed)."""
+    forget_upload()
+    folder = tempfile.mkdtemp(prefix="gridmap-upload-")
+    copy = UploadedCopy(folder, safe_name(name), kind, dict(options))
+    copy.path.write_bytes(data)
+    st.session_state[UPLOAD_KEY] = copy
+    return copy
+
+
+def current_upload() -> UploadedCopy | None:
+    """The upload being previewed in this session, if any."""
+    copy = st.session_state.get(UPLOAD_KEY)
+    return copy if isinstance(copy, UploadedCopy) and copy.path.exists() else None
+
+
+def forget_upload() -> None:
+    """Remove the session's upload copy."""
+    copy = st.session_state.pop(UPLOAD_KEY, None)
+    if isinstance(copy, UploadedCopy):
+        copy.remove()
+
+
+def preview_upload(location: str, viewer: Viewer, copy: UploadedCopy, lang: str) -> ImportPreview:
+    """The preview of ``copy`` as ``viewer`` would import it (scope included); writes nothing."""
+    store = open_store(location)
+    vet = upload_vet(store, viewer, copy.kind, replace=bool(copy.options.get("replace")))
+    copy.preview = preview_file(
+        store, copy.kind, copy.path, lang=lang, vet=vet, file_name=copy.name, **copy.options
+    )
+    return copy.preview
+
+
+def commit_upload(
+    location: str, viewer: Viewer, copy: UploadedCopy, lang: str
+) -> tuple[ImportPreview, ImportReport | None]:
+    """Check ``copy`` again (the store may have changed since the preview) and import it.
+
+    Returns the fresh preview and the import's report (None when the preview refused it).
+    """
+    preview = preview_upload(location, viewer, copy, lang)
+    if not preview.ok:
+        return preview, None
+    report = import_file(
+        open_store(location),
+        copy.kind,
+        copy.path,
+        actor=viewer.username,
+        lang=lang,
+        **copy.options,
+    )
+    return preview, report
+
+
+# --- frames as the page shows them --------------------------------------------------------
+
+
+def field_label(kind: str, field: str, lang: str) -> str:
+    """A canonical field as a person reads it ('' = not used)."""
+    if not field:
+        return t("ds_field_unused", lang)
+    return f"{field}"
+
+
+def column_table(preview: ImportPreview, lang: str) -> pd.DataFrame:
+    """How each column was understood, with translated headers."""
+    frame = preview.columns.copy()
+    frame["field"] = [field_label(preview.kind, f, lang) for f in frame["field"]]
+    return frame.rename(
+        columns={"header": t("ds_col_header", lang), "field": t("ds_col_field", lang)}
+    )
+
+
+def problem_table(preview: ImportPreview, lang: str) -> pd.DataFrame:
+    """The preview's problems with translated headers (row '-' for a file-level problem)."""
+    frame = problems_frame(preview.problems(), preview.report.headers).astype(object)
+    frame["row"] = [str(r) if r else "-" for r in frame["row"]]
+    return frame.rename(
+        columns={
+            "row": t("ds_sheet_row", lang),
+            "column": t("ds_sheet_column", lang),
+            "reason": t("ds_sheet_reason", lang),
+        }
+    )
+
+
+def count_line(preview: ImportPreview, lang: str) -> dict[str, int]:
+    """Label -> count of the preview's rows (new, changed, unchanged, removed by a replace)."""
+    summary = preview.summary
+    if summary is None:
+        return {}
+    counts = {
+        t("ds_count_rows", lang): summary.rows,
+        t("ds_count_new", lang): summary.new,
+        t("ds_count_changed", lang): summary.changed,
+        t("ds_count_unchanged", lang): summary.unchanged,
+    }
+    if summary.removed:
+        counts[t("ds_count_removed", lang)] = summary.removed
+    return counts
