@@ -178,3 +178,67 @@ def test_english(location):
     at.run()
     assert not at.exception
     assert at.title[0].value == "Data desk"
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+ACCOUNTS_PAGE = str(ROOT / "pages" / "accounts.py")
+
+
+def test_a_grid_worker_sees_only_their_own_password(location):
+    at = page_as(ACCOUNTS_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    assert not at.exception
+    assert not at.dataframe  # no list of accounts
+    at.text_input(key="acc_current").input("a-long-password")
+    at.text_input(key="acc_new").input("another-password-9")
+    at.text_input(key="acc_repeat").input("another-password-9")
+    at.button(key="acc_own_submit").click().run()
+    assert not at.exception
+    assert "密码已修改" in texts(at)
+    from geo.auth import authenticate
+
+    assert authenticate(open_store(location), "worker", "another-password-9").username == "worker"
+
+
+def test_an_admin_adds_a_clerk_and_sees_the_password_once(location):
+    at = page_as(ACCOUNTS_PAGE, location, "root", "admin")
+    at.run()
+    assert not at.exception
+    at.text_input(key="acc_add_name").input("clerkeast")
+    at.selectbox(key="acc_add_role").set_value("community_staff")
+    at.selectbox(key="acc_add_community").set_value(EAST)
+    at.button(key="acc_add_submit").click().run()
+    assert not at.exception
+    assert "已创建账号 clerkeast" in texts(at)
+    password = at.code[0].value
+    from geo.auth import authenticate
+
+    assert authenticate(open_store(location), "clerkeast", password).community == EAST
+    at.run()
+    assert not at.code  # shown once
+    table = at.dataframe[0].value
+    assert "clerkeast" in table["用户名"].tolist()
+    actions = read_audit(open_store(location))["action"].tolist()
+    assert "user_add" in actions
+
+
+def test_an_admin_resets_and_disables(location):
+    store = open_store(location)
+    add_user(store, "w2", "grid_worker", "w2-password-1", grids=["G2"], actor="test")
+    at = page_as(ACCOUNTS_PAGE, location, "root", "admin")
+    at.run()
+    at.selectbox(key="acc_pick").set_value("w2").run()
+    at.button(key="acc_reset").click().run()
+    assert not at.exception
+    password = at.code[0].value
+    from geo.auth import authenticate
+
+    assert authenticate(store, "w2", password).username == "w2"
+    at.selectbox(key="acc_pick").set_value("w2").run()
+    at.button(key="acc_disable").click().run()
+    assert "已停用 w2" in texts(at)
+    assert int(store.read("users", where={"username": "w2"}).iloc[0]["disabled"]) == 1
+    at.selectbox(key="acc_pick").set_value("root").run()
+    at.button(key="acc_disable").click().run()
+    assert "不能停用自己的账号" in texts(at)

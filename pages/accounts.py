@@ -1,0 +1,166 @@
+"""账号 (accounts): everyone changes their own password; an admin lists, adds, disables, resets, unlocks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.access.accounts_admin import (
+    account_table,
+    change_own_password,
+    new_password,
+    reset_password,
+    set_enabled,
+    unlock,
+)
+from geo.auth import ROLES, AuthError, add_user
+from geo.i18n import t
+from geo.store import StoreBusy, open_store
+from ui import session
+from ui.text import md
+
+SHOWN_ONCE = "acc_shown_once"  # (username, password) of the last reset/add: shown once
+RESULT = "acc_result"  # (level, text) of the last action, shown once after the rerun
+
+lang = session.lang()
+location = session.location()
+viewer = session.signed_in()
+store = open_store(location)
+
+st.title(t("acc_title", lang))
+
+result = st.session_state.pop(RESULT, None)
+if result:
+    level, text = result
+    (st.success if level == "success" else st.error)(text)
+shown = st.session_state.pop(SHOWN_ONCE, None)
+if shown:
+    name, password = shown
+    st.warning(t("acc_password_once", lang, name=md(name)))
+    st.code(password, language=None)
+
+
+def _done(text: str) -> None:
+    st.session_state[RESULT] = ("success", text)
+
+
+def _failed(exc: Exception) -> None:
+    reason = exc.message(lang) if hasattr(exc, "message") else str(exc)
+    st.session_state[RESULT] = ("error", reason)
+
+
+def _scope_text(community: object, grids: object) -> str:
+    """An account's scope as listed: its community, else its grids, else '-'."""
+    if isinstance(community, str) and community:
+        return community
+    if isinstance(grids, str) and grids:
+        return t("map_list_separator", lang).join(grids.split(";"))
+    return "-"
+
+
+# --- one's own password ---------------------------------------------------------------
+with st.form("acc_own", clear_on_submit=True):
+    st.subheader(t("acc_own_title", lang))
+    current = st.text_input(t("acc_current", lang), type="password", key="acc_current")
+    first = st.text_input(t("acc_new", lang), type="password", key="acc_new")
+    second = st.text_input(t("acc_repeat", lang), type="password", key="acc_repeat")
+    if st.form_submit_button(t("acc_change", lang), key="acc_own_submit"):
+        if first != second:
+            st.session_state[RESULT] = ("error", t("acc_mismatch", lang))
+        else:
+            try:
+                change_own_password(store, viewer.username, current, first)
+            except (AuthError, StoreBusy) as exc:
+                _failed(exc)
+            else:
+                _done(t("acc_changed", lang))
+        st.rerun()
+
+if viewer.role != "admin" or viewer.presenting:
+    st.stop()
+
+# --- the admin's list and actions -------------------------------------------------------
+st.subheader(t("acc_list_title", lang))
+accounts = account_table(store)
+shown_table = pd.DataFrame(
+    {
+        t("acc_col_username", lang): accounts["username"],
+        t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
+        t("acc_col_scope", lang): [
+            _scope_text(c, g) for c, g in zip(accounts["community"], accounts["grids"], strict=True)
+        ],
+        t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
+        t("acc_col_created", lang): accounts["created_at"],
+    }
+)
+st.dataframe(shown_table, hide_index=True, key="acc_table")
+
+names = accounts["username"].tolist()
+if names:
+    picked = st.selectbox(t("acc_pick", lang), names, key="acc_pick")
+    status = accounts.set_index("username").loc[picked, "status"]
+    left, middle, right = st.columns(3)
+    if status == "disabled":
+        if left.button(t("acc_enable", lang), key="acc_enable"):
+            try:
+                set_enabled(store, picked, True, actor=viewer.username)
+                _done(t("acc_enabled", lang, name=md(picked)))
+            except (AuthError, StoreBusy) as exc:
+                _failed(exc)
+            st.rerun()
+    elif left.button(t("acc_disable", lang), key="acc_disable"):
+        try:
+            set_enabled(store, picked, False, actor=viewer.username)
+            _done(t("acc_disabled", lang, name=md(picked)))
+        except (AuthError, StoreBusy) as exc:
+            _failed(exc)
+        st.rerun()
+    if middle.button(t("acc_reset", lang), key="acc_reset"):
+        try:
+            st.session_state[SHOWN_ONCE] = (picked, reset_password(store, picked, viewer.username))
+        except (AuthError, StoreBusy) as exc:
+            _failed(exc)
+        st.rerun()
+    if right.button(t("acc_unlock", lang), key="acc_unlock", disabled=status != "locked"):
+        try:
+            unlock(store, picked, viewer.username)
+            _done(t("acc_unlocked", lang, name=md(picked)))
+        except (AuthError, StoreBusy) as exc:
+            _failed(exc)
+        st.rerun()
+
+# --- a new account ------------------------------------------------------------------------
+grids = store.read_attributes("grids", ["grid_id", "community"])
+communities = sorted(grids["community"].dropna().unique().tolist())
+with st.form("acc_add", clear_on_submit=True):
+    st.subheader(t("acc_add_title", lang))
+    username = st.text_input(t("acc_col_username", lang), max_chars=64, key="acc_add_name")
+    role = st.selectbox(
+        t("acc_col_role", lang),
+        ROLES,
+        format_func=lambda r: t(f"auth_role_{r}", lang),
+        key="acc_add_role",
+    )
+    community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
+    grid_ids = st.multiselect(
+        t("acc_grids", lang), sorted(grids["grid_id"].astype(str)), key="acc_add_grids"
+    )
+    st.caption(t("acc_add_help", lang))
+    if st.form_submit_button(t("acc_add", lang), key="acc_add_submit"):
+        password = new_password()
+        try:
+            add_user(
+                store,
+                username,
+                role,
+                password,
+                community=community or None,
+                grids=grid_ids or None,
+                actor=viewer.username,
+            )
+        except (AuthError, StoreBusy) as exc:
+            _failed(exc)
+        else:
+            _done(t("acc_added", lang, name=md(username.strip())))
+            st.session_state[SHOWN_ONCE] = (username.strip(), password)
+        st.rerun()
