@@ -23,7 +23,7 @@ from geo.care.reverification import (
     save_reverification,
 )
 from geo.care.today import today_visits
-from geo.coverage import EditRefused
+from geo.coverage import EditRefused, log_visit
 from geo.importers import import_file
 from geo.metrics import compute_metrics
 from geo.store import open_store
@@ -202,3 +202,10 @@ def test_an_admin_cannot_disable_themselves_or_the_last_admin(accounts):
     assert account_table(accounts).set_index("username")["status"]["clerk"] == "disabled"
     set_enabled(accounts, "clerk", True, actor="root2")
     assert account_table(accounts).set_index("username")["status"]["clerk"] == "active"
+
+
+def test_a_household_visited_today_leaves_todays_list(location):
+    store = open_store(location)
+    assert "H1" in today_visits(store, TODAY, ["G1"])["household_id"].tolist()
+    log_visit(store, "H1", now_local(), "home", None, None, "worker")
+    assert "H1" not in today_visits(store, TODAY, ["G1"])["household_id"].tolist()

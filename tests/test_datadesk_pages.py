@@ -242,3 +242,105 @@ def test_an_admin_resets_and_disables(location):
     at.selectbox(key="acc_pick").set_value("root").run()
     at.button(key="acc_disable").click().run()
     assert "不能停用自己的账号" in texts(at)
+
+
+# --- re-verification and today's visits -------------------------------------------------------
+
+VERIFY_PAGE = str(ROOT / "pages" / "verify.py")
+TODAY_PAGE = str(ROOT / "pages" / "today.py")
+
+
+def test_a_grid_worker_verifies_a_household_without_change(location):
+    store = open_store(location)
+    at = page_as(VERIFY_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="rv_pick").options[0].startswith("H1")  # G1 holds H1 only
+    assert not [d for d in at.dataframe if d.key == "rv_progress"]  # no community table
+    at.button(key="rv_same").click().run()
+    assert not at.exception
+    assert "H1 已核实" in texts(at)
+    assert store.read("households", where={"household_id": "H1"}).iloc[0]["last_verified"]
+    assert "所有住户均已在 30 天内核实" in texts(at)
+    assert read_audit(store).iloc[-1]["actor"] == "worker"
+
+
+def test_a_grid_worker_edits_and_saves(location):
+    store = open_store(location)
+    at = page_as(VERIFY_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    at.multiselect(key="rv_categories").select("pink")
+    at.text_input(key="rv_members_H1").input("2")
+    at.button(key="rv_save").click().run()
+    assert not at.exception
+    assert "H1 已核实并更新" in texts(at)
+    row = store.read("households", where={"household_id": "H1"}).iloc[0]
+    assert (row["categories"], int(row["members"])) == ("red;pink", 2)
+
+
+def test_a_bad_edit_is_refused_on_the_page(location):
+    at = page_as(VERIFY_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    before = digest(location)  # the account exists by now
+    at.text_input(key="rv_members_H1").input("x")
+    at.button(key="rv_save").click().run()
+    assert "人数应为" in texts(at)
+    assert digest(location) == before
+
+
+def test_a_community_view_shows_progress_per_grid(location):
+    at = page_as(VERIFY_PAGE, location, "clerk", "community_staff", community=EAST)
+    at.run()
+    assert not at.exception
+    progress = next(
+        d.value for d in at.dataframe if d.key == "rv_progress" or "网格" in d.value.columns
+    )
+    assert progress["网格"].tolist() == ["G1", "G2"]  # 东门's grids only
+    assert {o.split(" ")[0] for o in at.selectbox(key="rv_pick").options} == {"H1", "H2"}
+
+
+def test_today_lists_red_first_and_logs_in_two_taps(location):
+    store = open_store(location)
+    at = page_as(TODAY_PAGE, location, "worker", "grid_worker", grids=["G1", "G2"])
+    at.run()
+    assert not at.exception
+    picks = [b for b in at.button if b.key.startswith("today_pick_")]
+    assert picks[0].label.startswith("H1") and "独居老人" in picks[0].label  # red before yellow H2
+    visits_before = len(store.read("visits"))
+    picks[0].click().run()  # tap 1: the household
+    at.button(key="today_kind_phone_0").click().run()  # tap 2: how it was visited
+    assert not at.exception
+    assert "已记录：H1（电话）" in texts(at)
+    visits = store.read("visits")
+    assert len(visits) == visits_before + 1
+    assert visits.iloc[-1]["kind"] == "电话"
+    # H1 (red, daily) is visited today: the list now starts with H2
+    picks = [b for b in at.button if b.key.startswith("today_pick_")]
+    assert picks[0].label.startswith("H2")
+
+
+def test_today_for_a_clerk_is_one_grid_of_their_community(location):
+    at = page_as(TODAY_PAGE, location, "clerk", "community_staff", community=EAST)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="today_grid").options == ["G1", "G2"]
+
+
+def test_today_is_not_for_planners(location):
+    at = page_as(TODAY_PAGE, location, "planner1", "planner")
+    at.run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key and b.key.startswith("today_")]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("东门 住户（1）.CSV", "东门 住户(1).csv"),
+        ("a/b\\c.xlsx", "c.xlsx"),
+        ("<img src=x>.csv", "img src_x.csv"),
+    ],
+)
+def test_an_uploaded_name_becomes_a_plain_file_name(name, expected):
+    assert desk.safe_name(name) == expected

@@ -29,7 +29,7 @@ UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
 MAX_UPLOAD_MB = 200
 MAX_NAME_CHARS = 80
 UPLOAD_KEY = "ds_upload_state"  # the UploadedCopy being previewed in this session
-_UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff ]+")
+_UNSAFE = re.compile(r"[^\w.\-()\uff08\uff09\u4e00-\u9fff ]+")
 
 
 @dataclass

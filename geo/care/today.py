@@ -3,7 +3,9 @@
 The same households as the coverage page's work list (``geo.coverage.visit_worklist``:
 due today or overdue), ordered as a grid worker walks them: by the most pressing
 category (red daily visits first, then yellow, ...; the configuration's order), then the
-most overdue. Each row carries the colour of that category for the phone's list.
+most overdue. Each row carries the colour of that category for the phone's list. A
+household visited on the day is done for that day and leaves the list (a red household
+still short of its seven days stays on the coverage work list, not on today's).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def today_visits(store: object, as_of: dt.date, grid_ids: Iterable[str] | None) 
     codes = config.category_codes
     where = None if grid_ids is None else {"grid_id": list(grid_ids)}
     rows = visit_worklist(store, as_of, where=where)
+    visited_today = rows["last_visit"].astype(str).str.startswith(as_of.isoformat())
+    rows = rows.loc[~visited_today.to_numpy(bool)]
     first = [first_category(c, codes) for c in rows["categories"]]
     colours = {c.code: c.hex for c in config.categories}
     rows = rows.assign(
