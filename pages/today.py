@@ -24,12 +24,20 @@ TOUCH_PX = 48  # touch targets: at least 44 px (WCAG 2.5.5); 48 is Android's own
 PHONE_CSS = f"""
 <style>
 section.main, [data-testid="stMain"] {{ overflow-x: hidden; }}
-[class*="st-key-today_"] button {{ min-height: {TOUCH_PX}px; width: 100%; font-size: 16px; }}
+[class*="st-key-today_"] button {{ min-height: {TOUCH_PX}px; font-size: 16px; }}
 [class*="st-key-today_row_"] {{ border-left: 8px solid var(--row-colour, #9e9e9e);
   padding-left: 8px; border-radius: 4px; }}
-[class*="st-key-today_row_"] button p {{ text-align: left; white-space: normal;
+[class*="st-key-today_pick_"] button {{ justify-content: flex-start; text-align: left; }}
+[class*="st-key-today_pick_"] button p {{ text-align: left; white-space: normal;
   overflow-wrap: anywhere; }}
-@media (max-width: 640px) {{ [data-testid="stMainBlockContainer"] {{ padding: 1rem 0.75rem; }} }}
+[class*="st-key-today_kinds_"] [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap;
+  gap: 0.5rem; }}
+[class*="st-key-today_kinds_"] [data-testid="stColumn"] {{ min-width: 0; flex: 1 1 0;
+  width: auto; }}
+[class*="st-key-today_kinds_"] button p {{ text-align: center; }}
+@media (max-width: 640px) {{
+  [data-testid="stMainBlockContainer"] {{ padding: 4rem 0.75rem 1rem; }}
+}}
 </style>
 """
 
@@ -117,6 +125,7 @@ for i, row in enumerate(rows.head(SHOWN).itertuples(index=False)):
         st.button(  # a label is markdown: the household's texts are escaped
             f"{md(row.household_id)} · {category} · {overdue}\n\n{md(where)}",
             key=f"today_pick_{i}",
+            use_container_width=True,
             on_click=_pick,
             args=(row.household_id,),
         )
@@ -124,13 +133,16 @@ for i, row in enumerate(rows.head(SHOWN).itertuples(index=False)):
             st.text_input(
                 t("today_note", lang), key=f"today_note_{row.household_id}", max_chars=500
             )
-            for column, kind in zip(st.columns(len(KINDS)), KINDS, strict=True):
-                column.button(
-                    t(f"today_kind_{kind}", lang),
-                    key=f"today_kind_{kind}_{i}",
-                    type="primary",
-                    on_click=_log,
-                    args=(row.household_id, kind),
-                )
+            # the three ways side by side, also on a phone (Streamlit stacks columns below 640 px)
+            with st.container(key=f"today_kinds_{i}"):
+                for column, kind in zip(st.columns(len(KINDS)), KINDS, strict=True):
+                    column.button(
+                        t(f"today_kind_{kind}", lang),
+                        key=f"today_kind_{kind}_{i}",
+                        type="primary",
+                        use_container_width=True,
+                        on_click=_log,
+                        args=(row.household_id, kind),
+                    )
 if len(rows) > SHOWN:
     st.caption(t("today_more", lang, count=len(rows) - SHOWN))
