@@ -12,6 +12,7 @@ from geo.inputs.templates import template_file
 from geo.store import StoreBusy
 from ui import datadesk as desk
 from ui import session
+from ui.coverage import audited
 from ui.text import md
 from ui.uploader import localize_uploader
 
@@ -96,10 +97,16 @@ with import_tab:
         if preview.ok:
             summary = preview.summary
             st.markdown(f"**{t('ds_first_rows', lang)}**")
-            st.dataframe(summary.head, hide_index=True, key="ds_head")
+            st.dataframe(
+                desk.readable(summary.head, preview.kind, lang), hide_index=True, key="ds_head"
+            )
             if summary.outside_count:
                 st.warning(t("ds_outside", lang, count=summary.outside_count))
-                st.dataframe(summary.outside, hide_index=True, key="ds_outside")
+                st.dataframe(
+                    desk.readable(summary.outside, preview.kind, lang),
+                    hide_index=True,
+                    key="ds_outside",
+                )
             confirmed = True
             if copy.options.get("replace"):
                 st.warning(t("ds_replace_warning", lang, removed=summary.removed))
@@ -125,15 +132,21 @@ with import_tab:
         else:
             st.error(t("ds_refused_count", lang, count=len(preview.problems())))
             st.dataframe(desk.problem_table(preview, lang), hide_index=True, key="ds_problems")
+            # the clerk's own rows given back (personal data): built on click, and audited
             st.download_button(
                 t("ds_problems_download", lang),
-                data=problems_xlsx(
-                    copy.path,
-                    preview.problems(),
-                    preview.report.headers,
-                    lang=lang,
-                    encoding=copy.options.get("encoding"),
-                    crs=copy.options.get("crs"),
+                data=audited(
+                    location,
+                    viewer.username,
+                    f"import problems {copy.kind} {copy.name}",
+                    lambda: problems_xlsx(
+                        copy.path,
+                        preview.problems(),
+                        preview.report.headers,
+                        lang=lang,
+                        encoding=copy.options.get("encoding"),
+                        crs=copy.options.get("crs"),
+                    ),
                 ),
                 file_name=t("ds_problems_file", lang, name=copy.path.stem) + ".xlsx",
                 key="ds_problems_download",

@@ -344,3 +344,22 @@ def test_today_is_not_for_planners(location):
 )
 def test_an_uploaded_name_becomes_a_plain_file_name(name, expected):
     assert desk.safe_name(name) == expected
+
+
+def test_the_preview_masks_personal_fields(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "root", "admin")
+    viewer = load_viewer(store, "root")
+    copy = uploaded(
+        location,
+        viewer,
+        "households",
+        "p.csv",
+        "户编号,经度,纬度,户主姓名,电话,类别\nH8,111.706,40.846,张三丰,13812345678,红\n",
+    )
+    at.session_state[desk.UPLOAD_KEY] = copy
+    at.run()
+    assert not at.exception
+    head = next(d.value for d in at.dataframe if "户主姓名" in d.value.columns)
+    assert head.iloc[0]["户主姓名"] == "张**" and "1234" not in head.iloc[0]["电话"]
+    assert head.iloc[0]["类别"] == "独居老人"  # a category's name, not its code

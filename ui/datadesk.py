@@ -20,9 +20,13 @@ import streamlit as st
 
 from geo.access.upload_scope import upload_vet
 from geo.auth import Viewer
+from geo.categories import split_codes
+from geo.config import load_config
 from geo.i18n import t
 from geo.importers import ImportReport, import_file
 from geo.inputs.preview import ImportPreview, preview_file, problems_frame
+from geo.inputs.templates import header_of
+from geo.privacy import mask_frame
 from geo.store import open_store
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
@@ -118,10 +122,27 @@ def commit_upload(
 
 
 def field_label(kind: str, field: str, lang: str) -> str:
-    """A canonical field as a person reads it ('' = not used)."""
+    """A canonical field as a person reads it: its Chinese header in zh-CN, the field in en."""
     if not field:
         return t("ds_field_unused", lang)
-    return f"{field}"
+    return header_of(kind, field) if lang == "zh-CN" else field
+
+
+def readable(frame: pd.DataFrame, kind: str, lang: str) -> pd.DataFrame:
+    """Staged rows with readable headers, category names instead of codes, personal fields masked
+    (the preview proves a name or phone was read; it never shows one in full)."""
+    frame = mask_frame(frame.copy())
+    if "categories" in frame.columns:
+        config = load_config()
+        names = {c.code: c.label(lang) for c in config.categories}
+        separator = t("map_list_separator", lang)
+        frame["categories"] = [
+            separator.join(names.get(c, c) for c in split_codes(v)) if isinstance(v, str) else ""
+            for v in frame["categories"]
+        ]
+    if "row" in frame.columns:
+        frame = frame.rename(columns={"row": t("ds_sheet_row", lang)})
+    return frame.rename(columns={c: field_label(kind, c, lang) for c in frame.columns})
 
 
 def column_table(preview: ImportPreview, lang: str) -> pd.DataFrame:
