@@ -9,9 +9,10 @@ from geo.i18n import t
 from geo.importers import COORDS, KINDS
 from geo.inputs.problem_sheet import problems_xlsx
 from geo.inputs.templates import template_file
-from geo.store import StoreBusy
+from geo.outputs.export import EXPORT_TABLES, export_xlsx
+from geo.store import StoreBusy, open_store
+from ui import data, session
 from ui import datadesk as desk
-from ui import session
 from ui.coverage import audited
 from ui.text import md
 from ui.uploader import localize_uploader
@@ -25,10 +26,11 @@ location = session.location()
 viewer = session.viewer()
 
 st.title(t("ds_title", lang))
-if not may_import(viewer):
+if viewer.aggregates_only:
     st.info(t("ds_not_for_role", lang))
     st.stop()
 clerk = viewer.role == "community_staff"
+importer = may_import(viewer)
 if clerk:
     st.caption(t("ds_clerk_scope", lang, community=md(viewer.community or "")))
 
@@ -37,7 +39,38 @@ if result:
     level, text = result
     (st.success if level == "success" else st.error)(text)
 
-import_tab, template_tab = st.tabs([t("ds_tab_import", lang), t("ds_tab_templates", lang)])
+if importer:
+    import_tab, template_tab, export_tab = st.tabs(
+        [t("ds_tab_import", lang), t("ds_tab_templates", lang), t("ds_tab_export", lang)]
+    )
+else:  # a grid worker exports their grids' tables; importing is for clerks and up
+    st.caption(t("ds_export_only", lang))
+    import_tab = template_tab = None
+    export_tab = st.container()
+
+with export_tab:
+    scope = data.grid_scope(location, data.data_version(location), viewer)
+    table = st.selectbox(
+        t("ds_export_table", lang),
+        EXPORT_TABLES,
+        format_func=lambda k: t(f"ds_kind_{k}", lang),
+        key="ds_export_table",
+    )
+    st.caption(t("ds_export_help", lang))
+    st.download_button(
+        t("ds_export_download", lang),
+        data=audited(
+            location,
+            viewer.username,
+            f"export {table} xlsx",
+            lambda: export_xlsx(open_store(location), table, scope, lang),
+        ),
+        file_name=f"{t(f'ds_kind_{table}', lang)}.xlsx",
+        key="ds_export_download",
+    )
+
+if import_tab is None:
+    st.stop()
 
 with import_tab:
     kinds = CLERK_KINDS if clerk else list(KINDS)

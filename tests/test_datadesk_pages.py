@@ -66,15 +66,21 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-@pytest.mark.parametrize("role", ["grid_worker", "planner"])
-def test_roles_without_uploads_see_a_notice(location, role):
-    at = page_as(
-        DATA_PAGE, location, f"u_{role}", role, grids=["G1"] if role == "grid_worker" else None
-    )
+def test_aggregate_roles_see_a_notice(location):
+    at = page_as(DATA_PAGE, location, "u_planner", "planner")
     at.run()
     assert not at.exception
-    assert "仅供" in texts(at)
-    assert not at.button  # nothing to press
+    assert "汇总" in texts(at)
+    assert not at.button and not at.get("download_button")
+
+
+def test_a_grid_worker_may_export_but_not_import(location):
+    at = page_as(DATA_PAGE, location, "u_worker", "grid_worker", grids=["G1"])
+    at.run()
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key == "ds_kind"]  # no import
+    assert [s.key for s in at.selectbox] == ["ds_export_table"]
+    assert len(at.get("download_button")) == 1
 
 
 def test_a_clerk_sees_their_kinds_and_the_templates(location):
@@ -85,7 +91,7 @@ def test_a_clerk_sees_their_kinds_and_the_templates(location):
     assert "辖区边界" not in kinds and "住户" in kinds
     assert not [c for c in at.checkbox if c.key == "ds_replace"]  # no replace for a clerk
     downloads = [b for b in at.get("download_button") if b.proto.id]
-    assert len(downloads) == 5
+    assert len(downloads) == 5 + 1  # five templates and the export
 
 
 def test_preview_then_commit_writes_and_audits(location):
