@@ -15,7 +15,6 @@ from ui import data, session
 from ui import datadesk as desk
 from ui.coverage import audited
 from ui.text import md
-from ui.uploader import localize_uploader
 
 ENCODINGS = ["", "utf-8", "gbk", "gb18030"]  # "" = detect
 CLERK_KINDS = [k for k in KINDS if k != "boundary"]
@@ -84,7 +83,7 @@ with import_tab:
         help=t("ds_file_help", lang),
         max_upload_size=desk.MAX_UPLOAD_MB,
     )
-    localize_uploader("ds_file_upload", lang, desk.MAX_UPLOAD_MB, desk.UPLOAD_TYPES)
+    desk.localize_file_uploader("ds_file_upload", lang)
     with st.expander(t("ds_options", lang)):
         encoding = st.selectbox(
             t("ds_encoding", lang),

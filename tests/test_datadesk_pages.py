@@ -369,3 +369,11 @@ def test_the_preview_masks_personal_fields(location):
     head = next(d.value for d in at.dataframe if "户主姓名" in d.value.columns)
     assert head.iloc[0]["户主姓名"] == "张**" and "1234" not in head.iloc[0]["电话"]
     assert head.iloc[0]["类别"] == "独居老人"  # a category's name, not its code
+
+
+def test_the_uploader_speaks_of_files_not_photos(location):
+    at = page_as(DATA_PAGE, location, "root", "admin")
+    at.run()
+    css = "\n".join(str(h.proto.body) for h in at.get("html"))
+    assert '"选择文件"' in css and "选择照片" not in css
+    assert "文件，且不超过 200 MB" in css

@@ -28,6 +28,7 @@ from geo.inputs.preview import ImportPreview, preview_file, problems_frame
 from geo.inputs.templates import header_of
 from geo.privacy import mask_frame
 from geo.store import open_store
+from ui.uploader import _css_string, uploader_css
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
 MAX_UPLOAD_MB = 200
@@ -116,6 +117,25 @@ def commit_upload(
         **copy.options,
     )
     return preview, report
+
+
+def localize_file_uploader(key_prefix: str, lang: str) -> None:
+    """Relabel the data page's uploader in the reader's language (takes no space).
+
+    ``ui.uploader`` words its uploader for a photo; the same rules are used here with the
+    data desk's words (stage 2: ``uploader_css`` takes the three keys as parameters).
+    """
+    kinds = t("map_list_separator", lang).join(k.upper() for k in UPLOAD_TYPES)
+    css = uploader_css(key_prefix, lang, MAX_UPLOAD_MB, UPLOAD_TYPES)
+    for photo, file in (
+        ("ui_upload_button", "ds_upload_button"),
+        ("ui_upload_refused", "ds_upload_refused"),
+    ):
+        values = {"mb": MAX_UPLOAD_MB, "types": kinds}
+        css = css.replace(
+            _css_string(t(photo, lang, **values)), _css_string(t(file, lang, **values))
+        )
+    st.html(f"<style>{css}</style>")
 
 
 # --- frames as the page shows them --------------------------------------------------------
