@@ -191,7 +191,12 @@ with template_tab:
     for kind in CLERK_KINDS if clerk else KINDS:
         template = template_file(kind, lang)
         st.download_button(
-            t(f"ds_kind_{kind}", lang),
+            t(
+                "ds_tpl_button",
+                lang,
+                kind=t(f"ds_kind_{kind}", lang),
+                format=template.file_name.rsplit(".", 1)[-1].upper(),
+            ),
             data=template.data,
             file_name=template.file_name,
             mime=template.media_type,

@@ -165,7 +165,7 @@ def test_data_page_desktop_screenshot(chromium, monkeypatch, demo, tmp_path):
         page.goto(server.url)
         page.get_by_text("检查并预览").wait_for(timeout=60_000)
         page.get_by_role("tab", name="模板下载").click()
-        page.get_by_role("button", name="住户").wait_for(timeout=30_000)
+        page.get_by_role("button", name="下载“住户”模板（XLSX）").wait_for(timeout=30_000)
         page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-templates.png"), full_page=True)
         context.close()
     finally:
