@@ -12,32 +12,29 @@ from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import data, session
+from ui.datadesk import phone_css
 from ui.text import md
 
 PICKED = "today_picked"  # the household tapped (its id), None when none is open
 RESULT = "today_result"  # (level, text) of the last visit logged, shown once
 SHOWN = 60  # rows on one phone screen list (the most pressing first)
 KINDS = ("home", "phone", "video")  # geo.coverage.VISIT_KINDS stores them as 入户/电话/视频
-TOUCH_PX = 48  # touch targets: at least 44 px (WCAG 2.5.5); 48 is Android's own
-# phone-first: no horizontal scroll, big touch targets, readable text; colours are the
-# configuration's category colours (trusted), never data
-PHONE_CSS = f"""
+# the rows: a category colour bar (the configuration's colours: trusted, never data), text
+# left-aligned and wrapped; the three ways side by side even on a phone
+ROW_CSS = """
 <style>
-section.main, [data-testid="stMain"] {{ overflow-x: hidden; }}
-[class*="st-key-today_"] button {{ min-height: {TOUCH_PX}px; font-size: 16px; }}
-[class*="st-key-today_row_"] {{ border-left: 8px solid var(--row-colour, #9e9e9e);
-  padding-left: 8px; border-radius: 4px; }}
-[class*="st-key-today_pick_"] button {{ justify-content: flex-start; text-align: left; }}
-[class*="st-key-today_pick_"] button p {{ text-align: left; white-space: normal;
-  overflow-wrap: anywhere; }}
-[class*="st-key-today_kinds_"] [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap;
-  gap: 0.5rem; }}
-[class*="st-key-today_kinds_"] [data-testid="stColumn"] {{ min-width: 0; flex: 1 1 0;
-  width: auto; }}
-[class*="st-key-today_kinds_"] button p {{ text-align: center; }}
-@media (max-width: 640px) {{
-  [data-testid="stMainBlockContainer"] {{ padding: 4rem 0.75rem 1rem; }}
-}}
+[class*="st-key-today_row_"] { border-left: 8px solid var(--row-colour, #9e9e9e);
+  padding-left: 8px; border-radius: 4px; }
+[class*="st-key-today_pick_"] button, [class*="st-key-today_pick_"] button div,
+[class*="st-key-today_pick_"] button span { justify-content: flex-start; text-align: left; }
+[class*="st-key-today_pick_"] button > div { width: 100%; }
+[class*="st-key-today_pick_"] button p { text-align: left; white-space: normal;
+  overflow-wrap: anywhere; }
+[class*="st-key-today_kinds_"] [data-testid="stHorizontalBlock"] { flex-wrap: nowrap;
+  gap: 0.5rem; }
+[class*="st-key-today_kinds_"] [data-testid="stColumn"] { min-width: 0; flex: 1 1 0;
+  width: auto; }
+[class*="st-key-today_kinds_"] button p { text-align: center; }
 </style>
 """
 
@@ -47,7 +44,8 @@ viewer = session.viewer()
 config = load_config()
 labels = {c.code: c.label(lang) for c in config.categories}
 
-st.html(PHONE_CSS)
+st.html(phone_css("today_"))
+st.html(ROW_CSS)
 st.title(t("today_title", lang))
 if viewer.aggregates_only:
     st.info(t("rv_not_for_role", lang))

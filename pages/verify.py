@@ -14,6 +14,7 @@ from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import today
 from ui import data, session
+from ui.datadesk import phone_css
 from ui.text import md
 
 PICK = "rv_pick"
@@ -26,6 +27,7 @@ viewer = session.viewer()
 config = load_config()
 labels = {c.code: c.label(lang) for c in config.categories}
 
+st.html(phone_css("rv_"))
 st.title(t("rv_title", lang))
 if viewer.aggregates_only:
     st.info(t("rv_not_for_role", lang))

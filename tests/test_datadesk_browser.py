@@ -170,3 +170,25 @@ def test_data_page_desktop_screenshot(chromium, monkeypatch, demo, tmp_path):
         context.close()
     finally:
         stop_server(server.process)
+
+
+def test_reverification_on_a_phone(chromium, monkeypatch, demo, tmp_path):
+    server = serve(monkeypatch, demo, "pages/verify.py", "worker")
+    try:
+        context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+        page = context.new_page()
+        page.goto(server.url)
+        same = page.get_by_role("button", name="已核实，无变化")
+        same.wait_for(timeout=60_000)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots_dir(tmp_path) / "verify-390.png"), full_page=True)
+        layout = page.evaluate(WIDEST)
+        assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+        assert same.bounding_box()["height"] >= MIN_TOUCH_PX
+        same.click()
+        page.get_by_text("已核实（无变化）").wait_for(timeout=30_000)
+        actions = open_store(demo[1]).read("audit_log")["action"].tolist()
+        assert actions[-1] == "mark_verified"
+        context.close()
+    finally:
+        stop_server(server.process)

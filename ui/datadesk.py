@@ -138,6 +138,27 @@ def localize_file_uploader(key_prefix: str, lang: str) -> None:
     st.html(f"<style>{css}</style>")
 
 
+TOUCH_PX = 48
+"""Touch targets of the phone pages: at least 44 px (WCAG 2.5.5); 48 is Android's own."""
+
+
+def phone_css(key_prefix: str) -> str:
+    """Rules for a page a grid worker uses on a phone: buttons keyed ``key_prefix...`` are
+    large touch targets, nothing scrolls sideways, headings fit a 390 px screen."""
+    scope = f'[class*="st-key-{key_prefix}"]'
+    return f"""
+<style>
+section.main, [data-testid="stMain"] {{ overflow-x: hidden; }}
+{scope} button {{ min-height: {TOUCH_PX}px; font-size: 16px; }}
+@media (max-width: 640px) {{
+  [data-testid="stMainBlockContainer"] {{ padding: 4rem 0.75rem 1rem; }}
+  [data-testid="stMain"] h1 {{ font-size: 1.9rem; }}
+  [data-testid="stMain"] h2, [data-testid="stMain"] h3 {{ font-size: 1.2rem; }}
+}}
+</style>
+"""
+
+
 # --- frames as the page shows them --------------------------------------------------------
 
 
