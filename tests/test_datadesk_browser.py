@@ -192,3 +192,30 @@ def test_reverification_on_a_phone(chromium, monkeypatch, demo, tmp_path):
         context.close()
     finally:
         stop_server(server.process)
+
+
+def test_quick_report_on_a_phone(chromium, monkeypatch, demo, tmp_path):
+    server = serve(monkeypatch, demo, "pages/snap.py", "worker")
+    try:
+        context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+        page = context.new_page()
+        page.goto(server.url)
+        page.get_by_label("什么事").wait_for(timeout=60_000)
+        page.get_by_label("什么事").fill("楼道堆物")
+        page.get_by_label("什么事").press("Enter")
+        file = page.get_by_role("button", name="上报")
+        page.wait_for_function(
+            "() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText === '上报');"
+            " return b && !b.disabled; }",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(shots_dir(tmp_path) / "snap-390.png"), full_page=True)
+        layout = page.evaluate(WIDEST)
+        assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+        assert file.bounding_box()["height"] >= MIN_TOUCH_PX
+        file.click()
+        page.get_by_text("已上报").wait_for(timeout=30_000)
+        assert "楼道堆物" in open_store(demo[1]).read("reports")["category"].tolist()
+        context.close()
+    finally:
+        stop_server(server.process)

@@ -18,6 +18,7 @@ FILES = [
     ROOT / "pages" / "accounts.py",
     ROOT / "pages" / "verify.py",
     ROOT / "pages" / "today.py",
+    ROOT / "pages" / "snap.py",
 ]
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 NOTES = tomllib.loads(NOTES_CATALOGUE.read_text(encoding="utf-8"))

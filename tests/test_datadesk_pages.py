@@ -377,3 +377,44 @@ def test_the_uploader_speaks_of_files_not_photos(location):
     css = "\n".join(str(h.proto.body) for h in at.get("html"))
     assert '"选择文件"' in css and "选择照片" not in css
     assert "文件，且不超过 200 MB" in css
+
+
+# --- 随手拍 on a phone ------------------------------------------------------------------------
+
+SNAP_PAGE = str(ROOT / "pages" / "snap.py")
+
+
+def test_a_grid_worker_files_at_a_household(location):
+    store = open_store(location)
+    at = page_as(SNAP_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    assert not at.exception
+    assert at.button(key="snap_file").disabled  # nothing said yet
+    assert at.selectbox(key="snap_source").value == "patrol"
+    assert at.selectbox(key="snap_household").options == ["H1 · 一号楼"]  # the worker's grid only
+    at.text_input(key="snap_category_0").input("楼道堆物").run()
+    at.button(key="snap_file").click().run()
+    assert not at.exception
+    assert "已上报" in texts(at)
+    reports = store.read("reports")
+    assert reports["category"].tolist() == ["楼道堆物"]
+    assert reports["grid_id"].tolist() == ["G1"] and reports["source"].tolist() == ["patrol"]
+    assert round(reports.geometry.iloc[0].x, 3) == 111.705
+    # the same matter again, at the same place: the guard offers to link it
+    at.text_input(key="snap_category_1").input("楼道堆物").run()
+    assert "可能是同一件事" in texts(at)
+    at.button(key="snap_file").click().run()
+    assert store.read("reports")["duplicate_of"].tolist()[-1] == reports["report_id"].iloc[0]
+
+
+def test_a_position_outside_the_workers_grids_is_refused(location):
+    store = open_store(location)
+    at = page_as(SNAP_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    at.radio(key="snap_where").set_value("typed").run()
+    at.text_input(key="snap_category_0").input("路灯不亮")
+    at.text_input(key="snap_position_0").input("111.725, 40.845")  # G3, another community
+    at.radio(key="snap_coords").set_value("wgs84").run()
+    at.button(key="snap_file").click().run()
+    assert not at.exception
+    assert at.error and store.read("reports").empty

@@ -1,0 +1,188 @@
+"""随手拍 on a phone: what, where (at a household of my grids, or a position pasted from a map
+app), a photo from the camera; the duplicate guard; filed into the viewer's grids."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.config import load_config
+from geo.i18n import t
+from geo.reports import (
+    MAX_PHOTO_BYTES,
+    ReportError,
+    check_photo,
+    file_report,
+    find_duplicates,
+    to_wgs84,
+)
+from geo.store import StoreBusy, open_store
+from geo.timeutil import now_local
+from ui import data, session
+from ui import reports as ui_reports
+from ui.datadesk import phone_css
+from ui.text import md
+from ui.uploader import localize_uploader
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
+RESULT = "snap_result"  # (level, text) of the last filing, shown once
+GENERATION = "snap_generation"  # a new key empties the form after a filing
+AT_HOUSEHOLD, TYPED = "household", "typed"
+MAX_CATEGORY = 40
+MAX_DESCRIPTION = 500
+
+lang = session.lang()
+location = session.location()
+viewer = session.viewer()
+config = load_config()
+
+st.html(phone_css("snap_"))
+st.title(t("snap_title", lang))
+if viewer.aggregates_only:
+    st.info(t("rv_not_for_role", lang))
+    st.stop()
+
+store = open_store(location)
+version = data.data_version(location)
+scope = data.grid_scope(location, version, viewer)
+generation = st.session_state.get(GENERATION, 0)
+
+result = st.session_state.pop(RESULT, None)
+if result:
+    level, text = result
+    (st.success if level == "success" else st.error)(text)
+
+sources = list(config.sources)
+source = st.selectbox(
+    t("snap_source", lang),
+    sources,
+    index=sources.index("patrol") if viewer.role == "grid_worker" and "patrol" in sources else 0,
+    format_func=lambda s: t(f"map_source_{s}", lang),
+    key="snap_source",
+)
+category = st.text_input(
+    t("snap_category", lang),
+    max_chars=MAX_CATEGORY,
+    placeholder=t("snap_category_hint", lang),
+    key=f"snap_category_{generation}",
+).strip()
+description = st.text_area(
+    t("snap_description", lang), max_chars=MAX_DESCRIPTION, key=f"snap_description_{generation}"
+)
+photo = st.file_uploader(
+    t("snap_photo", lang),
+    type=PHOTO_TYPES,
+    key=f"snap_photo_{generation}",
+    max_upload_size=MAX_PHOTO_BYTES // (1024 * 1024),
+)
+localize_uploader(
+    "snap_photo_", lang, MAX_PHOTO_BYTES // (1024 * 1024), [k for k in PHOTO_TYPES if k != "jpeg"]
+)
+
+where = st.radio(
+    t("snap_where", lang),
+    (AT_HOUSEHOLD, TYPED),
+    format_func=lambda w: t(f"snap_where_{w}", lang),
+    key="snap_where",
+)
+point = None
+coords = "wgs84"
+if where == AT_HOUSEHOLD:
+    households = store.read(
+        "households",
+        ["household_id", "building", "address"],
+        where=None if scope is None else {"grid_id": list(scope)},
+    ).sort_values("household_id")
+    if households.empty:
+        st.info(t("snap_no_households", lang))
+    else:
+        by_id = households.set_index("household_id")
+        picked = st.selectbox(
+            t("snap_household", lang),
+            by_id.index.tolist(),
+            format_func=lambda h: " · ".join(
+                str(v)
+                for v in (h, by_id.loc[h, "building"], by_id.loc[h, "address"])
+                if isinstance(v, str)
+            ),
+            key="snap_household",
+        )
+        spot = by_id.loc[picked].geometry
+        point = (float(spot.x), float(spot.y))
+else:
+    text = st.text_input(
+        t("snap_position", lang),
+        placeholder="111.662, 40.816",
+        help=t("rep_location_help", lang),
+        key=f"snap_position_{generation}",
+    )
+    coords = st.radio(
+        t("rep_coords", lang),
+        ui_reports.COORD_SYSTEMS,
+        index=1,  # a phone's map app (Gaode, Tencent) shows GCJ-02
+        format_func=lambda c: t(f"rep_coords_{c}", lang),
+        horizontal=True,
+        key="snap_coords",
+    )
+    if text.strip():
+        try:
+            point = ui_reports.parse_lonlat(text)
+        except ValueError:
+            st.error(t("rep_bad_location", lang))
+
+duplicate_of = None
+if point is not None and category:
+    lon_w, lat_w = to_wgs84(point[0], point[1], coords)
+    pool = ui_reports.duplicate_pool(location, version, scope)
+    duplicates = find_duplicates(pool, category, lon_w, lat_w, now_local())
+    if len(duplicates):
+        nearest = duplicates.iloc[0]
+        st.warning(
+            t(
+                "snap_duplicate",
+                lang,
+                id=md(nearest["report_id"]),
+                m=int(round(float(nearest["distance_m"]))),
+            )
+        )
+        if st.checkbox(t("snap_link", lang), value=True, key=f"snap_link_{generation}"):
+            duplicate_of = str(nearest["report_id"])
+
+ready = bool(category) and point is not None
+if st.button(
+    t("snap_file", lang),
+    key="snap_file",
+    type="primary",
+    disabled=not ready,
+    use_container_width=True,
+):
+    try:
+        data_bytes = photo.getvalue() if photo is not None else None
+        if data_bytes is not None:
+            check_photo(data_bytes, photo.name)
+        filed = file_report(
+            store,
+            source=source,
+            category=category,
+            lon=point[0],
+            lat=point[1],
+            actor=viewer.username,
+            description=description.strip() or None,
+            photo=data_bytes,
+            photo_name=photo.name if photo is not None else None,
+            coords=coords,
+            duplicate_of=duplicate_of,
+            within=scope,
+        )
+    except StoreBusy as busy:
+        st.session_state[RESULT] = ("error", busy.message(lang))
+    except ReportError as error:
+        st.session_state[RESULT] = ("error", t("rep_refused", lang, reason=error.message(lang)))
+    else:
+        st.session_state[RESULT] = (
+            "success",
+            t("snap_filed", lang, id=md(filed.report_id), grid=md(filed.grid_id or "-")),
+        )
+        st.session_state[GENERATION] = generation + 1
+    st.rerun()
+if not ready:
+    st.caption(t("snap_need", lang))
