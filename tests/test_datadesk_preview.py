@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from datadesk import build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from pg import pg_location  # noqa: F401  (fixture)
 
 from geo.importers import import_file
 from geo.inputs.preview import preview_file, problems_frame
@@ -128,3 +129,30 @@ def test_the_uploaded_name_is_the_name_problems_carry(location, tmp_path):
     preview = preview_file(open_store(location), "households", upload, file_name="住户.csv")
     assert preview.file_name == "住户.csv"
     assert all(p.file == "住户.csv" for p in preview.problems())
+
+
+def test_grids_previewed_again_are_unchanged(location, tmp_path):
+    from datadesk import EAST, G1, G2, feature, write_geojson
+
+    upload = write_geojson(
+        tmp_path / "g.geojson",
+        [
+            feature({"网格编号": "G1", "网格名称": "一网格", "社区": EAST}, G1),
+            feature({"网格编号": "G2", "网格名称": "二网格(新)", "社区": EAST}, G2),
+        ],
+    )
+    summary = preview_file(open_store(location), "grids", upload).summary
+    assert (summary.new, summary.changed, summary.unchanged) == (0, 1, 1)
+
+
+def test_preview_on_postgis_counts_and_writes_nothing(pg_location, tmp_path):  # noqa: F811
+    store = open_store(pg_location)
+    first = write_csv(tmp_path / "h.csv", "户编号,经度,纬度,类别\nH1,111.705,40.845,红\n")
+    assert import_file(store, "households", first).ok
+    version = store.version()
+    upload = write_csv(
+        tmp_path / "h2.csv", "户编号,经度,纬度,类别\nH1,111.705,40.845,红\nH2,111.706,40.845,黄\n"
+    )
+    summary = preview_file(store, "households", upload).summary
+    assert (summary.new, summary.changed, summary.unchanged) == (1, 0, 1)
+    assert store.version() == version and store.count("households") == 1
