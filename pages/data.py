@@ -162,8 +162,10 @@ with import_tab:
                         st.session_state[RESULT_KEY] = ("error", t("ds_refused", lang))
                 st.rerun()
         else:
-            st.error(t("ds_refused_count", lang, count=len(preview.problems())))
+            st.error(t("ds_refused_count", lang, count=preview.problem_count))
             st.dataframe(desk.problem_table(preview, lang), hide_index=True, key="ds_problems")
+            if preview.report.more_problems:  # a huge bad file: the first ones in full
+                st.caption(t("imp_more_problems", lang, count=preview.report.more_problems))
             # the clerk's own rows given back (personal data): built on click, and audited
             st.download_button(
                 t("ds_problems_download", lang),

@@ -156,3 +156,10 @@ def test_preview_on_postgis_counts_and_writes_nothing(pg_location, tmp_path):  #
     summary = preview_file(store, "households", upload).summary
     assert (summary.new, summary.changed, summary.unchanged) == (1, 0, 1)
     assert store.version() == version and store.count("households") == 1
+
+
+def test_a_huge_bad_file_counts_every_problem(location, tmp_path):
+    lines = "".join(f"H{i},abc,40.845\n" for i in range(1200))
+    upload = write_csv(tmp_path / "big.csv", "户编号,经度,纬度\n" + lines)
+    preview = preview_file(open_store(location), "households", upload)
+    assert len(preview.problems()) == 1000 and preview.problem_count == 1200

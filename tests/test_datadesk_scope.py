@@ -139,3 +139,9 @@ def test_other_roles_may_not_upload(location, role):
 def test_a_presenting_leader_may_not_upload(location):
     presenting = Viewer("leader", "street_leader", presenting=True)
     assert not may_import(presenting)
+
+
+def test_grids_without_a_community_column_are_refused_for_a_clerk(location, tmp_path):
+    upload = write_geojson(tmp_path / "g.geojson", [feature({"网格编号": "G7"}, G3.buffer(-0.002))])
+    preview = _preview(location, CLERK, "grids", upload)
+    assert _problems(preview) == [(1, "community")]

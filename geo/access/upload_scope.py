@@ -145,7 +145,9 @@ def _staged(staging: Staging, columns: list[str]) -> pd.DataFrame:
     n-th key row and the n-th staged row are the same line of the file (a file without
     key column, e.g. visits without ids, has no key rows).
     """
-    quoted = ", ".join(f'r."{c}"' for c in columns)
+    staged = set(staging.columns or [])
+    # a column the file does not have reads as empty (a grids file without 社区 names none)
+    quoted = ", ".join(f'r."{c}"' if c in staged else "NULL" for c in columns)
     rows = staging.con.execute(
         f"SELECT coalesce(k._row, {NO_ROW}), {quoted} FROM rows r "
         "LEFT JOIN keys k ON k.rowid = r.fid ORDER BY r.fid"

@@ -86,8 +86,13 @@ class ImportPreview:
         return self.report.ok and self.summary is not None and not self.summary.problems
 
     def problems(self) -> list[Problem]:
-        """Every problem: the importer's, then those of the vet (a clerk's scope)."""
+        """Every problem kept: the importer's, then those of the vet (a clerk's scope)."""
         return [*self.report.problems, *(self.summary.problems if self.summary else [])]
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, including those only counted past the importer's MAX_PROBLEMS."""
+        return self.report.problem_count + (len(self.summary.problems) if self.summary else 0)
 
 
 # --- running the importer up to its write ----------------------------------------------
