@@ -13,7 +13,7 @@ from geo.access.accounts_admin import (
     set_enabled,
     unlock,
 )
-from geo.auth import ROLES, AuthError, add_user
+from geo.auth import ROLES, AuthError, add_user, set_role
 from geo.i18n import t
 from geo.store import StoreBusy, open_store
 from ui import session
@@ -129,9 +129,52 @@ if names:
             _failed(exc)
         st.rerun()
 
-# --- a new account ------------------------------------------------------------------------
 grids = store.read_attributes("grids", ["grid_id", "community"])
 communities = sorted(grids["community"].dropna().unique().tolist())
+grid_choices = sorted(grids["grid_id"].astype(str))
+
+if names:
+    current = accounts.set_index("username").loc[picked]
+    with st.form(f"acc_role_{picked}"):
+        st.markdown(f"**{t('acc_role_title', lang, name=md(picked))}**")
+        new_role = st.selectbox(
+            t("acc_col_role", lang),
+            ROLES,
+            index=list(ROLES).index(current["role"]) if current["role"] in ROLES else 0,
+            format_func=lambda r: t(f"auth_role_{r}", lang),
+            key=f"acc_role_role_{picked}",
+        )
+        held_community = current["community"] if isinstance(current["community"], str) else ""
+        new_community = st.selectbox(
+            t("acc_community", lang),
+            ["", *communities],
+            index=([""] + communities).index(held_community)
+            if held_community in communities
+            else 0,
+            key=f"acc_role_community_{picked}",
+        )
+        held_grids = [g for g in str(current["grids"] or "").split(";") if g in grid_choices]
+        new_grids = st.multiselect(
+            t("acc_grids", lang), grid_choices, default=held_grids, key=f"acc_role_grids_{picked}"
+        )
+        st.caption(t("acc_role_help", lang))
+        if st.form_submit_button(t("acc_role_save", lang), key="acc_role_submit"):
+            try:
+                set_role(
+                    store,
+                    picked,
+                    new_role,
+                    community=new_community or None,
+                    grids=new_grids or None,
+                    actor=viewer.username,
+                )
+            except (AuthError, StoreBusy) as exc:
+                _failed(exc)
+            else:
+                _done(t("acc_role_saved", lang, name=md(picked)))
+            st.rerun()
+
+# --- a new account ------------------------------------------------------------------------
 with st.form("acc_add", clear_on_submit=True):
     st.subheader(t("acc_add_title", lang))
     username = st.text_input(t("acc_col_username", lang), max_chars=64, key="acc_add_name")
@@ -142,9 +185,7 @@ with st.form("acc_add", clear_on_submit=True):
         key="acc_add_role",
     )
     community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
-    grid_ids = st.multiselect(
-        t("acc_grids", lang), sorted(grids["grid_id"].astype(str)), key="acc_add_grids"
-    )
+    grid_ids = st.multiselect(t("acc_grids", lang), grid_choices, key="acc_add_grids")
     st.caption(t("acc_add_help", lang))
     if st.form_submit_button(t("acc_add", lang), key="acc_add_submit"):
         password = new_password()

@@ -418,3 +418,18 @@ def test_a_position_outside_the_workers_grids_is_refused(location):
     at.button(key="snap_file").click().run()
     assert not at.exception
     assert at.error and store.read("reports").empty
+
+
+def test_an_admin_moves_a_worker_to_another_grid(location):
+    store = open_store(location)
+    add_user(store, "w3", "grid_worker", "w3-password-1", grids=["G1"], actor="test")
+    at = page_as(ACCOUNTS_PAGE, location, "root", "admin")
+    at.run()
+    at.selectbox(key="acc_pick").set_value("w3").run()
+    assert at.multiselect(key="acc_role_grids_w3").value == ["G1"]
+    at.multiselect(key="acc_role_grids_w3").set_value(["G2"])
+    at.button(key="acc_role_submit").click().run()
+    assert not at.exception
+    assert "已修改 w3 的角色与范围" in texts(at)
+    assert load_viewer(store, "w3").grids == ("G2",)
+    assert read_audit(store).iloc[-1]["action"] == "user_role"

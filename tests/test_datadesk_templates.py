@@ -118,3 +118,12 @@ def test_polygon_kinds_get_a_geojson_template(kind):
 def test_template_names_in_english(tmp_path):
     assert template_file("households", "en").file_name == "households-template.xlsx"
     assert template_file("households").file_name == "住户导入模板.xlsx"
+
+
+def test_write_template_keeps_the_templates_own_format(tmp_path):
+    from geo.inputs.templates import write_template
+
+    assert write_template("households", tmp_path / "h.xlsx") == tmp_path / "h.xlsx"
+    assert write_template("grids", tmp_path / "g.xlsx") == tmp_path / "g.geojson"
+    assert json.loads((tmp_path / "g.geojson").read_text(encoding="utf-8"))["features"]
+    assert openpyxl.load_workbook(tmp_path / "h.xlsx").worksheets[0].max_row == 2

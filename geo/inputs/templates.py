@@ -16,6 +16,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
@@ -156,6 +157,19 @@ def template_file(kind: str, lang: str = "zh-CN", day: dt.date | None = None) ->
         _xlsx(kind, lang, day),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def write_template(kind: str, out: str | Path, lang: str = "zh-CN") -> Path:
+    """Write the template of ``kind`` to ``out`` (``gridmap template KIND --out FILE``); returns
+    the path written: ``out`` with the template's own suffix when it asked for another one
+    (a polygon kind is GeoJSON, never XLSX)."""
+    template = template_file(kind, lang)
+    out = Path(out)
+    suffix = Path(template.file_name).suffix
+    if out.suffix.lower() != suffix:
+        out = out.with_suffix(suffix)
+    out.write_bytes(template.data)
+    return out
 
 
 def _header(kind: str, column: str) -> str:
