@@ -88,6 +88,11 @@ def exists(rev: str, module: str, name: str) -> bool:
     return False
 
 
+def _with_auth(match: re.Match) -> str:
+    names = {n.strip() for n in match.group(1).split(",")} | {"auth"}
+    return "from ui import " + ", ".join(sorted(names))
+
+
 def main(argv: list[str]) -> int:
     modules, names = load_moves()
     check = argv[1] if len(argv) == 2 and argv[0] == "--check" else None
@@ -105,6 +110,10 @@ def main(argv: list[str]) -> int:
                         if not exists(check, m.group(1), name.split(" as ")[0]):
                             missing.append(f"{path.relative_to(ROOT)}: {m.group(1)}.{name}")
         else:
+            if path.parent.name == "pages" and "session.location()" in new:
+                # issue 13 moved the page gate: ui.session.location -> ui.auth.location
+                new = new.replace("session.location()", "auth.location()")
+                new = re.sub(r"^from ui import (.*)$", _with_auth, new, count=1, flags=re.M)
             path.write_text(new, encoding="utf-8")
     print("\n".join(missing) or f"every rewritten import exists ({checked} names checked)")
     return 1 if missing else 0
