@@ -28,10 +28,10 @@ import streamlit as st
 from geo import figures as fig
 from geo.audit import log_event
 from geo.auth import Viewer
+from geo.care.status import grid_table_of
 from geo.metrics import (
     _community_table_from,
     grid_table,
-    household_counters_from_status,
     household_counters_of,
     household_status,
     report_states,
@@ -197,6 +197,15 @@ def _refuse_aggregate_only(viewer: Viewer) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _households_in(location: str, version: int, scope: Scope) -> int:
+    del version  # cache key only (which grid each household is in is part of STRUCTURE)
+    store = open_store(location)
+    if scope is None:
+        return store.count("households")
+    return len(store.read_attributes("households", ["household_id"], where=_where(scope)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFrame:
     del version
     return open_store(location).read("grids", where=_where(scope))
@@ -213,13 +222,16 @@ def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
     households = household_version(location, version)
-    if scope is None and open_store(location).count("households") <= map_max_points():
-        # a whole-street viewer's pages hold every household's status (map, work list):
-        # the figures are summed from those, not computed a second time
-        counters = household_counters_from_status(_statuses(location, households, as_of, None))
-    else:  # a limited viewer holds only their grids' statuses; the figures need every grid's
-        counters = _household_counters(location, households, as_of)
-    figures = grid_table(open_store(location), as_of, counters)
+    store = open_store(location)
+    if _households_in(location, stable_version(location, version, STRUCTURE), scope) <= (
+        map_max_points()
+    ):
+        # the viewer's pages hold the per-household frame of their scope (map points and
+        # legend, work list): the grid figures are summed from it, the visits folded once;
+        # a frame of the scope's households gives the scope's grid rows exactly
+        figures = grid_table_of(store, as_of, _statuses(location, households, as_of, scope))
+    else:  # level of detail: no page holds every household; the lean fold of all of them
+        figures = grid_table(store, as_of, _household_counters(location, households, as_of))
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
     return suppress_table(figures) if suppressed else figures
