@@ -25,7 +25,7 @@ from geo.store import open_store
 from ui import data, session
 from ui.aggregate import render_aggregate_figures
 from ui.mapview import hide_household_legend, show_map
-from ui.rainbow import choose_grid, keep, map_view, reset, reveal_form
+from ui.rainbow import choose_grid, drill_down, key_figures, map_view, reveal_form
 from ui.text import md, md_t
 
 # rates as percentages (the columns hold rate * 100), rounded as everywhere (geo.figures)
@@ -60,52 +60,11 @@ grids = drill.grid_layer(
 )
 
 
-def _all_or(value: str) -> str:
-    return t("map_all", lang) if value == "" else value
-
-
 # --- drill-down: street -> community -> grid --------------------------------------------
-col_street, col_community, col_grid = st.columns(3)
-streets = drill.streets_of(grids)
-if len(streets) == 2 and "map_street" not in st.session_state:
-    st.session_state["map_street"] = streets[1]  # one street office: start there
-keep("map_street", streets)
-with col_street:
-    street = st.selectbox(
-        t("map_street", lang),
-        streets,
-        format_func=_all_or,
-        key="map_street",
-        on_change=reset,
-        args=("map_community", "map_grid"),
-    )
-in_street = drill.where(grids, "street", street)
-communities = drill.communities_of(in_street)
 limited = data.grid_scope(location, version) is not None
-if limited and len(communities) == 2 and "map_community" not in st.session_state:
-    st.session_state["map_community"] = communities[1]  # a community's staff: start there
-keep("map_community", communities)
-with col_community:
-    community = st.selectbox(
-        t("map_community", lang),
-        communities,
-        format_func=_all_or,
-        key="map_community",
-        on_change=reset,
-        args=("map_grid",),
-    )
-in_community = drill.where(in_street, "community", community)
-names = dict(zip(grids["grid_id"], grids["name"].fillna(""), strict=True))
-grid_ids = [""] + in_community["grid_id"].tolist()
-keep("map_grid", grid_ids)
-with col_grid:
-    grid_id = st.selectbox(
-        t("map_grid", lang),
-        grid_ids,
-        format_func=lambda g: _all_or(g) if g == "" else f"{g} · {names.get(g, '')}",
-        key="map_grid",
-    )
-scope = drill.where(in_community, "grid_id", grid_id)
+street, community, grid_id = drill_down(grids, lang, limited)
+in_street = drill.where(grids, "street", street)
+scope = drill.where(drill.where(in_street, "community", community), "grid_id", grid_id)
 
 # --- filters and display ----------------------------------------------------------------
 with st.expander(t("map_filters", lang), expanded=True):
@@ -145,18 +104,7 @@ if show_reports:
     reports = drill.reports_in(data.report_points(location, version, as_of), scope_ids, whole_area)
 
 # --- key figures: every tile follows the choices and filters ----------------------------
-# for a wide audience a rate over 1 or 2 households reads "n<3" (its base is suppressed)
-visit_base = totals["visit_required"] if aggregate else None
-fresh_base = totals["households"] if aggregate else None
-m1, m2, m3, m4, m5, m6 = st.columns(6)
-m1.metric(t("map_grids_count", lang), fig.count_text(totals["grids"]))
-m2.metric(t("map_households", lang), fig.count_text(totals["households"]))
-m3.metric(t("map_care_households", lang), fig.count_text(totals["households_care"]))
-m4.metric(t("map_fill_visit_rate", lang), fig.rate_text(totals["visit_rate"], visit_base))
-m5.metric(t("map_fill_freshness_rate", lang), fig.rate_text(totals["freshness_rate"], fresh_base))
-m6.metric(t("map_open_reports", lang), fig.count_text(totals["reports_open"]))
-if choice.filtered:
-    st.caption(t("map_figures_filtered", lang))
+key_figures(totals, aggregate, choice.filtered, lang)
 
 # --- the map ----------------------------------------------------------------------------
 try:

@@ -315,3 +315,50 @@ def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     # the whole street once, then one household per edit
     assert wheres == [None, {"household_id": ["A1"]}, {"household_id": ["B1"]}]
     st.cache_data.clear()
+
+
+@pytest.fixture
+def folds(monkeypatch) -> list[str]:
+    """Every fold of the visits by the ui.data loaders: 'status' (the per-household frame of
+    a scope) or 'counters' (the lean fold of every household, at level of detail)."""
+    import streamlit as st
+
+    calls: list[str] = []
+    counters, statuses = data.household_counters_of, data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_counters_of",
+        lambda store, as_of: calls.append("counters") or counters(store, as_of),
+    )
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: calls.append("status") or statuses(store, as_of, where),
+    )
+    st.cache_data.clear()
+    yield calls
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
+def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
+    from geo.metrics import grid_table
+
+    v = version(location)
+    figures = data.grid_figures(location, v, AS_OF, viewer)
+    statuses = data.household_statuses(location, v, AS_OF, viewer)
+    data.community_figures(location, v, AS_OF, viewer)
+    assert folds == ["status"]  # the frame of the viewer's scope, once: no second fold
+    everyone = grid_table(open_store(location), AS_OF)
+    expected = everyone[everyone["grid_id"].isin(set(figures["grid_id"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(figures, expected)
+    assert int(figures["households"].sum()) == len(statuses[statuses["grid_id"].notna()])
+
+
+def test_above_the_level_of_detail_limit_the_figures_load_no_household_frame(
+    location, folds, monkeypatch
+):
+    monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "2")
+    v = version(location)
+    data.grid_figures(location, v, AS_OF, STAFF)  # 4 households in scope: above the limit
+    assert folds == ["counters"]

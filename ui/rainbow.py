@@ -17,7 +17,14 @@ from geo import figures as fig
 from geo.auth import Viewer
 from geo.config import Config
 from geo.i18n import t
-from geo.outputs.map.drilldown import Choice, households_in_view, legend_from_grids
+from geo.outputs.map.drilldown import (
+    Choice,
+    communities_of,
+    households_in_view,
+    legend_from_grids,
+    streets_of,
+    where,
+)
 from geo.timeutil import now_local
 from ui import data
 from ui.text import md, md_t
@@ -44,6 +51,54 @@ def choose_grid(grid_id: str, places: dict[str, tuple[str, str]]) -> None:
     if grid_id in places:
         st.session_state["map_street"], st.session_state["map_community"] = places[grid_id]
         st.session_state["map_grid"] = grid_id
+
+
+def drill_down(grids: pd.DataFrame, lang: str, limited: bool) -> tuple[str, str, str]:
+    """The street, community and grid selectors ('' = all), each offering what the wider
+    choice holds; one street office (or a limited viewer's one community) starts chosen."""
+
+    def all_or(value: str) -> str:
+        return t("map_all", lang) if value == "" else value
+
+    col_street, col_community, col_grid = st.columns(3)
+    streets = streets_of(grids)
+    if len(streets) == 2 and "map_street" not in st.session_state:
+        st.session_state["map_street"] = streets[1]  # one street office: start there
+    keep("map_street", streets)
+    with col_street:
+        street = st.selectbox(
+            t("map_street", lang),
+            streets,
+            format_func=all_or,
+            key="map_street",
+            on_change=reset,
+            args=("map_community", "map_grid"),
+        )
+    in_street = where(grids, "street", street)
+    communities = communities_of(in_street)
+    if limited and len(communities) == 2 and "map_community" not in st.session_state:
+        st.session_state["map_community"] = communities[1]  # a community's staff: start there
+    keep("map_community", communities)
+    with col_community:
+        community = st.selectbox(
+            t("map_community", lang),
+            communities,
+            format_func=all_or,
+            key="map_community",
+            on_change=reset,
+            args=("map_grid",),
+        )
+    names = dict(zip(grids["grid_id"], grids["name"].fillna(""), strict=True))
+    grid_ids = [""] + where(in_street, "community", community)["grid_id"].tolist()
+    keep("map_grid", grid_ids)
+    with col_grid:
+        grid_id = st.selectbox(
+            t("map_grid", lang),
+            grid_ids,
+            format_func=lambda g: all_or(g) if g == "" else f"{g} · {names.get(g, '')}",
+            key="map_grid",
+        )
+    return street, community, grid_id
 
 
 @dataclass
@@ -105,6 +160,26 @@ def map_view(
     too_many = grid_totals or (len(shown) > max_points and choice.whole_area)
     n_shown = len(shown) + (int(scope["households"].fillna(0).sum()) if grid_totals else 0)
     return MapView(on_map, households, shown, grid_totals, too_many, n_shown, totals, legend)
+
+
+def key_figures(totals: dict[str, object], aggregate: bool, filtered: bool, lang: str) -> None:
+    """Six tiles: grids, households, care households, visit and freshness rates, open reports.
+
+    For a wide audience a rate over 1 or 2 households reads "n<3" (its base is suppressed).
+    """
+    visit_base = totals["visit_required"] if aggregate else None
+    fresh_base = totals["households"] if aggregate else None
+    m1, m2, m3, m4, m5, m6 = st.columns(6)
+    m1.metric(t("map_grids_count", lang), fig.count_text(totals["grids"]))
+    m2.metric(t("map_households", lang), fig.count_text(totals["households"]))
+    m3.metric(t("map_care_households", lang), fig.count_text(totals["households_care"]))
+    m4.metric(t("map_fill_visit_rate", lang), fig.rate_text(totals["visit_rate"], visit_base))
+    m5.metric(
+        t("map_fill_freshness_rate", lang), fig.rate_text(totals["freshness_rate"], fresh_base)
+    )
+    m6.metric(t("map_open_reports", lang), fig.count_text(totals["reports_open"]))
+    if filtered:
+        st.caption(t("map_figures_filtered", lang))
 
 
 def reveal_form(location: str, household_ids: list[str], viewer: Viewer, lang: str) -> None:
