@@ -9,16 +9,16 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.access.privacy import suppress_small
+from geo.care.coverage import EditRefused, log_visit, mark_verified
 from geo.config import load_config
-from geo.coverage import EditRefused, log_visit, mark_verified
-from geo.figures import NONE, count_text, rate_text, ratio_text
 from geo.i18n import t
-from geo.mapping import FILL_MEASURES, build_map, tile_provider_from_env
-from geo.metrics import HOUSEHOLD_STATUS_COLUMNS
-from geo.privacy import suppress_small
+from geo.metrics.contract import HOUSEHOLD_STATUS_COLUMNS
+from geo.outputs.figures import NONE, count_text, rate_text, ratio_text
+from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
+from geo.outputs.weekly.pack import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from geo.store import open_store
 from geo.timeutil import now_local, today
-from geo.weekly import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from ui import coverage as cov
 from ui import data, session
 from ui.mapview import show_map
@@ -29,7 +29,7 @@ FORM_RESULT = "coverage_form_result"
 HOUSEHOLD_KEY = "coverage_form_household"
 SEEN_ROWS = "_coverage_seen_rows"  # (table key, rows) of the last work-list pick acted upon
 SAVES = "coverage_saves"  # edits saved in this session: a new work-list table after each
-KINDS = ("home", "phone", "video")  # geo.coverage.VISIT_KINDS stores them as 入户/电话/视频
+KINDS = ("home", "phone", "video")  # geo.care.coverage.VISIT_KINDS stores them as 入户/电话/视频
 SHOWN_IDS = 10  # ids listed in a gap message before "and more"
 BAD_CELL = "color: #c62828; font-weight: 600"
 

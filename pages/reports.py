@@ -9,8 +9,8 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.i18n import t
-from geo.mapping import REPORT_STATES, tile_provider_from_env
-from geo.reports import (
+from geo.outputs.map.build import REPORT_STATES, tile_provider_from_env
+from geo.reports.workflow import (
     MAX_PHOTO_BYTES,
     STEPS,
     ReportError,
@@ -22,7 +22,8 @@ from geo.reports import (
     report_history,
     to_wgs84,
 )
-from geo.store import StoreBusy, open_store
+from geo.store import open_store
+from geo.store.base import StoreBusy
 from ui import data, session
 from ui import reports as ui_reports
 from ui.tables import newly_picked, row_key

@@ -17,9 +17,10 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
-from geo import importers, readers
 from geo.config import load_config
-from geo.importers import import_file
+from geo.inputs import readers
+from geo.inputs.importers import core as importers
+from geo.inputs.importers.core import import_file
 from geo.store import open_store
 
 G1 = box(111.70, 40.84, 111.71, 40.85)

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.schema import WGS84
-from geo.store import Store
+from geo.store.base import Store
+from geo.store.schema import WGS84
 from geo.timeutil import today
 
 CENTRE_LON, CENTRE_LAT = 111.70, 40.84
@@ -500,7 +500,7 @@ def build_demo(
         counts["reports"] = tx.replace("reports", reports)
         counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", boundary)
-        tx.set_meta("demo_mode", "1")  # synthetic data: see geo.auth.demo_viewer
+        tx.set_meta("demo_mode", "1")  # synthetic data: see geo.access.auth.demo_viewer
     return counts
 
 

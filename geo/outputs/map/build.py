@@ -31,8 +31,8 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo.config import Config, load_config
-from geo.figures import rate_text, ratio_text
 from geo.i18n import DEFAULT_LANGUAGE, t
+from geo.outputs.figures import rate_text, ratio_text
 
 STATIC_URL = "/app/static"
 COORD_SCALE = 1e-5  # ~1.1 m: household points are shipped as integers of this many degrees
@@ -247,7 +247,7 @@ def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from geo.coords import wgs84_to_gcj02
+    from geo.inputs.coords import wgs84_to_gcj02
 
     return wgs84_to_gcj02(lon, lat)
 
@@ -399,7 +399,7 @@ def _fill_legend_rows(
 
 
 def _pct(value: object) -> str:
-    return rate_text(value)  # one rounding everywhere (geo.figures)
+    return rate_text(value)  # one rounding everywhere (geo.outputs.figures)
 
 
 def _num(value: object) -> str:

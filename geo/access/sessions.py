@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.store import Store, Transaction
+from geo.store.base import Store, Transaction
 from geo.timeutil import format_timestamp, now_local
 
 SESSION_HOURS = 8

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from geo.i18n import MessageError
-from geo.schema import TABLES
-from geo.store import Store
+from geo.store.base import Store
+from geo.store.schema import TABLES
 
 COPIED = [name for name in TABLES if name != "sessions"]
 

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.categories import split_codes
+from geo.care.categories import split_codes
 from geo.config import Config, load_config
 from geo.i18n import t
-from geo.store import Store
+from geo.store.base import Store
 from geo.timeutil import day_text, end_of_day, format_timestamp
 
 REPORT_STATES = ("open", "overdue", "resolved", "followed_up")

@@ -174,7 +174,7 @@ TABLES: dict[str, Table] = {
                 ("action", "TEXT"),
                 ("detail", "TEXT"),
                 ("records", "TEXT"),
-                # sha256 over this entry and the previous entry's hash (geo.audit_chain):
+                # sha256 over this entry and the previous entry's hash (geo.access.audit_chain):
                 # an entry changed or removed breaks every link after it
                 ("entry_hash", "TEXT"),
             ),
@@ -182,7 +182,7 @@ TABLES: dict[str, Table] = {
             indexes=(("at",),),
         ),
         Table(
-            # signed-in sessions (geo.sessions): what the browser's cookie names, by hash only
+            # signed-in sessions (geo.access.sessions): what the browser's cookie names, by hash only
             "sessions",
             (
                 ("session_id", "TEXT"),  # random; held server-side in the Streamlit session

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.store import Store, Where
+from geo.store.base import Store, Where
 
 GRID_TABLES = frozenset({"grids", "households", "reports", "staff"})
 

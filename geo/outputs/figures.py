@@ -2,7 +2,7 @@
 
 Totals are summed from raw counts (``grid_table`` rows, or household status rows when a
 page filters households) and only then suppressed for a wide audience
-(``geo.privacy.suppress_table``, applied once by the loaders in ``ui.data``): a suppressed
+(``geo.access.privacy.suppress_table``, applied once by the loaders in ``ui.data``): a suppressed
 "<3" is never summed or parsed as a number. Rates are shown with one rounding
 (``rate_text``), counts with one format (``count_text``), everywhere: tiles, tables,
 tooltips, the weekly PDF and XLSX.
@@ -15,14 +15,14 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from geo.privacy import SMALL_COUNT
+from geo.access.privacy import SMALL_COUNT
 
 NONE = "—"  # no figure: nothing to count or no base for a rate
 RATE_DECIMALS = 1
 # st.column_config format of a rate column holding percentages (rate x 100): as rate_text
 RATE_COLUMN_FORMAT = f"%.{RATE_DECIMALS}f%%"
 # counts about households, summed over a scope (the prefix "households" marks them as counts
-# about people for geo.privacy.suppress_table)
+# about people for geo.access.privacy.suppress_table)
 HOUSEHOLD_COUNTS = ("households", "households_care", "visit_required", "visit_compliant", "fresh")
 REPORT_COUNTS = ("reports_open", "reports_overdue")
 

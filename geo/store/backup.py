@@ -14,9 +14,10 @@ import os
 import sqlite3
 from pathlib import Path
 
-from geo import gpkg
 from geo.i18n import MessageError
-from geo.store import GeoPackageStore, Store
+from geo.store import gpkg
+from geo.store.base import Store
+from geo.store.geopackage import GeoPackageStore
 
 
 class BackupError(MessageError):

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.assign import assign_to_grids
 from geo.config import load_config
-from geo.coords import bd09_to_wgs84, gcj02_to_wgs84
 from geo.i18n import Msg, process_language, t
-from geo.store import Store
+from geo.inputs.assign import assign_to_grids
+from geo.inputs.coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.store.base import Store
 from geo.timeutil import format_timestamp, now_local
 
 STEPS = ("reported", "responded", "resolved", "followed_up")

@@ -111,7 +111,7 @@ def suppress_table(figures: pd.DataFrame, threshold: int = SMALL_COUNT) -> pd.Da
 
 
 def suppress_totals(totals: dict[str, object], threshold: int = SMALL_COUNT) -> dict[str, object]:
-    """Totals of a scope (``geo.figures.scope_totals``) safe for wide audiences: the rules of
+    """Totals of a scope (``geo.outputs.figures.scope_totals``) safe for wide audiences: the rules of
     ``suppress_table`` applied to them as one row, after they were summed from raw counts."""
     row = suppress_table(pd.DataFrame([totals]), threshold).iloc[0]
     return {

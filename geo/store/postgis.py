@@ -1,9 +1,9 @@
-"""The PostGIS store: the tables of ``geo.schema`` in a shared PostgreSQL database.
+"""The PostGIS store: the tables of ``geo.store.schema`` in a shared PostgreSQL database.
 
 Same behaviour as the GeoPackage store (``geo.store``), for a city-wide deployment with
 several app servers: ``open_store("postgresql://...")`` gives a ``PostGISStore``.
 
-- The schema is created and upgraded by ``geo.pg_migrations`` on the first write;
+- The schema is created and upgraded by ``geo.store.pg_migrations`` on the first write;
   reading a database gridmap never wrote gives empty tables and creates nothing.
 - Geometry columns are ``geometry(Point|MultiPolygon, 4326)`` with GIST indexes; a
   Polygon written to a MultiPolygon table is stored (and read back) as a one-part
@@ -42,9 +42,9 @@ except ImportError as exc:  # an optional dependency: say how to get it
         "pip install 'psycopg[binary]'  (or: pip install 'gridmap[postgis]')"
     ) from exc
 
-from geo import audit_chain, pg_migrations
-from geo.schema import GEOMETRY_COLUMN, TABLES, WGS84, Table
-from geo.store import (
+from geo.access import audit_chain
+from geo.store import pg_migrations
+from geo.store.base import (
     WRITE_WAIT_SECONDS,
     Store,
     StoreBusy,
@@ -55,6 +55,7 @@ from geo.store import (
     count_sign_in_sql,
     empty_frame,
 )
+from geo.store.schema import GEOMETRY_COLUMN, TABLES, WGS84, Table
 
 _stage_names = itertools.count()
 _T = TypeVar("_T")
@@ -509,7 +510,7 @@ def _give(location: str, conn: psycopg.Connection) -> None:
 
 
 class PostGISStore(Store):
-    """A PostgreSQL/PostGIS database holding the tables of ``geo.schema``."""
+    """A PostgreSQL/PostGIS database holding the tables of ``geo.store.schema``."""
 
     def __init__(self, location: str) -> None:
         self.location = location

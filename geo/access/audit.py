@@ -1,7 +1,7 @@
 """The append-only audit log: every reveal, export and import (who, what, when, which records).
 
 Both stores refuse UPDATE, DELETE and REPLACE of an entry, and chain every entry to the
-one before by a hash (``geo.audit_chain``); ``verify_audit`` (``gridmap audit --verify``)
+one before by a hash (``geo.access.audit_chain``); ``verify_audit`` (``gridmap audit --verify``)
 finds the first entry whose link does not hold.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo import audit_chain
-from geo.store import Store, Transaction
+from geo.access import audit_chain
+from geo.store.base import Store, Transaction
 from geo.timeutil import format_timestamp, now_local
 
 

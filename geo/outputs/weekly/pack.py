@@ -1,6 +1,6 @@
 """The weekly review pack: one projectable page (PDF) or one sheet per section (XLSX).
 
-Every figure is taken from ``geo.metrics.compute_metrics`` for the as-of day (and the
+Every figure is taken from ``geo.metrics.contract.compute_metrics`` for the as-of day (and the
 same day of earlier weeks), so the pack's numbers are exactly ``gridmap metrics``'s.
 "Reports new/resolved in the week" are differences of those cumulative counts between
 the as-of day and the day a week before. The pack holds no personal data: no names,
@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.access.privacy import SMALL_COUNT, suppress_small
 from geo.config import load_config
-from geo.figures import count_text, rate_text
 from geo.i18n import t
-from geo.privacy import SMALL_COUNT, suppress_small
-from geo.store import Store
+from geo.outputs.figures import count_text, rate_text
+from geo.outputs.xlsx import as_text
+from geo.store.base import Store
 from geo.timeutil import day_text
-from geo.xlsx import as_text
 
 TREND_WEEKS = 8
 TOP_GRIDS = 5
@@ -46,7 +46,7 @@ FRESHNESS_CONCERN = 0.8
 FONT_ENV = "GRIDMAP_CJK_FONT"
 # Noto Sans SC (SIL OFL 1.1), the common-use characters, shipped with gridmap: the PDF
 # looks the same on every server (tools/build_cjk_font.py rebuilds the subset)
-FONT_DIR = Path(__file__).with_name("fonts")
+FONT_DIR = Path(__file__).resolve().parents[2] / "fonts"  # geo/fonts
 SHIPPED_REGULAR = FONT_DIR / "NotoSansSC-Regular.ttf"
 SHIPPED_BOLD = FONT_DIR / "NotoSansSC-Bold.ttf"
 
@@ -233,7 +233,7 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
     score: rank, grid_id, name, community, score, the score's parts and reasons);
     grids (grid_table of as_of). Counts are raw here; suppression is for rendering.
     """
-    from geo.metrics import compute_metrics, grid_table
+    from geo.metrics.contract import compute_metrics, grid_table
 
     # one extra week so that the oldest week of the trend has its "new reports" too
     days = _week_ends(as_of, TREND_WEEKS + 1)
@@ -376,7 +376,7 @@ def _small_base(base: object) -> bool:
 
 
 def _count_text(count: object) -> str:
-    """A count as the pack shows it (geo.figures.count_text), 1 and 2 as "<3"."""
+    """A count as the pack shows it (geo.outputs.figures.count_text), 1 and 2 as "<3"."""
     if count is None or count != count:
         return count_text(None)
     return count_text(suppress_small(int(count)))

@@ -18,9 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import gpkg
-from geo.schema import GEOMETRY_COLUMN, WGS84, Table
-from geo.store import encode_rows
+from geo.store import gpkg
+from geo.store.geopackage import encode_rows
+from geo.store.schema import GEOMETRY_COLUMN, WGS84, Table
 
 KEY_SEPARATOR = " + "
 """Between the parts of a composite key, as a clerk reads it (``S1 + G1``)."""

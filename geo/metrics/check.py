@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.config import load_config
 from geo.i18n import t
-from geo.store import Store
+from geo.store.base import Store
 from geo.timeutil import day_text
 
 SEVERITIES = ("error", "warning", "info")
@@ -53,7 +53,7 @@ def _ids(series: pd.Series) -> list[str]:
 
 def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Finding]:
     """Every finding about the store as of ``as_of`` (messages in ``lang``), errors first."""
-    from geo.assign import overlapping_grids
+    from geo.inputs.assign import overlapping_grids
 
     config = load_config()
     findings: list[Finding] = []

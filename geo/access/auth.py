@@ -6,7 +6,7 @@ default password: an admin is created with ``gridmap user add NAME --role admin
 ``LOCK_MINUTES``; attempts are counted in the store before the password is checked
 (``Transaction.count_sign_in``), so parallel sign-ins cannot outrun the lock. An unknown
 name, a wrong password and a locked account get the same answer after the same work. A
-signed-in session lasts ``SESSION_HOURS`` (``geo.sessions``); disabling an account,
+signed-in session lasts ``SESSION_HOURS`` (``geo.access.sessions``); disabling an account,
 changing its role or scope, or its password ends its sessions.
 """
 
@@ -21,11 +21,11 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from geo.audit import audit_row
+from geo.access.audit import audit_row
+from geo.access.sessions import SESSION_HOURS as SESSION_HOURS  # re-exported: geo.sessions owns it
+from geo.access.sessions import end_sessions_of, grants_of
 from geo.i18n import MessageError
-from geo.sessions import SESSION_HOURS as SESSION_HOURS  # re-exported: geo.sessions owns it
-from geo.sessions import end_sessions_of, grants_of
-from geo.store import Store
+from geo.store.base import Store
 from geo.timeutil import format_timestamp, now_local
 
 ROLES = ("admin", "street_leader", "community_staff", "grid_worker", "planner", "meeting")
@@ -345,7 +345,7 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
 
 
 def grants(viewer: Viewer) -> str:
-    """The role and scope of ``viewer`` as a session records them (``geo.sessions.grants_of``)."""
+    """The role and scope of ``viewer`` as a session records them (``geo.access.sessions.grants_of``)."""
     return grants_of(viewer.role, viewer.community, viewer.grids)
 
 

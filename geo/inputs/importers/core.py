@@ -24,12 +24,12 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.assign import assign_to_grids, overlapping_grids
-from geo.categories import join_codes, parse_categories
+from geo.care.categories import join_codes, parse_categories
 from geo.config import load_config
-from geo.coords import TO_WGS84, transform_geometry
 from geo.i18n import DEFAULT_LANGUAGE, Msg, process_language, t
-from geo.readers import (
+from geo.inputs.assign import assign_to_grids, overlapping_grids
+from geo.inputs.coords import TO_WGS84, transform_geometry
+from geo.inputs.readers import (
     ROW,
     WGS84,
     CellProblem,
@@ -40,9 +40,9 @@ from geo.readers import (
     open_table,
     read_vector,
 )
-from geo.schema import TABLES
-from geo.staging import Staging
-from geo.store import Store
+from geo.store.base import Store
+from geo.store.schema import TABLES
+from geo.store.staging import Staging
 from geo.timeutil import format_timestamp, now_local, parse_timestamp
 
 KINDS = ("grids", "households", "visits", "staff", "reports", "boundary")
