@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.i18n import t
 from geo.store import open_store
 from ui import session

@@ -6,12 +6,12 @@ import streamlit as st
 
 from geo.care import coverage_view as cv
 from geo.config import load_config
-from geo.figures import NONE
 from geo.i18n import t
-from geo.mapping import FILL_MEASURES, build_map, tile_provider_from_env
-from geo.metrics import HOUSEHOLD_STATUS_COLUMNS
+from geo.metrics.contract import HOUSEHOLD_STATUS_COLUMNS
+from geo.outputs.figures import NONE
+from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
+from geo.outputs.weekly.pack import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
-from geo.weekly import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from ui import coverage as cov
 from ui import data, session
 from ui.coverage_gaps import gap_cards, gap_warnings

@@ -10,17 +10,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import figures as fig
 from geo.config import load_config
 from geo.i18n import t
-from geo.mapping import (
+from geo.outputs import figures as fig
+from geo.outputs.map import drilldown as drill
+from geo.outputs.map.build import (
     FILL_MEASURES,
     POINTS_MIN_ZOOM,
     HouseholdFilter,
     build_map,
     tile_provider_from_env,
 )
-from geo.outputs.map import drilldown as drill
 from geo.store import open_store
 from ui import data, session
 from ui.aggregate import render_aggregate_figures
@@ -28,7 +28,7 @@ from ui.mapview import hide_household_legend, show_map
 from ui.rainbow import choose_grid, drill_down, key_figures, map_view, reveal_form
 from ui.text import md, md_t
 
-# rates as percentages (the columns hold rate * 100), rounded as everywhere (geo.figures)
+# rates as percentages (the columns hold rate * 100), rounded as everywhere (geo.outputs.figures)
 _PERCENT = st.column_config.ProgressColumn(
     format=fig.RATE_COLUMN_FORMAT, min_value=0, max_value=100
 )

@@ -7,11 +7,11 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import report_views as rv
 from geo.config import load_config
 from geo.i18n import t
-from geo.mapping import REPORT_STATES, tile_provider_from_env
 from geo.outputs.map import drilldown as drill
+from geo.outputs.map.build import REPORT_STATES, tile_provider_from_env
+from geo.reports import views as rv
 from geo.store import open_store
 from ui import data, session
 from ui import reports as ui_reports

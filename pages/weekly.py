@@ -7,12 +7,19 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
-from geo.figures import rate_text
 from geo.i18n import t
-from geo.privacy import SMALL_COUNT
+from geo.outputs.figures import rate_text
+from geo.outputs.weekly.pack import (
+    BAD,
+    GOOD,
+    TOP_GRIDS,
+    attention_reasons,
+    figure_label,
+    figure_texts,
+)
 from geo.store import open_store
-from geo.weekly import BAD, GOOD, TOP_GRIDS, attention_reasons, figure_label, figure_texts
 from ui import coverage as cov
 from ui import data, session
 from ui.text import md_t

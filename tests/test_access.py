@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.audit import read_audit
-from geo.auth import Viewer
-from geo.privacy import suppress_table
+from geo.access.audit import read_audit
+from geo.access.auth import Viewer
+from geo.access.privacy import suppress_table
 from geo.store import open_store
 from ui import data
 
@@ -203,8 +203,8 @@ def test_suppress_table(counts, expected):
 def test_a_reports_only_write_does_not_recompute_the_household_figures(location, monkeypatch):
     import streamlit as st
 
-    from geo.coverage import log_visit
-    from geo.reports import record_step
+    from geo.care.coverage import log_visit
+    from geo.reports.workflow import record_step
 
     calls = []  # every computation of the households' figures (counters or statuses)
     counters, statuses = data.household_counters_of, data.household_status
@@ -253,7 +253,7 @@ def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
 ):
     import streamlit as st
 
-    from geo.coverage import log_visit
+    from geo.care.coverage import log_visit
     from ui import coverage as cov
 
     calls = {"gaps": 0, "worklist": 0}
@@ -286,8 +286,8 @@ def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
 def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     import streamlit as st
 
-    from geo.coverage import log_visit, mark_verified
-    from geo.metrics import household_status
+    from geo.care.coverage import log_visit, mark_verified
+    from geo.metrics.contract import household_status
 
     wheres = []
     real = data.household_status
@@ -342,7 +342,7 @@ def folds(monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
 def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
-    from geo.metrics import grid_table
+    from geo.metrics.contract import grid_table
 
     v = version(location)
     figures = data.grid_figures(location, v, AS_OF, viewer)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from geo.care import status
-from geo.demo import build_demo
-from geo.metrics import grid_table, household_status
+from geo.demo.build import build_demo
+from geo.metrics.contract import grid_table, household_status
 from geo.store import open_store
 
 

@@ -17,9 +17,10 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
-from geo import importers, readers
 from geo.config import load_config
-from geo.importers import import_file
+from geo.inputs import readers
+from geo.inputs.importers.core import import_file
+from geo.inputs.importers.problems import MAX_PROBLEMS
 from geo.store import open_store
 
 G1 = box(111.70, 40.84, 111.71, 40.85)
@@ -350,10 +351,9 @@ def test_chunked_reading_sees_the_whole_file(store_path, tmp_path, monkeypatch):
 def test_problems_past_the_cap_are_counted(store_path, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
-        "household_id,lon,lat\n"
-        + "".join(f"H{i},x,40.8\n" for i in range(importers.MAX_PROBLEMS + 7)),
+        "household_id,lon,lat\n" + "".join(f"H{i},x,40.8\n" for i in range(MAX_PROBLEMS + 7)),
         encoding="utf-8",
     )
     report = import_file(open_store(str(store_path)), "households", path)
-    assert report.problem_count == importers.MAX_PROBLEMS + 7
+    assert report.problem_count == MAX_PROBLEMS + 7
     assert report.problem_lines()[-1] == "……另有 7 个问题未列出"

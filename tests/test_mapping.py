@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.coords import wgs84_to_gcj02
-from geo.mapping import (
+from geo.inputs.coords import wgs84_to_gcj02
+from geo.outputs.map.build import (
     COORD_SCALE,
     NO_DATA_HEX,
     OVERDUE_BIT,
@@ -343,7 +343,7 @@ def test_only_aggregates_when_no_points_are_shipped(two_grids, four_households):
 
 def _base_and_view(fmap) -> tuple[str, dict]:
     """(the map's script, the view sent apart), as ui.mapview.show_map parts them."""
-    from geo.mapping import GridmapLayer, detach_view
+    from geo.outputs.map.build import GridmapLayer, detach_view
 
     group = detach_view(fmap)
     layer = next(c for c in fmap._children.values() if isinstance(c, GridmapLayer))
@@ -352,7 +352,7 @@ def _base_and_view(fmap) -> tuple[str, dict]:
 
 
 def test_the_map_stays_the_same_while_the_choices_change(two_grids, four_households):
-    from geo.mapping import HouseholdFilter
+    from geo.outputs.map.build import HouseholdFilter
 
     reports = pd.DataFrame(
         {

@@ -9,12 +9,11 @@ import pytest
 from pypdf import PdfReader
 from shapely.geometry import Point, box
 
-from geo import weekly
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.cli import main
-from geo.metrics import compute_metrics
-from geo.store import open_store
-from geo.weekly import (
+from geo.metrics.contract import compute_metrics
+from geo.outputs.weekly import pack as weekly
+from geo.outputs.weekly.pack import (
     Figure,
     FontMissing,
     attention_grids,
@@ -25,6 +24,7 @@ from geo.weekly import (
     weekly_sheets,
     write_weekly,
 )
+from geo.store import open_store
 
 WGS84 = "EPSG:4326"
 AS_OF = dt.date(2026, 11, 27)

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from geo.access.privacy import suppress_small
 from geo.care.coverage_view import grid_labels, listed
 from geo.i18n import t
-from geo.privacy import suppress_small
 from ui.text import md, md_t
 
 SHOWN_IDS = 10  # ids listed in a gap message before "and more"

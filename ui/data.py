@@ -25,18 +25,18 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo import figures as fig
-from geo.audit import log_event
-from geo.auth import Viewer
+from geo.access.audit import log_event
+from geo.access.auth import Viewer
+from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.care.status import grid_table_of
-from geo.metrics import (
+from geo.metrics.contract import (
     _community_table_from,
     grid_table,
     household_counters_of,
     household_status,
     report_states,
 )
-from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.outputs import figures as fig
 from geo.store import open_store
 from ui import session
 
@@ -240,9 +240,9 @@ def _grid_figures(
 def grid_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.grid_table`` as of ``as_of`` for the grids in scope.
+    """``geo.metrics.contract.grid_table`` as of ``as_of`` for the grids in scope.
 
-    For aggregate-only viewers small counts are ``"<3"`` (``geo.privacy.suppress_table``).
+    For aggregate-only viewers small counts are ``"<3"`` (``geo.access.privacy.suppress_table``).
     """
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
@@ -257,7 +257,7 @@ def scope_totals(
     households: pd.DataFrame | None = None,
     viewer: Viewer | None = None,
 ) -> dict[str, object]:
-    """``geo.figures.scope_totals`` of the chosen grids (default: every grid in scope).
+    """``geo.outputs.figures.scope_totals`` of the chosen grids (default: every grid in scope).
 
     Summed from the raw grid figures, then suppressed for aggregate-only viewers: the one
     place a page's totals are suppressed, after all summing. ``households``: the filtered
@@ -288,7 +288,7 @@ def _community_figures(
 def community_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.community_table`` as of ``as_of``, summed over the grids in scope."""
+    """``geo.metrics.contract.community_table`` as of ``as_of``, summed over the grids in scope."""
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _community_figures(location, version, as_of, scope, viewer.aggregates_only)
@@ -315,7 +315,7 @@ def household_statuses(
     viewer: Viewer | None = None,
     grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
-    """``geo.metrics.household_status`` (no personal fields) of the households in scope.
+    """``geo.metrics.contract.household_status`` (no personal fields) of the households in scope.
 
     ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
     within the viewer's scope; default all in scope. Raises AccessDenied for

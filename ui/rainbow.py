@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from geo import figures as fig
-from geo.auth import Viewer
+from geo.access.auth import Viewer
 from geo.config import Config
 from geo.i18n import t
+from geo.outputs import figures as fig
 from geo.outputs.map.drilldown import (
     Choice,
     communities_of,

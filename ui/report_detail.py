@@ -8,9 +8,10 @@ import streamlit as st
 
 from geo.config import Config
 from geo.i18n import t
-from geo.report_views import history_table, report_facts, step_label
-from geo.reports import STEPS, ReportError, next_step, record_step, report_history
-from geo.store import StoreBusy, open_store
+from geo.reports.views import history_table, report_facts, step_label
+from geo.reports.workflow import STEPS, ReportError, next_step, record_step, report_history
+from geo.store import open_store
+from geo.store.base import StoreBusy
 from ui import data, session
 from ui import reports as ui_reports
 from ui.text import md

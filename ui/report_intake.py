@@ -13,8 +13,8 @@ import streamlit as st
 
 from geo.config import Config
 from geo.i18n import t
-from geo.report_views import duplicates_table, filed_note, source_label, with_descriptions
-from geo.reports import (
+from geo.reports.views import duplicates_table, filed_note, source_label, with_descriptions
+from geo.reports.workflow import (
     MAX_PHOTO_BYTES,
     ReportError,
     check_photo,
@@ -22,7 +22,8 @@ from geo.reports import (
     find_duplicates,
     to_wgs84,
 )
-from geo.store import StoreBusy, open_store
+from geo.store import open_store
+from geo.store.base import StoreBusy
 from ui import data, session
 from ui import reports as ui_reports
 from ui.text import md, md_t

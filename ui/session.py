@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo.auth import Viewer
+from geo.access.auth import Viewer
 from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from geo.store import resolve_location
 from geo.timeutil import today
@@ -16,7 +16,7 @@ LANG_KEY = "ui_lang"
 AS_OF_KEY = "ui_as_of"
 VIEWER_KEY = "auth_viewer"  # the signed-in account's Viewer (role and scope)
 SIGNED_IN_AT_KEY = "auth_signed_in_at"  # local datetime of the sign-in (SESSION_HOURS)
-SESSION_ID_KEY = "auth_session_id"  # the session's record in the store (geo.sessions)
+SESSION_ID_KEY = "auth_session_id"  # the session's record in the store (geo.access.sessions)
 MEETING_KEY = "ui_meeting_mode"  # the sidebar's meeting switch: aggregates only, for any role
 DEMO_KEY = "auth_demo_session"  # this session was opened automatically on an untouched demo store
 USER_KEY = "ui_user"  # the name edits and exports are logged under (ui.coverage.actor)

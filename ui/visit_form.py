@@ -10,7 +10,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo.coverage import EditRefused, log_visit, mark_verified
+from geo.care.coverage import EditRefused, log_visit, mark_verified
 from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import now_local, today

@@ -14,8 +14,8 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.metrics import grid_table, household_counters_from_status
-from geo.store import Store
+from geo.metrics.contract import grid_table, household_counters_from_status
+from geo.store.base import Store
 
 
 def grid_table_of(store: Store, as_of: dt.date, frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo import figures as fig
 from geo.care import status
 from geo.config import Config
 from geo.i18n import t
-from geo.mapping import legend_counts
+from geo.outputs import figures as fig
+from geo.outputs.map.build import legend_counts
 
 
 @dataclass(frozen=True)
