@@ -132,7 +132,10 @@ def test_community_overview_from_households_or_from_the_communities_own_figures(
         }
     )
     own = drill.community_overview(communities, None, _grids(), "en")
-    assert own["Households"].tolist() == [7, 9] and own["Visit compliance"].tolist() == [50.0, 100.0]
+    assert own["Households"].tolist() == [7, 9] and own["Visit compliance"].tolist() == [
+        50.0,
+        100.0,
+    ]
     frame = _frame()
     counted = drill.community_overview(communities, frame, _grids(), "en")
     assert counted["Households"].tolist() == [2, 1]  # G1's two in C1, G2's one in C2
