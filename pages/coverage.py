@@ -16,7 +16,7 @@ from geo.i18n import t
 from geo.metrics.contract import HOUSEHOLD_STATUS_COLUMNS
 from geo.outputs.figures import NONE, count_text, rate_text, ratio_text
 from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
-from geo.outputs.weekly.pack import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
+from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import coverage as cov

@@ -201,7 +201,7 @@ def test_verification_history_ends_at_last_verified_about_monthly(tables):
 
 def test_weekly_freshness_trend_is_flat(demo):
     """As the data stood at each week end, about as many households were fresh as now."""
-    from geo.outputs.weekly.pack import weekly_figures
+    from geo.outputs.weekly.figures import weekly_figures
 
     store, _ = demo
     figures = weekly_figures(store, AS_OF)
