@@ -11,9 +11,9 @@ import streamlit as st
 
 from geo.access.privacy import suppress_small
 from geo.care.coverage import EditRefused, log_visit, mark_verified
+from geo.care.rules import HOUSEHOLD_STATUS_COLUMNS
 from geo.config import load_config
 from geo.i18n import t
-from geo.metrics.contract import HOUSEHOLD_STATUS_COLUMNS
 from geo.outputs.figures import NONE, count_text, rate_text, ratio_text
 from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
 from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label

@@ -287,7 +287,7 @@ def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     import streamlit as st
 
     from geo.care.coverage import log_visit, mark_verified
-    from geo.metrics.contract import household_status
+    from geo.care.rules import household_status
 
     wheres = []
     real = data.household_status

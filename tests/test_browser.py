@@ -285,7 +285,7 @@ def test_a_filter_updates_the_drawn_map_without_reloading_it(page, app_server):
     rerun_after(page, lambda: page.get_by_text("只看走访逾期户", exact=True).click())
     frame = map_frame(page)
     overdue = open_store(app_server.location).read("households", ["household_id"])
-    from geo.metrics.contract import household_status
+    from geo.care.rules import household_status
     from geo.timeutil import today
 
     status = household_status(open_store(app_server.location), today())

@@ -217,7 +217,8 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
     score: rank, grid_id, name, community, score, the score's parts and reasons);
     grids (grid_table of as_of). Counts are raw here; suppression is for rendering.
     """
-    from geo.metrics.contract import compute_metrics, grid_table
+    from geo.metrics.contract import compute_metrics
+    from geo.metrics.tables import grid_table
 
     # one extra week so that the oldest week of the trend has its "new reports" too
     days = _week_ends(as_of, TREND_WEEKS + 1)
