@@ -15,7 +15,9 @@ from geo.care.rules import HOUSEHOLD_STATUS_COLUMNS
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs.figures import NONE, count_text, rate_text, ratio_text
-from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
+from geo.outputs.map.build import build_map
+from geo.outputs.map.legend import FILL_MEASURES
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from geo.store import open_store
 from geo.timeutil import now_local, today

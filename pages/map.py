@@ -15,14 +15,9 @@ import streamlit as st
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs import figures as fig
-from geo.outputs.map.build import (
-    FILL_MEASURES,
-    POINTS_MIN_ZOOM,
-    HouseholdFilter,
-    build_map,
-    legend_counts,
-    tile_provider_from_env,
-)
+from geo.outputs.map.build import POINTS_MIN_ZOOM, HouseholdFilter, build_map
+from geo.outputs.map.legend import FILL_MEASURES, legend_counts
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui import data, session

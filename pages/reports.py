@@ -9,7 +9,8 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.i18n import t
-from geo.outputs.map.build import REPORT_STATES, tile_provider_from_env
+from geo.outputs.map.legend import REPORT_STATES
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports.workflow import (
     MAX_PHOTO_BYTES,
     STEPS,

@@ -13,7 +13,8 @@ from shapely.geometry import box
 from signin import browser_sign_in, sign_in_form
 
 from geo.config import load_config
-from geo.outputs.map.build import build_map, map_html
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import map_html
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser
