@@ -10,7 +10,8 @@ import shapely
 from pg import pg_location  # noqa: F401  (fixture)
 
 from geo.config import load_config
-from geo.demo.build import build_demo, id_check_digit
+from geo.demo.build import build_demo
+from geo.demo.people import id_check_digit
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)
