@@ -22,9 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.care.rules import household_status
 from geo.care.status import grid_table_of
 from geo.demo.build import build_demo
-from geo.metrics.contract import grid_table, household_counters_of, household_status
+from geo.metrics.contract import household_counters_of
+from geo.metrics.tables import grid_table
 from geo.store import open_store
 
 

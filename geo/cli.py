@@ -232,7 +232,8 @@ def _import(store, args) -> int:
 
 
 def _metrics(store, args) -> int:
-    from geo.metrics.contract import compute_metrics, format_metrics
+    from geo.metrics.contract import compute_metrics
+    from geo.metrics.text import format_metrics
 
     as_of = args.as_of or today()
     result = compute_metrics(store, as_of, by=args.by)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.care import coverage_view as cv
+from geo.care.rules import HOUSEHOLD_STATUS_COLUMNS
 from geo.config import load_config
 from geo.i18n import t
-from geo.metrics.contract import HOUSEHOLD_STATUS_COLUMNS
 from geo.outputs.figures import NONE
-from geo.outputs.map.build import FILL_MEASURES, build_map, tile_provider_from_env
-from geo.outputs.weekly.pack import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
+from geo.outputs.map.build import build_map
+from geo.outputs.map.legend import FILL_MEASURES
+from geo.outputs.map.tiles import tile_provider_from_env
+from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
 from ui import coverage as cov
 from ui import data, session

@@ -14,13 +14,9 @@ from geo.config import load_config
 from geo.i18n import t
 from geo.outputs import figures as fig
 from geo.outputs.map import drilldown as drill
-from geo.outputs.map.build import (
-    FILL_MEASURES,
-    POINTS_MIN_ZOOM,
-    HouseholdFilter,
-    build_map,
-    tile_provider_from_env,
-)
+from geo.outputs.map.build import POINTS_MIN_ZOOM, HouseholdFilter, build_map
+from geo.outputs.map.legend import FILL_MEASURES
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
 from ui import data, session
 from ui.aggregate import render_aggregate_figures

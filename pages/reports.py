@@ -10,7 +10,8 @@ import streamlit as st
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs.map import drilldown as drill
-from geo.outputs.map.build import REPORT_STATES, tile_provider_from_env
+from geo.outputs.map.legend import REPORT_STATES
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports import views as rv
 from geo.store import open_store
 from ui import data, session

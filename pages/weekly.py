@@ -11,7 +11,7 @@ from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs.figures import rate_text
-from geo.outputs.weekly.pack import (
+from geo.outputs.weekly.figures import (
     BAD,
     GOOD,
     TOP_GRIDS,

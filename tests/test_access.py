@@ -287,7 +287,7 @@ def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     import streamlit as st
 
     from geo.care.coverage import log_visit, mark_verified
-    from geo.metrics.contract import household_status
+    from geo.care.rules import household_status
 
     wheres = []
     real = data.household_status
@@ -342,7 +342,7 @@ def folds(monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
 def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
-    from geo.metrics.contract import grid_table
+    from geo.metrics.tables import grid_table
 
     v = version(location)
     figures = data.grid_figures(location, v, AS_OF, viewer)

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from geo.care import status
+from geo.care.rules import household_status
 from geo.demo.build import build_demo
-from geo.metrics.contract import grid_table, household_status
+from geo.metrics.tables import grid_table
 from geo.store import open_store
 
 

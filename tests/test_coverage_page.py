@@ -16,7 +16,7 @@ from geo.access.audit import read_audit
 from geo.access.auth import add_user, load_viewer
 from geo.care.coverage import coverage_gaps, visit_worklist
 from geo.demo.build import build_demo
-from geo.metrics.contract import grid_table
+from geo.metrics.tables import grid_table
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session

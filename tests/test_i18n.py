@@ -103,7 +103,7 @@ def test_map_title_in_both_languages(lang, expected):
 
 def test_every_key_built_from_configuration_exists():
     from geo.config import load_config
-    from geo.outputs.map.build import FILL_MEASURES, REPORT_STATES
+    from geo.outputs.map.legend import FILL_MEASURES, REPORT_STATES
 
     config = load_config()
     wanted = (

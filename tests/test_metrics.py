@@ -11,16 +11,13 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import Point, box
 
+from geo.care.rules import household_status
 from geo.config import DEFAULTS_PATH, load_config
 from geo.inputs.assign import assign_to_grids
-from geo.metrics.contract import (
-    community_table,
-    compute_metrics,
-    format_metrics,
-    grid_table,
-    household_status,
-    report_states,
-)
+from geo.metrics.contract import compute_metrics
+from geo.metrics.tables import community_table, grid_table
+from geo.metrics.text import format_metrics
+from geo.reports.states import report_states
 from geo.store import open_store
 
 WGS84 = "EPSG:4326"

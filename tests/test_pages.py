@@ -299,7 +299,7 @@ def suppressed(count: int) -> str:
 
 
 def raw_figures(location: str) -> pd.DataFrame:
-    from geo.metrics.contract import grid_table
+    from geo.metrics.tables import grid_table
     from geo.timeutil import today
 
     return grid_table(open_store(location), today())

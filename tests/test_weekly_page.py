@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from geo.access.audit import read_audit
 from geo.access.auth import add_user, load_viewer
 from geo.demo.build import build_demo
-from geo.outputs.weekly.pack import TOP_GRIDS, figure_label, figure_texts, weekly_figures
+from geo.outputs.weekly.figures import TOP_GRIDS, figure_label, figure_texts, weekly_figures
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session

@@ -32,7 +32,10 @@ from geo.care.coverage import (
 )
 from geo.i18n import t
 from geo.inputs.coords import transform_geometry, wgs84_to_gcj02
-from geo.outputs.weekly.pack import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
+from geo.outputs.weekly.charts import map_png, trend_png
+from geo.outputs.weekly.figures import weekly_figures
+from geo.outputs.weekly.pdf import write_pdf
+from geo.outputs.weekly.xlsx import write_xlsx
 from geo.store import open_store
 from ui import data, session
 

@@ -28,15 +28,12 @@ import streamlit as st
 from geo.access.audit import log_event
 from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.care.rules import household_status
 from geo.care.status import grid_table_of
-from geo.metrics.contract import (
-    _community_table_from,
-    grid_table,
-    household_counters_of,
-    household_status,
-    report_states,
-)
+from geo.metrics.contract import household_counters_of
+from geo.metrics.tables import _community_table_from, grid_table
 from geo.outputs import figures as fig
+from geo.reports.states import report_states
 from geo.store import open_store
 from ui import session
 
@@ -240,7 +237,7 @@ def _grid_figures(
 def grid_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.contract.grid_table`` as of ``as_of`` for the grids in scope.
+    """``geo.metrics.tables.grid_table`` as of ``as_of`` for the grids in scope.
 
     For aggregate-only viewers small counts are ``"<3"`` (``geo.access.privacy.suppress_table``).
     """
@@ -288,7 +285,7 @@ def _community_figures(
 def community_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.contract.community_table`` as of ``as_of``, summed over the grids in scope."""
+    """``geo.metrics.tables.community_table`` as of ``as_of``, summed over the grids in scope."""
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _community_figures(location, version, as_of, scope, viewer.aggregates_only)
@@ -315,7 +312,7 @@ def household_statuses(
     viewer: Viewer | None = None,
     grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
-    """``geo.metrics.contract.household_status`` (no personal fields) of the households in scope.
+    """``geo.care.rules.household_status`` (no personal fields) of the households in scope.
 
     ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
     within the viewer's scope; default all in scope. Raises AccessDenied for

@@ -2,7 +2,7 @@
 
 Areas are measured in a Lambert azimuthal equal-area projection centred on the data
 (exact areas on the WGS-84 ellipsoid's authalic sphere, any latitude, any zone), never
-in degrees. Per-grid and per-community figures come from ``geo.metrics.contract``; this module
+in degrees. Per-grid and per-community figures come from ``geo.metrics.tables``; this module
 only selects and reshapes them. Edits a clerk makes from the work list (a visit logged,
 households re-verified) go through ``log_visit`` / ``mark_verified``: validated, written
 in one transaction with an audit-log row, and seen by ``compute_metrics`` at once.
@@ -175,7 +175,7 @@ def coverage_gaps(store: Store, as_of: dt.date) -> dict[str, pd.DataFrame]:
     households outside every grid), ``per_worker`` (grid_id, name, community, households,
     grid_workers, households_per_worker; most loaded first).
     """
-    from geo.metrics.contract import grid_table
+    from geo.metrics.tables import grid_table
 
     table = grid_table(store, as_of)
     cols = [c for c in ("grid_id", "name", "community", "households") if c in table.columns]
@@ -244,7 +244,7 @@ def visit_worklist(store: Store, as_of: dt.date, where: dict | None = None) -> p
     today). Sorted most overdue first, then by grid and household. ``where`` filters the
     households read (e.g. ``{"grid_id": [...]}`` for a viewer's scope).
     """
-    from geo.metrics.contract import household_status
+    from geo.care.rules import household_status
 
     return worklist_from_status(store, household_status(store, as_of, where=where), as_of)
 

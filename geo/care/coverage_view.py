@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 from geo.config import Config
 from geo.i18n import t
 from geo.outputs.figures import NONE, count_text, rate_text, ratio_text
-from geo.outputs.weekly.pack import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
+from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 
 BAD_CELL = "color: #c62828; font-weight: 600"
 REPORT_RATES = ("response_rate", "completion_rate", "satisfaction_rate", "followup_rate")

@@ -14,7 +14,8 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.metrics.contract import grid_table, household_counters_from_status
+from geo.metrics.contract import household_counters_from_status
+from geo.metrics.tables import grid_table
 from geo.store.base import Store
 
 

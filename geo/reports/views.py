@@ -10,7 +10,7 @@ import pandas as pd
 
 from geo.config import Config
 from geo.i18n import t
-from geo.outputs.map.build import REPORT_STATES
+from geo.reports.states import REPORT_STATES
 from geo.reports.workflow import STEPS, FiledReport
 
 

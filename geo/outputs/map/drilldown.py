@@ -17,7 +17,7 @@ from geo.care import status
 from geo.config import Config
 from geo.i18n import t
 from geo.outputs import figures as fig
-from geo.outputs.map.build import legend_counts
+from geo.outputs.map.legend import legend_counts
 
 
 @dataclass(frozen=True)
