@@ -86,7 +86,7 @@ with st.expander(t("rep_filters", lang), expanded=True):
     with col_category:
         categories = st.multiselect(
             t("rep_category", lang),
-            sorted(reports["category"].dropna().astype(str).unique()),
+            rv.category_options(reports),
             key="rep_f_categories",
             placeholder=t("map_all", lang),
         )

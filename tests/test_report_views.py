@@ -43,6 +43,11 @@ def test_labels_fall_back_to_the_stored_text():
     assert rv.step_label("responded", "en") == "respond" and rv.step_label("x", "en") == "x"
 
 
+def test_category_options_are_the_categories_held():
+    reports = pd.concat([_reports(), _reports().assign(category="Bins")])
+    assert rv.category_options(reports) == ["Bins", "Lights"]
+
+
 def test_state_counts_name_every_state():
     assert rv.state_counts(_reports()) == {
         "open": 0,

@@ -312,7 +312,9 @@ def household_statuses(
     viewer: Viewer | None = None,
     grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
-    """``geo.care.rules.household_status`` (no personal fields) of the households in scope.
+    """The per-household frame (``geo.care.rules.household_status``, no personal fields) of
+    the households in scope: the map's points and legend and the work list read it, and the
+    grid figures of the same scope are summed from it (``_grid_figures``).
 
     ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
     within the viewer's scope; default all in scope. Raises AccessDenied for

@@ -1,7 +1,7 @@
 """The per-household frame: one fold of the visits, shared by the map's points, legend and grid table.
 
-The frame is ``household_status`` (one row per household: categories, required, compliant,
-overdue, last visit, next due, fresh, failed rules, lon/lat). Everything a page shows about
+The frame is ``geo.care.rules.household_status`` (one row per household: categories,
+required, compliant, overdue, last visit, next due, fresh, failed rules, lon/lat). Everything a page shows about
 households is derived from it: the points and the legend (rows), the grid table (its counters,
 ``grid_table_of``), the work list. A page never folds the visits a second time.
 """
@@ -20,7 +20,7 @@ from geo.store.base import Store
 
 
 def grid_table_of(store: Store, as_of: dt.date, frame: pd.DataFrame) -> pd.DataFrame:
-    """``geo.metrics.grid_table`` with the household figures summed from ``frame`` (no second fold).
+    """``geo.metrics.tables.grid_table`` with the household figures summed from ``frame`` (no second fold).
 
     ``frame``: ``household_status`` rows of the same day; a frame of some grids' households
     gives those grids' rows exactly (other grids then count no household).

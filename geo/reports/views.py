@@ -29,6 +29,11 @@ def step_label(step: object, lang: str) -> str:
     return t(f"rep_step_{step}", lang) if step in STEPS else str(step)
 
 
+def category_options(reports: pd.DataFrame) -> list[str]:
+    """The categories the reports hold, sorted (the category filter's options)."""
+    return sorted(reports["category"].dropna().astype(str).unique())
+
+
 def state_counts(shown: pd.DataFrame) -> dict[str, int]:
     """Reports per state (every state, 0 for none)."""
     counts = shown["state"].value_counts()
