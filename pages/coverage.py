@@ -21,8 +21,8 @@ from geo.outputs.map.tiles import tile_provider_from_env
 from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN, figure_label
 from geo.store import open_store
 from geo.timeutil import now_local, today
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.mapview import show_map
 from ui.tables import newly_picked, row_key
 from ui.text import md, md_t
@@ -37,7 +37,7 @@ BAD_CELL = "color: #c62828; font-weight: 600"
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 codes = config.category_codes
 
@@ -52,7 +52,7 @@ def _form_values() -> tuple[str, dt.datetime]:
 
 def _refuse_outside_scope(households: list[str]) -> None:
     # a household outside the viewer's grids reads as unknown: no edit, and no hint it exists
-    if households[0] and not data.households_in_scope(session.location(), households):
+    if households[0] and not data.households_in_scope(auth.location(), households):
         raise EditRefused("edit_unknown_household", ids=", ".join(households))
 
 
@@ -68,7 +68,7 @@ def _log_visit() -> None:
     current = session.lang()
     household, when = _form_values()
     kind = st.session_state.get("coverage_form_kind") or KINDS[0]
-    target = open_store(session.location())
+    target = open_store(auth.location())
     before = target.version()
     try:
         _refuse_outside_scope([household])
@@ -85,7 +85,7 @@ def _log_visit() -> None:
         st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     # a visit changes this household's status only (ui.data.note_household_edit)
-    data.note_household_edit(session.location(), before, target.version(), [household])
+    data.note_household_edit(auth.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
@@ -103,7 +103,7 @@ def _mark_verified() -> None:
     current = session.lang()
     household, _ = _form_values()
     day = today()
-    target = open_store(session.location())
+    target = open_store(auth.location())
     before = target.version()
     try:
         if household:
@@ -112,7 +112,7 @@ def _mark_verified() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
-    data.note_household_edit(session.location(), before, target.version(), [household])
+    data.note_household_edit(auth.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",

@@ -20,7 +20,7 @@ from geo.outputs.map.legend import FILL_MEASURES, legend_counts
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
 from geo.timeutil import now_local
-from ui import data, session
+from ui import auth, data, session
 from ui.aggregate import render_aggregate_figures
 from ui.mapview import hide_household_legend, show_map
 from ui.text import md, md_t
@@ -36,7 +36,7 @@ MAX_POINTS = data.map_max_points()
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 viewer = session.viewer()
 aggregate = viewer.aggregates_only

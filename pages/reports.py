@@ -25,7 +25,7 @@ from geo.reports.workflow import (
 )
 from geo.store import open_store
 from geo.store.base import StoreBusy
-from ui import data, session
+from ui import auth, data, session
 from ui import reports as ui_reports
 from ui.tables import newly_picked, row_key
 from ui.text import md, md_t
@@ -44,7 +44,7 @@ DETAIL_KEY = "rep_detail"
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 
 st.title(t("rep_title", lang))
