@@ -2,7 +2,9 @@
 
 import ast
 import importlib
+import importlib.util
 import pkgutil
+import re
 from pathlib import Path
 
 import geo
@@ -151,3 +153,52 @@ def test_importing_geo_modules_has_no_side_effects(tmp_path, monkeypatch):
             continue  # needs the optional PostgreSQL driver
         importlib.import_module(module.name)
     assert list(tmp_path.iterdir()) == []  # nothing created: no data/ dir, no store
+
+
+def _doc_references(text: str) -> list[str]:
+    """The ``geo/...`` paths and ``geo.x.y`` names quoted as code (in backticks) in a Markdown text."""
+    found = []
+    for span in re.findall(r"`([^`\n]+)`", text):
+        found += re.findall(r"\bgeo/[\w/.-]*", span)
+        found += re.findall(r"(?<![\w/.])geo(?:\.[A-Za-z_]\w*)+", span)
+    return found
+
+
+def _resolves(reference: str) -> bool:
+    if "/" in reference:
+        return (ROOT / reference.rstrip(".")).exists()
+    parts = reference.split(".")
+    for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        try:
+            found = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            found = None
+        if found is None:
+            continue
+        value = importlib.import_module(name)
+        for attribute in parts[cut:]:
+            if not hasattr(value, attribute):
+                return False
+            value = getattr(value, attribute)
+        return True
+    return False
+
+
+def test_the_docs_name_modules_and_paths_that_exist():
+    """README and docs/ quote ``geo/...`` paths and ``geo.x.y`` names that are in the tree."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    references = {
+        (doc.name, ref) for doc in documents for ref in _doc_references(doc.read_text("utf-8"))
+    }
+    assert ("architecture.md", "geo/store/__init__.py") in references  # the check reads them
+    assert sorted((doc, ref) for doc, ref in references if not _resolves(ref)) == []
+
+
+def test_the_docs_check_finds_a_moved_module():
+    assert _doc_references("see `geo/mapping.py` and `geo.mapping.build_map`") == [
+        "geo/mapping.py",
+        "geo.mapping.build_map",
+    ]
+    assert not _resolves("geo/mapping.py") and not _resolves("geo.mapping.build_map")
+    assert _resolves("geo/outputs/map/build.py") and _resolves("geo.outputs.map.build.build_map")
