@@ -14,8 +14,8 @@ from geo.outputs.map.legend import FILL_MEASURES
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.coverage_gaps import gap_cards, gap_warnings
 from ui.mapview import show_map
 from ui.tables import newly_picked, row_key
@@ -26,7 +26,7 @@ SEEN_ROWS = "_coverage_seen_rows"  # (table key, rows) of the last work-list pic
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 
 st.title(t("coverage_title", lang))

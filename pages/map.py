@@ -18,7 +18,7 @@ from geo.outputs.map.build import POINTS_MIN_ZOOM, HouseholdFilter, build_map
 from geo.outputs.map.legend import FILL_MEASURES
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
-from ui import data, session
+from ui import auth, data, session
 from ui.aggregate import render_aggregate_figures
 from ui.mapview import hide_household_legend, show_map
 from ui.rainbow import choose_grid, drill_down, key_figures, map_view, reveal_form
@@ -33,7 +33,7 @@ _COUNT = st.column_config.NumberColumn(format="localized")  # 2,592, as count_te
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 viewer = session.viewer()
 aggregate = viewer.aggregates_only

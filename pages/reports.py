@@ -14,7 +14,7 @@ from geo.outputs.map.legend import REPORT_STATES
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports import views as rv
 from geo.store import open_store
-from ui import data, session
+from ui import auth, data, session
 from ui import reports as ui_reports
 from ui.rainbow import keep
 from ui.report_detail import choose_report, facts, step_result, workflow
@@ -26,7 +26,7 @@ SEEN_ROWS = "_rep_seen_rows"  # (table key, rows) of the last table selection ac
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 config = load_config()
 
 st.title(t("rep_title", lang))

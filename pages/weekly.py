@@ -20,8 +20,8 @@ from geo.outputs.weekly.figures import (
     figure_texts,
 )
 from geo.store import open_store
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.text import md_t
 
 MAIN_FIGURES = (
@@ -33,7 +33,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 
 
 def _day(day: str) -> str:

@@ -23,6 +23,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 MESSAGE_PATTERNS = [
     "inputs/importers/*.py",
     "inputs/readers.py",
+    "inputs/vector.py",
+    "inputs/tables.py",
     "cli.py",
     "store/backup.py",
     "store/staging.py",

@@ -20,7 +20,7 @@ from geo import cli
 from geo.inputs.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.inputs.importers.core import import_file
 from geo.inputs.importers.problems import ImportReport, Problem
-from geo.inputs.readers import read_vector
+from geo.inputs.vector import read_vector
 from geo.store import open_store
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from geo.i18n import t
 from geo.outputs.figures import count_text, rate_text, ratio_text
 from geo.store import open_store
-from ui import data, session
+from ui import auth, data, session
 
 # (figure column, catalogue key of its header)
 GRID_COLUMNS = (
@@ -81,7 +81,7 @@ def aggregate_page(title_key: str) -> Callable[[], None]:
 
     def page() -> None:
         lang = session.lang()
-        location = session.location()
+        location = auth.location()
         st.title(t(title_key, lang))
         st.info(t("auth_aggregate_notice", lang))
         store = open_store(location)

@@ -36,10 +36,11 @@ from geo.access.auth import (
 )
 from geo.access.sessions import SessionEnded, check_session, end_session, find_session, open_session
 from geo.i18n import t
-from geo.store import open_store
+from geo.store import open_store, resolve_location
 from geo.store.base import Store
 from geo.timeutil import now_local, parse_timestamp
 from ui import session, web
+from ui.navigation import use_app_navigation
 from ui.text import md_t
 
 DEMO_DECLINED_KEY = "auth_demo_declined"
@@ -214,6 +215,19 @@ def require_viewer() -> Viewer:
         sign_in_page_for("")()
         st.stop()
     return viewer
+
+
+def location() -> str:
+    """The data location, for a signed-in session only: a page run without sign-in stops here.
+
+    app.py shows the sign-in form before any page; a page file run on its own (Streamlit's
+    legacy ``pages/`` routing, on a fresh server started without server.py) is rerun through
+    app.py first (``ui.navigation.use_app_navigation``); the check (expiry, disabled account)
+    is repeated here all the same.
+    """
+    use_app_navigation()
+    require_viewer()
+    return resolve_location(None)
 
 
 def _refusal(exc: AuthError, lang: str) -> str:

@@ -43,23 +43,6 @@ def store_location() -> str:
     return resolve_location(None)
 
 
-def location() -> str:
-    """The data location, for a signed-in session only: a page run without sign-in stops here.
-
-    app.py shows the sign-in form before any page; a page file run on its own (Streamlit's
-    legacy ``pages/`` routing, on a fresh server started without server.py) is rerun through
-    app.py first (``ui.navigation.use_app_navigation``); the check (expiry, disabled account)
-    is repeated here all the same.
-    """
-    # here, not at the top: both import this module
-    from ui.auth import require_viewer
-    from ui.navigation import use_app_navigation
-
-    use_app_navigation()
-    require_viewer()
-    return resolve_location(None)
-
-
 def signed_in() -> Viewer | None:
     """The signed-in account as it signed in (no meeting mode), or None."""
     value = st.session_state.get(VIEWER_KEY)

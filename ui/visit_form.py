@@ -14,8 +14,8 @@ from geo.care.coverage import EditRefused, log_visit, mark_verified
 from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import now_local, today
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.text import md_t
 
 FORM_RESULT = "coverage_form_result"
@@ -33,7 +33,7 @@ def _form_values() -> tuple[str, dt.datetime]:
 
 def _refuse_outside_scope(households: list[str]) -> None:
     # a household outside the viewer's grids reads as unknown: no edit, and no hint it exists
-    if households[0] and not data.households_in_scope(session.location(), households):
+    if households[0] and not data.households_in_scope(auth.location(), households):
         raise EditRefused("edit_unknown_household", ids=", ".join(households))
 
 
@@ -49,7 +49,7 @@ def _log_visit() -> None:
     current = session.lang()
     household, when = _form_values()
     kind = st.session_state.get("coverage_form_kind") or KINDS[0]
-    target = open_store(session.location())
+    target = open_store(auth.location())
     before = target.version()
     try:
         _refuse_outside_scope([household])
@@ -66,7 +66,7 @@ def _log_visit() -> None:
         st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
     # a visit changes this household's status only (ui.data.note_household_edit)
-    data.note_household_edit(session.location(), before, target.version(), [household])
+    data.note_household_edit(auth.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",
@@ -84,7 +84,7 @@ def _mark_verified() -> None:
     current = session.lang()
     household, _ = _form_values()
     day = today()
-    target = open_store(session.location())
+    target = open_store(auth.location())
     before = target.version()
     try:
         if household:
@@ -93,7 +93,7 @@ def _mark_verified() -> None:
     except EditRefused as refused:
         st.session_state[FORM_RESULT] = ("error", md_t(refused.key, current, **refused.values))
         return
-    data.note_household_edit(session.location(), before, target.version(), [household])
+    data.note_household_edit(auth.location(), before, target.version(), [household])
     _clear_form()
     st.session_state[FORM_RESULT] = (
         "success",

@@ -8,9 +8,7 @@ import pandas as pd
 
 from geo.inputs.importers.checks import _column, _repair_polygons
 from geo.inputs.importers.problems import _Checker
-from geo.inputs.readers import (
-    WGS84,
-)
+from geo.inputs.readers import WGS84
 from geo.store.base import Store
 
 

@@ -16,11 +16,8 @@ from geo.i18n import Msg
 from geo.inputs.assign import assign_to_grids
 from geo.inputs.coords import TO_WGS84
 from geo.inputs.importers.problems import _Checker
-from geo.inputs.readers import (
-    WGS84,
-    is_wgs84_like,
-    normalise_crs,
-)
+from geo.inputs.readers import WGS84
+from geo.inputs.vector import is_wgs84_like, normalise_crs
 from geo.store.base import Store
 from geo.timeutil import parse_timestamp
 

@@ -30,16 +30,9 @@ from geo.inputs.importers.problems import MAX_PROBLEMS, ImportReport, _Checker
 from geo.inputs.importers.reports import _prepare_reports
 from geo.inputs.importers.staff import _prepare_staff
 from geo.inputs.importers.visits import _prepare_visits
-from geo.inputs.readers import (
-    ROW,
-    WGS84,
-    CellProblem,
-    ReadError,
-    is_vector_file,
-    normalise_crs,
-    open_table,
-    read_vector,
-)
+from geo.inputs.readers import ROW, WGS84, CellProblem, ReadError, is_vector_file
+from geo.inputs.tables import open_table
+from geo.inputs.vector import normalise_crs, read_vector
 from geo.store.base import Store
 from geo.store.schema import TABLES
 from geo.store.staging import Staging

@@ -9,9 +9,7 @@ from geo.i18n import t
 from geo.inputs.assign import overlapping_grids
 from geo.inputs.importers.checks import _column, _repair_polygons, _required_text, _stored_grids
 from geo.inputs.importers.problems import SHOW_FIRST, _Checker
-from geo.inputs.readers import (
-    WGS84,
-)
+from geo.inputs.readers import WGS84
 from geo.store.base import Store
 
 
