@@ -100,8 +100,8 @@ def _free_port() -> int:
 
 def build_store(location: str, households: int) -> None:
     """The demo street office plus one bench account per role (no demo mode)."""
-    from geo.auth import add_user
-    from geo.demo import build_demo
+    from geo.access.auth import add_user
+    from geo.demo.build import build_demo
     from geo.store import open_store
 
     store = open_store(location)

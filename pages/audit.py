@@ -7,14 +7,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.i18n import t
 from geo.store import open_store
-from ui import session
+from ui import auth, session
 from ui.audit import action_label, detail_text
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 if session.viewer().role != "admin":  # app.py only registers this page for admins; be sure anyway
     st.stop()
 

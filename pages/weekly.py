@@ -7,14 +7,21 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
-from geo.figures import rate_text
 from geo.i18n import t
-from geo.privacy import SMALL_COUNT
+from geo.outputs.figures import rate_text
+from geo.outputs.weekly.figures import (
+    BAD,
+    GOOD,
+    TOP_GRIDS,
+    attention_reasons,
+    figure_label,
+    figure_texts,
+)
 from geo.store import open_store
-from geo.weekly import BAD, GOOD, TOP_GRIDS, attention_reasons, figure_label, figure_texts
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.text import md_t
 
 MAIN_FIGURES = (
@@ -26,7 +33,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 
 
 def _day(day: str) -> str:

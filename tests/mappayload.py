@@ -2,7 +2,7 @@
 
 A page sends the map itself (``gridmapDraw(map, payload)`` in the component's ``script``)
 and, apart, the view of the page's choices (``gridmapView(map, view)`` in its
-``feature_group``, see geo.mapping.split_payload). ``drawn_payload`` puts them back together
+``feature_group``, see geo.outputs.map.leaflet.split_payload). ``drawn_payload`` puts them back together
 as rainbow.js does: the households the view's filter lets through, the grids' fill,
 selection and counts, the legends and the reports.
 """

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.audit import read_audit
-from geo.auth import Viewer
-from geo.privacy import suppress_table
+from geo.access.audit import read_audit
+from geo.access.auth import Viewer
+from geo.access.privacy import suppress_table
 from geo.store import open_store
 from ui import data
 
@@ -203,8 +203,8 @@ def test_suppress_table(counts, expected):
 def test_a_reports_only_write_does_not_recompute_the_household_figures(location, monkeypatch):
     import streamlit as st
 
-    from geo.coverage import log_visit
-    from geo.reports import record_step
+    from geo.care.coverage import log_visit
+    from geo.reports.workflow import record_step
 
     calls = []  # every computation of the households' figures (counters or statuses)
     counters, statuses = data.household_counters_of, data.household_status
@@ -253,7 +253,7 @@ def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
 ):
     import streamlit as st
 
-    from geo.coverage import log_visit
+    from geo.care.coverage import log_visit
     from ui import coverage as cov
 
     calls = {"gaps": 0, "worklist": 0}
@@ -286,8 +286,8 @@ def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
 def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     import streamlit as st
 
-    from geo.coverage import log_visit, mark_verified
-    from geo.metrics import household_status
+    from geo.care.coverage import log_visit, mark_verified
+    from geo.care.rules import household_status
 
     wheres = []
     real = data.household_status
@@ -315,3 +315,50 @@ def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
     # the whole street once, then one household per edit
     assert wheres == [None, {"household_id": ["A1"]}, {"household_id": ["B1"]}]
     st.cache_data.clear()
+
+
+@pytest.fixture
+def folds(monkeypatch) -> list[str]:
+    """Every fold of the visits by the ui.data loaders: 'status' (the per-household frame of
+    a scope) or 'counters' (the lean fold of every household, at level of detail)."""
+    import streamlit as st
+
+    calls: list[str] = []
+    counters, statuses = data.household_counters_of, data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_counters_of",
+        lambda store, as_of: calls.append("counters") or counters(store, as_of),
+    )
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: calls.append("status") or statuses(store, as_of, where),
+    )
+    st.cache_data.clear()
+    yield calls
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
+def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
+    from geo.metrics.tables import grid_table
+
+    v = version(location)
+    figures = data.grid_figures(location, v, AS_OF, viewer)
+    statuses = data.household_statuses(location, v, AS_OF, viewer)
+    data.community_figures(location, v, AS_OF, viewer)
+    assert folds == ["status"]  # the frame of the viewer's scope, once: no second fold
+    everyone = grid_table(open_store(location), AS_OF)
+    expected = everyone[everyone["grid_id"].isin(set(figures["grid_id"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(figures, expected)
+    assert int(figures["households"].sum()) == len(statuses[statuses["grid_id"].notna()])
+
+
+def test_above_the_level_of_detail_limit_the_figures_load_no_household_frame(
+    location, folds, monkeypatch
+):
+    monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "2")
+    v = version(location)
+    data.grid_figures(location, v, AS_OF, STAFF)  # 4 households in scope: above the limit
+    assert folds == ["counters"]

@@ -7,9 +7,9 @@ import pytest
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.audit import log_event
-from geo.demo import build_demo
-from geo.privacy import PERSONAL_COLUMNS
+from geo.access.audit import log_event
+from geo.access.privacy import PERSONAL_COLUMNS
+from geo.demo.build import build_demo
 from geo.store import open_store
 from ui.audit import action_label, detail_text
 

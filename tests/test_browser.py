@@ -13,7 +13,8 @@ from shapely.geometry import box
 from signin import browser_sign_in, sign_in_form
 
 from geo.config import load_config
-from geo.mapping import build_map, map_html
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import map_html
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser
@@ -285,7 +286,7 @@ def test_a_filter_updates_the_drawn_map_without_reloading_it(page, app_server):
     rerun_after(page, lambda: page.get_by_text("只看走访逾期户", exact=True).click())
     frame = map_frame(page)
     overdue = open_store(app_server.location).read("households", ["household_id"])
-    from geo.metrics import household_status
+    from geo.care.rules import household_status
     from geo.timeutil import today
 
     status = household_status(open_store(app_server.location), today())
@@ -425,7 +426,7 @@ def test_a_community_users_first_map_frames_their_community(page, app_server):
 
 def test_the_heat_map_is_scaled_to_the_data(page, app_server, tmp_path):
     # the demo street office's 450 reports: red nearly everywhere when each cell saturated at 1
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     store = open_store(str(tmp_path / "demo.gpkg"))
     build_demo(store)

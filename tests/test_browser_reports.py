@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from geo.auth import AuthError, add_user
+from geo.access.auth import AuthError, add_user
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser

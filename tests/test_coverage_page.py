@@ -12,11 +12,11 @@ from mappayload import sent_text
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
-from geo.audit import read_audit
-from geo.auth import add_user, load_viewer
-from geo.coverage import coverage_gaps, visit_worklist
-from geo.demo import build_demo
-from geo.metrics import grid_table
+from geo.access.audit import read_audit
+from geo.access.auth import add_user, load_viewer
+from geo.care.coverage import coverage_gaps, visit_worklist
+from geo.demo.build import build_demo
+from geo.metrics.tables import grid_table
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session
@@ -232,7 +232,7 @@ def test_a_visit_logged_while_an_import_holds_the_store_says_so_and_keeps_the_fo
     a Chinese message, no traceback, nothing written, the typed values still in the form."""
     import sqlite3
 
-    from geo import store as store_module
+    from geo.store import geopackage as store_module
 
     store = open_store(demo_store)
     household = store.read("households", ["household_id"])["household_id"].iloc[0]

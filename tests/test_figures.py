@@ -1,12 +1,12 @@
-"""geo.figures: totals summed before suppression, one rounding and one name for each figure."""
+"""geo.outputs.figures: totals summed before suppression, one rounding and one name for each figure."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geo import figures as fig
+from geo.access.privacy import suppress_table, suppress_totals
 from geo.i18n import LANGUAGES, catalogue, t
-from geo.privacy import suppress_table, suppress_totals
+from geo.outputs import figures as fig
 
 
 @pytest.fixture

@@ -10,21 +10,18 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.coords import wgs84_to_gcj02
-from geo.mapping import (
-    COORD_SCALE,
+from geo.inputs.coords import wgs84_to_gcj02
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import map_html
+from geo.outputs.map.legend import (
     NO_DATA_HEX,
-    OVERDUE_BIT,
-    build_map,
     category_bitmask,
     fill_class,
-    household_payload,
     legend_counts,
     legend_html,
-    map_html,
-    report_payload,
-    tile_provider,
 )
+from geo.outputs.map.payloads import COORD_SCALE, OVERDUE_BIT, household_payload, report_payload
+from geo.outputs.map.tiles import tile_provider
 
 WGS84 = "EPSG:4326"
 AS_OF = dt.date(2026, 11, 27)
@@ -343,7 +340,7 @@ def test_only_aggregates_when_no_points_are_shipped(two_grids, four_households):
 
 def _base_and_view(fmap) -> tuple[str, dict]:
     """(the map's script, the view sent apart), as ui.mapview.show_map parts them."""
-    from geo.mapping import GridmapLayer, detach_view
+    from geo.outputs.map.leaflet import GridmapLayer, detach_view
 
     group = detach_view(fmap)
     layer = next(c for c in fmap._children.values() if isinstance(c, GridmapLayer))
@@ -352,7 +349,7 @@ def _base_and_view(fmap) -> tuple[str, dict]:
 
 
 def test_the_map_stays_the_same_while_the_choices_change(two_grids, four_households):
-    from geo.mapping import HouseholdFilter
+    from geo.outputs.map.build import HouseholdFilter
 
     reports = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ from mappayload import drawn_payload, sent_text
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 from ui.mapview import grid_id_from_tooltip
 
@@ -263,7 +263,7 @@ def viewing_app(location: str, role: str, *, meeting: bool = False, **scope) -> 
     """The app signed in (session state, as app.py keeps it) as a ``role`` account, on the map."""
     from signin import ensure_user
 
-    from geo.auth import load_viewer
+    from geo.access.auth import load_viewer
     from geo.timeutil import now_local
     from ui import session
 
@@ -299,7 +299,7 @@ def suppressed(count: int) -> str:
 
 
 def raw_figures(location: str) -> pd.DataFrame:
-    from geo.metrics import grid_table
+    from geo.metrics.tables import grid_table
     from geo.timeutil import today
 
     return grid_table(open_store(location), today())

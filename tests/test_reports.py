@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import reports as rp
+from geo.reports import workflow as rp
 from geo.store import open_store
 
 
@@ -143,7 +143,7 @@ def test_refusals_are_worded_for_the_clerk_in_chinese(store):
 
 
 def test_gcj02_coordinates_are_converted(store):
-    from geo.coords import wgs84_to_gcj02
+    from geo.inputs.coords import wgs84_to_gcj02
 
     gx, gy = wgs84_to_gcj02([111.705], [40.845])
     _file(store, lon=float(gx[0]), lat=float(gy[0]), coords="gcj02")

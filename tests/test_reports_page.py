@@ -12,9 +12,9 @@ from mappayload import drawn_payload, sent_text
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import add_user, load_viewer
-from geo.demo import build_demo
-from geo.reports import file_report
+from geo.access.auth import add_user, load_viewer
+from geo.demo.build import build_demo
+from geo.reports.workflow import file_report
 from geo.store import open_store
 from geo.timeutil import format_timestamp, now_local
 from ui import session
@@ -152,7 +152,7 @@ def test_a_report_outside_every_grid_is_filed_unassigned(page, demo_store):
     [
         ("", "请先在地图上点选位置"),
         ("abc", "位置格式不对"),
-        ("200, 95", "超出经纬度范围"),  # refused by geo.reports.file_report
+        ("200, 95", "超出经纬度范围"),  # refused by geo.reports.workflow.file_report
         ("116.397, 39.909", "不在受理范围内"),  # Beijing: far outside the street office
     ],
 )
@@ -235,7 +235,7 @@ def test_filing_and_steps_while_an_import_holds_the_store_say_so_and_keep_the_fo
 ):
     import sqlite3
 
-    from geo import store as store_module
+    from geo.store import geopackage as store_module
 
     store = open_store(demo_store)
     where, _ = inside_point(demo_store, 1)

@@ -8,8 +8,8 @@ from mappayload import drawn_payload, sent_text
 from signin import PASSWORD, ensure_user, sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import SESSION_HOURS, set_disabled
-from geo.demo import build_demo
+from geo.access.auth import SESSION_HOURS, set_disabled
+from geo.demo.build import build_demo
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui.text import md
@@ -153,7 +153,7 @@ def test_grid_worker_map_shows_only_their_grid(app, demo_store):
 
 
 def test_reveal_shows_one_household_and_is_audited(app, demo_store):
-    from geo.audit import read_audit
+    from geo.access.audit import read_audit
 
     grid = open_store(demo_store).read_attributes("grids", ["grid_id"])["grid_id"].iloc[0]
     sign_in(app, demo_store, "grid_worker", name="test_revealer", grids=[grid])

@@ -9,22 +9,23 @@ import pytest
 from pypdf import PdfReader
 from shapely.geometry import Point, box
 
-from geo import weekly
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.cli import main
-from geo.metrics import compute_metrics
-from geo.store import open_store
-from geo.weekly import (
+from geo.metrics.contract import compute_metrics
+from geo.outputs.weekly import figures
+from geo.outputs.weekly import font as weekly_font
+from geo.outputs.weekly import xlsx as weekly_xlsx
+from geo.outputs.weekly.figures import (
     Figure,
-    FontMissing,
     attention_grids,
     attention_reasons,
-    cjk_font,
     figure_texts,
     weekly_figures,
-    weekly_sheets,
-    write_weekly,
 )
+from geo.outputs.weekly.font import FontMissing, cjk_font
+from geo.outputs.weekly.pack import write_weekly
+from geo.outputs.weekly.xlsx import weekly_sheets
+from geo.store import open_store
 
 WGS84 = "EPSG:4326"
 AS_OF = dt.date(2026, 11, 27)
@@ -238,10 +239,13 @@ def test_figure_texts_suppress_small_counts_and_small_bases(figure, value_text, 
 @pytest.mark.parametrize(
     ("figure", "colour"),
     [
-        (Figure("reports_overdue", "count", 9, 5, None, None, higher_is_better=False), weekly.BAD),
-        (Figure("reports_overdue", "count", 4, 5, None, None, higher_is_better=False), weekly.GOOD),
-        (Figure("reports_new", "count", 9, 5, None, None, higher_is_better=None), weekly.NEUTRAL),
-        (Figure("freshness", "rate", 0.5, 0.6, 10, 10), weekly.BAD),
+        (Figure("reports_overdue", "count", 9, 5, None, None, higher_is_better=False), figures.BAD),
+        (
+            Figure("reports_overdue", "count", 4, 5, None, None, higher_is_better=False),
+            figures.GOOD,
+        ),
+        (Figure("reports_new", "count", 9, 5, None, None, higher_is_better=None), figures.NEUTRAL),
+        (Figure("freshness", "rate", 0.5, 0.6, 10, 10), figures.BAD),
     ],
 )
 def test_change_colour_follows_what_is_good_news(figure, colour):
@@ -373,7 +377,7 @@ def test_xlsx_numbers_are_numbers_rounded_as_the_pdf_and_hidden_cells_are_marked
                     assert cell.value == round(cell.value, 3), (ws.title, name, cell.value)
                 if cell.value is None and cell.comment is not None:
                     hidden += 1
-                    assert cell.fill.start_color.rgb.endswith(weekly.HIDDEN_FILL)
+                    assert cell.fill.start_color.rgb.endswith(weekly_xlsx.HIDDEN_FILL)
                     assert "小于3" in cell.comment.text
     assert hidden >= 3  # G1's overdue reports in the headline, the grid table, the trend
     rates = book["各网格"]
@@ -403,11 +407,13 @@ def test_unknown_suffix_is_refused(street_store, tmp_path):
 
 
 def test_the_shipped_font_and_its_licence_come_with_gridmap(monkeypatch):
-    monkeypatch.delenv(weekly.FONT_ENV, raising=False)
+    monkeypatch.delenv(weekly_font.FONT_ENV, raising=False)
     font = cjk_font()
-    assert font.regular == weekly.FONT_DIR / "NotoSansSC-Regular.ttf" and font.regular.is_file()
-    assert font.bold == weekly.FONT_DIR / "NotoSansSC-Bold.ttf" and font.bold.is_file()
-    assert "SIL Open Font License" in (weekly.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+    assert (
+        font.regular == weekly_font.FONT_DIR / "NotoSansSC-Regular.ttf" and font.regular.is_file()
+    )
+    assert font.bold == weekly_font.FONT_DIR / "NotoSansSC-Bold.ttf" and font.bold.is_file()
+    assert "SIL Open Font License" in (weekly_font.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
 
 
 def test_the_shipped_font_draws_every_character_of_the_catalogue():
@@ -415,7 +421,7 @@ def test_the_shipped_font_draws_every_character_of_the_catalogue():
 
     from geo.i18n import catalogue
 
-    for path in (weekly.SHIPPED_REGULAR, weekly.SHIPPED_BOLD):
+    for path in (weekly_font.SHIPPED_REGULAR, weekly_font.SHIPPED_BOLD):
         covered = set(TTFont(path).getBestCmap())
         text = "".join(v for entry in catalogue().values() for v in entry.values())
         missing = sorted({c for c in text if ord(c) not in covered and not c.isspace()})
@@ -427,14 +433,14 @@ def test_the_shipped_font_draws_every_character_of_the_catalogue():
 
 
 def test_an_override_naming_no_file_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv(weekly.FONT_ENV, str(tmp_path / "none.ttc"))
+    monkeypatch.setenv(weekly_font.FONT_ENV, str(tmp_path / "none.ttc"))
     with pytest.raises(FontMissing, match="no such font file"):
         cjk_font()
 
 
 def test_font_override_by_environment(monkeypatch):
-    path = str(weekly.SHIPPED_BOLD)
-    monkeypatch.setenv(weekly.FONT_ENV, f"{path}#0")
+    path = str(weekly_font.SHIPPED_BOLD)
+    monkeypatch.setenv(weekly_font.FONT_ENV, f"{path}#0")
     font = cjk_font()
     assert (str(font.regular), font.index) == (path, 0)
 

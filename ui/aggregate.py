@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from geo.figures import count_text, rate_text, ratio_text
 from geo.i18n import t
+from geo.outputs.figures import count_text, rate_text, ratio_text
 from geo.store import open_store
-from ui import data, session
+from ui import auth, data, session
 
 # (figure column, catalogue key of its header)
 GRID_COLUMNS = (
@@ -46,7 +46,7 @@ _TEXT = {"grid_id", "name", "community"}
 def _display(
     figures: pd.DataFrame, columns: tuple[tuple[str, str], ...], lang: str
 ) -> pd.DataFrame:
-    """Figures as text, formatted as everywhere (geo.figures): "<3" kept as such, rates
+    """Figures as text, formatted as everywhere (geo.outputs.figures): "<3" kept as such, rates
     rounded alike; one dtype per column for Arrow."""
     out = {}
     for column, key in columns:
@@ -81,7 +81,7 @@ def aggregate_page(title_key: str) -> Callable[[], None]:
 
     def page() -> None:
         lang = session.lang()
-        location = session.location()
+        location = auth.location()
         st.title(t(title_key, lang))
         st.info(t("auth_aggregate_notice", lang))
         store = open_store(location)

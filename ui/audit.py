@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from geo.access.privacy import PERSONAL_COLUMNS
 from geo.i18n import catalogue, t
-from geo.privacy import PERSONAL_COLUMNS
 
 # personal field code -> catalogue key of its column name
 _FIELDS = {

@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.audit import log_event
-from geo.auth import Viewer
-from geo.coords import transform_geometry, wgs84_to_gcj02
-from geo.coverage import (
+from geo.access.audit import log_event
+from geo.access.auth import Viewer
+from geo.access.scope import GridScope
+from geo.care.coverage import (
     boundary_coverage,
     coverage_gaps,
     staff_role_matrix,
@@ -31,9 +31,12 @@ from geo.coverage import (
     worklist_xlsx,
 )
 from geo.i18n import t
-from geo.scope import GridScope
+from geo.inputs.coords import transform_geometry, wgs84_to_gcj02
+from geo.outputs.weekly.charts import map_png, trend_png
+from geo.outputs.weekly.figures import weekly_figures
+from geo.outputs.weekly.pdf import write_pdf
+from geo.outputs.weekly.xlsx import write_xlsx
 from geo.store import open_store
-from geo.weekly import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
 from ui import data, session
 
 DEFAULT_ACTOR = "web"  # only when nobody is signed in (app.py signs in before any page)
@@ -79,7 +82,7 @@ def _structure(location: str, version: int) -> int:
 
 
 def gaps(location: str, version: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
-    """``geo.coverage.coverage_gaps`` as of ``as_of``."""
+    """``geo.care.coverage.coverage_gaps`` as of ``as_of``."""
     return _gaps(location, _structure(location, version), as_of)
 
 
@@ -90,7 +93,7 @@ def _gaps(location: str, version: int, as_of: dt.date) -> dict[str, pd.DataFrame
 
 
 def boundary_cover(location: str, version: int) -> dict[str, Any] | None:
-    """``geo.coverage.boundary_coverage`` (None when no boundary is loaded)."""
+    """``geo.care.coverage.boundary_coverage`` (None when no boundary is loaded)."""
     return _boundary_cover(location, _structure(location, version))
 
 
@@ -101,7 +104,7 @@ def _boundary_cover(location: str, version: int) -> dict[str, Any] | None:
 
 
 def role_matrix(location: str, version: int, by: str) -> pd.DataFrame:
-    """``geo.coverage.staff_role_matrix`` per grid or community."""
+    """``geo.care.coverage.staff_role_matrix`` per grid or community."""
     return _role_matrix(location, _structure(location, version), by)
 
 
@@ -118,7 +121,7 @@ def worklist(
     scope: tuple[str, ...] | None = None,
     viewer: Viewer | None = None,
 ) -> pd.DataFrame:
-    """``geo.coverage.visit_worklist`` as of ``as_of`` for the grids in ``scope`` (None = all).
+    """``geo.care.coverage.visit_worklist`` as of ``as_of`` for the grids in ``scope`` (None = all).
 
     Built from the viewer's household statuses (``ui.data.household_statuses``: loaded for
     the viewer's scope only, and shared with the map page, so not computed twice).
@@ -169,10 +172,10 @@ def _scoped(location: str, scope: tuple[str, ...] | None) -> Any:
 def weekly(
     location: str, version: int, as_of: dt.date, scope: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
-    """``geo.weekly.weekly_figures`` for the week ending ``as_of``, of the grids in ``scope``.
+    """``geo.outputs.weekly.pack.weekly_figures`` for the week ending ``as_of``, of the grids in ``scope``.
 
     A grid worker's or community clerk's pack is computed from their grids only
-    (``geo.scope.GridScope``): no other grid's figures, names or shapes.
+    (``geo.access.scope.GridScope``): no other grid's figures, names or shapes.
     """
     del version
     return weekly_figures(_scoped(location, scope), as_of)

@@ -25,18 +25,14 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo import figures as fig
-from geo.audit import log_event
-from geo.auth import Viewer
-from geo.metrics import (
-    _community_table_from,
-    grid_table,
-    household_counters_from_status,
-    household_counters_of,
-    household_status,
-    report_states,
-)
-from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.access.audit import log_event
+from geo.access.auth import Viewer
+from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.care.rules import household_status
+from geo.metrics.contract import household_counters_of
+from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
+from geo.outputs import figures as fig
+from geo.reports.states import report_states
 from geo.store import open_store
 from ui import session
 
@@ -197,6 +193,15 @@ def _refuse_aggregate_only(viewer: Viewer) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _households_in(location: str, version: int, scope: Scope) -> int:
+    del version  # cache key only (which grid each household is in is part of STRUCTURE)
+    store = open_store(location)
+    if scope is None:
+        return store.count("households")
+    return len(store.read_attributes("households", ["household_id"], where=_where(scope)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFrame:
     del version
     return open_store(location).read("grids", where=_where(scope))
@@ -213,13 +218,16 @@ def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
     households = household_version(location, version)
-    if scope is None and open_store(location).count("households") <= map_max_points():
-        # a whole-street viewer's pages hold every household's status (map, work list):
-        # the figures are summed from those, not computed a second time
-        counters = household_counters_from_status(_statuses(location, households, as_of, None))
-    else:  # a limited viewer holds only their grids' statuses; the figures need every grid's
-        counters = _household_counters(location, households, as_of)
-    figures = grid_table(open_store(location), as_of, counters)
+    store = open_store(location)
+    if _households_in(location, stable_version(location, version, STRUCTURE), scope) <= (
+        map_max_points()
+    ):
+        # the viewer's pages hold the per-household frame of their scope (map points and
+        # legend, work list): the grid figures are summed from it, the visits folded once;
+        # a frame of the scope's households gives the scope's grid rows exactly
+        figures = grid_table_of(store, as_of, _statuses(location, households, as_of, scope))
+    else:  # level of detail: no page holds every household; the lean fold of all of them
+        figures = grid_table(store, as_of, _household_counters(location, households, as_of))
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
     return suppress_table(figures) if suppressed else figures
@@ -228,9 +236,9 @@ def _grid_figures(
 def grid_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.grid_table`` as of ``as_of`` for the grids in scope.
+    """``geo.metrics.tables.grid_table`` as of ``as_of`` for the grids in scope.
 
-    For aggregate-only viewers small counts are ``"<3"`` (``geo.privacy.suppress_table``).
+    For aggregate-only viewers small counts are ``"<3"`` (``geo.access.privacy.suppress_table``).
     """
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
@@ -245,7 +253,7 @@ def scope_totals(
     households: pd.DataFrame | None = None,
     viewer: Viewer | None = None,
 ) -> dict[str, object]:
-    """``geo.figures.scope_totals`` of the chosen grids (default: every grid in scope).
+    """``geo.outputs.figures.scope_totals`` of the chosen grids (default: every grid in scope).
 
     Summed from the raw grid figures, then suppressed for aggregate-only viewers: the one
     place a page's totals are suppressed, after all summing. ``households``: the filtered
@@ -276,7 +284,7 @@ def _community_figures(
 def community_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.community_table`` as of ``as_of``, summed over the grids in scope."""
+    """``geo.metrics.tables.community_table`` as of ``as_of``, summed over the grids in scope."""
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _community_figures(location, version, as_of, scope, viewer.aggregates_only)
@@ -303,7 +311,9 @@ def household_statuses(
     viewer: Viewer | None = None,
     grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
-    """``geo.metrics.household_status`` (no personal fields) of the households in scope.
+    """The per-household frame (``geo.care.rules.household_status``, no personal fields) of
+    the households in scope: the map's points and legend and the work list read it, and the
+    grid figures of the same scope are summed from it (``_grid_figures``).
 
     ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
     within the viewer's scope; default all in scope. Raises AccessDenied for

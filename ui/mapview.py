@@ -8,7 +8,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.mapping import STATIC_URL, detach_view, use_local_assets
+from geo.outputs.map.leaflet import STATIC_URL, detach_view, use_local_assets
 
 _CLICK_KEY = "_gm_last_tooltip_{}"
 
@@ -33,7 +33,7 @@ def show_map(
     Only the clicked polygon's tooltip is returned to Python, so panning and zooming never
     rerun the page; a click on a grid reruns it once (drill-down). Household clicks open a
     popup in the browser only. The view (filters, selection, fill, reports, legends) is sent
-    apart from the map (``geo.mapping.detach_view``): changing it updates the drawn map in
+    apart from the map (``geo.outputs.map.leaflet.detach_view``): changing it updates the drawn map in
     place instead of reloading it.
     """
     setup_map_assets()

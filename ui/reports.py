@@ -20,12 +20,14 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.auth import Viewer
-from geo.coords import wgs84_to_gcj02
+from geo.access.auth import Viewer
 from geo.i18n import t
-from geo.mapping import GridmapLayer, TileProvider, build_map, detach_view
-from geo.metrics import report_states
-from geo.reports import to_wgs84
+from geo.inputs.coords import wgs84_to_gcj02
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import GridmapLayer, detach_view
+from geo.outputs.map.tiles import TileProvider
+from geo.reports.states import report_states
+from geo.reports.workflow import to_wgs84
 from geo.store import open_store
 from geo.timeutil import end_of_day, format_timestamp, now_local, today
 from ui import data, session
