@@ -13,17 +13,18 @@ from geo.access.accounts_admin import (
     set_enabled,
     unlock,
 )
-from geo.auth import ROLES, AuthError, add_user, set_role
+from geo.access.auth import ROLES, AuthError, add_user, set_role
 from geo.i18n import t
-from geo.store import StoreBusy, open_store
-from ui import session
+from geo.store import open_store
+from geo.store.base import StoreBusy
+from ui import auth, session
 from ui.text import md
 
 SHOWN_ONCE = "acc_shown_once"  # (username, password) of the last reset/add: shown once
 RESULT = "acc_result"  # (level, text) of the last action, shown once after the rerun
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 viewer = session.signed_in()
 store = open_store(location)
 

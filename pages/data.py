@@ -6,12 +6,14 @@ import streamlit as st
 
 from geo.access.upload_scope import may_import
 from geo.i18n import t
-from geo.importers import COORDS, KINDS
+from geo.inputs.importers.columns import KINDS
+from geo.inputs.importers.core import COORDS
 from geo.inputs.problem_sheet import problems_xlsx
 from geo.inputs.templates import template_file
 from geo.outputs.export import EXPORT_TABLES, export_xlsx
-from geo.store import StoreBusy, open_store
-from ui import data, session
+from geo.store import open_store
+from geo.store.base import StoreBusy
+from ui import auth, data, session
 from ui import datadesk as desk
 from ui.coverage import audited
 from ui.text import md
@@ -21,7 +23,7 @@ CLERK_KINDS = [k for k in KINDS if k != "boundary"]
 RESULT_KEY = "ds_result"  # (level, text) of the last commit, shown once after the rerun
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 viewer = session.viewer()
 
 st.title(t("ds_title", lang))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.i18n import t
-from geo.reports import (
+from geo.reports.workflow import (
     MAX_PHOTO_BYTES,
     ReportError,
     check_photo,
@@ -15,9 +15,10 @@ from geo.reports import (
     find_duplicates,
     to_wgs84,
 )
-from geo.store import StoreBusy, open_store
+from geo.store import open_store
+from geo.store.base import StoreBusy
 from geo.timeutil import now_local
-from ui import data, session
+from ui import auth, data, session
 from ui import reports as ui_reports
 from ui.datadesk import phone_css
 from ui.text import md
@@ -31,7 +32,7 @@ MAX_CATEGORY = 40
 MAX_DESCRIPTION = 500
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 viewer = session.viewer()
 config = load_config()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.care.coverage import EditRefused, log_visit
 from geo.care.today import today_visits
 from geo.config import load_config
-from geo.coverage import EditRefused, log_visit
 from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import now_local, today
-from ui import data, session
+from ui import auth, data, session
 from ui.datadesk import phone_css
 from ui.text import md
 
@@ -39,7 +39,7 @@ ROW_CSS = """
 """
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 viewer = session.viewer()
 config = load_config()
 labels = {c.code: c.label(lang) for c in config.categories}
@@ -73,13 +73,13 @@ if result:
 def _log(household_id: str, kind: str) -> None:
     """Widget callback: record the visit (scope checked first), then close the row."""
     current = session.lang()
-    if not data.households_in_scope(session.location(), [household_id], session.viewer()):
+    if not data.households_in_scope(auth.location(), [household_id], session.viewer()):
         st.session_state[RESULT] = ("error", t("edit_unknown_household", current, ids=household_id))
         return
     note = str(st.session_state.get(f"today_note_{household_id}") or "").strip()[:500] or None
     try:
         log_visit(
-            open_store(session.location()),
+            open_store(auth.location()),
             household_id,
             now_local(),
             kind,

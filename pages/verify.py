@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.care.categories import split_codes
+from geo.care.coverage import EditRefused
 from geo.care.reverification import due_for_reverification, month_progress, save_reverification
-from geo.categories import split_codes
 from geo.config import load_config
-from geo.coverage import EditRefused
 from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import today
-from ui import data, session
+from ui import auth, data, session
 from ui.datadesk import phone_css
 from ui.text import md
 
@@ -22,7 +22,7 @@ RESULT = "rv_result"  # (level, text) of the last save, shown once after the rer
 SHOWN_DUE = 200  # households offered in the picker (the most overdue first)
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 viewer = session.viewer()
 config = load_config()
 labels = {c.code: c.label(lang) for c in config.categories}

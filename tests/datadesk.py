@@ -16,7 +16,7 @@ import pytest
 from shapely.geometry import box
 
 from geo import i18n
-from geo.importers import import_file
+from geo.inputs.importers.core import import_file
 from geo.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

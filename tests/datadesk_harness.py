@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import i18n  # noqa: E402
-from geo.auth import load_viewer  # noqa: E402
+from geo.access.auth import load_viewer  # noqa: E402
 from geo.store import open_store  # noqa: E402
 from geo.timeutil import now_local  # noqa: E402
 from ui import session  # noqa: E402

@@ -16,7 +16,7 @@ from conftest import start_server, stop_server
 from datadesk import digest, use_datadesk_catalogue  # noqa: F401
 from signin import ensure_user
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser

@@ -15,17 +15,17 @@ from geo.access.accounts_admin import (
     set_enabled,
     unlock,
 )
-from geo.audit import read_audit
-from geo.auth import AuthError, add_user, authenticate
+from geo.access.audit import read_audit
+from geo.access.auth import AuthError, add_user, authenticate
+from geo.care.coverage import EditRefused, log_visit
 from geo.care.reverification import (
     due_for_reverification,
     month_progress,
     save_reverification,
 )
 from geo.care.today import today_visits
-from geo.coverage import EditRefused, log_visit
-from geo.importers import import_file
-from geo.metrics import compute_metrics
+from geo.inputs.importers.core import import_file
+from geo.metrics.contract import compute_metrics
 from geo.store import open_store
 from geo.timeutil import now_local
 

@@ -10,7 +10,8 @@ import pytest
 from datadesk import NOTES_CATALOGUE, ROOT
 
 from geo.i18n import CATALOGUE_PATH, LANGUAGES
-from geo.importers import COORDS, KINDS
+from geo.inputs.importers.columns import KINDS
+from geo.inputs.importers.core import COORDS
 
 FILES = [
     ROOT / "ui" / "datadesk.py",

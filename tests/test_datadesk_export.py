@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from datadesk import build_store, use_datadesk_catalogue, write_csv  # noqa: F401
 
-from geo.importers import import_file
+from geo.inputs.importers.core import import_file
 from geo.outputs.export import export_frame, export_xlsx
 from geo.store import open_store
 

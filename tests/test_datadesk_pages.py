@@ -15,8 +15,8 @@ import pytest
 from datadesk import EAST, build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from geo.audit import read_audit
-from geo.auth import add_user, load_viewer
+from geo.access.audit import read_audit
+from geo.access.auth import add_user, authenticate, load_viewer
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui import datadesk as desk
@@ -202,7 +202,6 @@ def test_a_grid_worker_sees_only_their_own_password(location):
     at.button(key="acc_own_submit").click().run()
     assert not at.exception
     assert "密码已修改" in texts(at)
-    from geo.auth import authenticate
 
     assert authenticate(open_store(location), "worker", "another-password-9").username == "worker"
 
@@ -218,7 +217,6 @@ def test_an_admin_adds_a_clerk_and_sees_the_password_once(location):
     assert not at.exception
     assert "已创建账号 clerkeast" in texts(at)
     password = at.code[0].value
-    from geo.auth import authenticate
 
     assert authenticate(open_store(location), "clerkeast", password).community == EAST
     at.run()
@@ -238,7 +236,6 @@ def test_an_admin_resets_and_disables(location):
     at.button(key="acc_reset").click().run()
     assert not at.exception
     password = at.code[0].value
-    from geo.auth import authenticate
 
     assert authenticate(store, "w2", password).username == "w2"
     at.selectbox(key="acc_pick").set_value("w2").run()

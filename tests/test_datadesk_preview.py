@@ -8,7 +8,7 @@ import pytest
 from datadesk import build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
 from pg import pg_location  # noqa: F401  (fixture)
 
-from geo.importers import import_file
+from geo.inputs.importers.core import import_file
 from geo.inputs.preview import preview_file, problems_frame
 from geo.store import open_store
 

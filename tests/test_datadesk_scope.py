@@ -18,8 +18,8 @@ from datadesk import (  # noqa: F401
     write_geojson,
 )
 
+from geo.access.auth import Viewer
 from geo.access.upload_scope import UploadRefused, may_import, upload_vet
-from geo.auth import Viewer
 from geo.inputs.preview import preview_file, problems_frame
 from geo.store import open_store
 

@@ -10,7 +10,8 @@ import pytest
 from datadesk import use_datadesk_catalogue  # noqa: F401
 
 from geo.config import load_config
-from geo.importers import KINDS, REQUIRED, import_file
+from geo.inputs.importers.columns import KINDS, REQUIRED
+from geo.inputs.importers.core import import_file
 from geo.inputs.templates import LISTS_SHEET, header_of, template_columns, template_file
 from geo.store import open_store
 

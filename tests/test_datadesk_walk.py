@@ -16,11 +16,11 @@ from datadesk import EAST, build_store, use_datadesk_catalogue  # noqa: F401
 from streamlit.testing.v1 import AppTest
 from test_datadesk_pages import ACCOUNTS_PAGE, DATA_PAGE, TODAY_PAGE, VERIFY_PAGE, page_as
 
-from geo.audit import read_audit
-from geo.auth import authenticate, load_viewer
+from geo.access.audit import read_audit
+from geo.access.auth import authenticate, load_viewer
 from geo.inputs.problem_sheet import problems_xlsx
 from geo.inputs.templates import template_file
-from geo.metrics import compute_metrics
+from geo.metrics.contract import compute_metrics
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui import datadesk as desk

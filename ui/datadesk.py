@@ -18,15 +18,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo.access.auth import Viewer
+from geo.access.privacy import mask_frame
 from geo.access.upload_scope import upload_vet
-from geo.auth import Viewer
-from geo.categories import split_codes
+from geo.care.categories import split_codes
 from geo.config import load_config
 from geo.i18n import t
-from geo.importers import ImportReport, import_file
+from geo.inputs.importers.core import import_file
+from geo.inputs.importers.problems import ImportReport
 from geo.inputs.preview import ImportPreview, preview_file, problems_frame
 from geo.inputs.templates import header_of
-from geo.privacy import mask_frame
 from geo.store import open_store
 from ui.uploader import _css_string, uploader_css
 

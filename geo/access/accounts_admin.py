@@ -13,9 +13,9 @@ import secrets
 
 import pandas as pd
 
-from geo.audit import audit_row
-from geo.auth import AuthError, authenticate, list_users, set_disabled, set_password
-from geo.store import Store
+from geo.access.audit import audit_row
+from geo.access.auth import AuthError, authenticate, list_users, set_disabled, set_password
+from geo.store.base import Store
 from geo.timeutil import now_local, parse_timestamp
 
 RESET_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

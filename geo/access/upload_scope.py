@@ -14,12 +14,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from geo.auth import Viewer
+from geo.access.auth import Viewer
 from geo.i18n import Msg
-from geo.importers import HEADER_ROW, ImportReport, Problem
-from geo.readers import FILE_LEVEL
-from geo.staging import Staging
-from geo.store import Store
+from geo.inputs.importers.columns import HEADER_ROW
+from geo.inputs.importers.problems import ImportReport, Problem
+from geo.inputs.readers import FILE_LEVEL
+from geo.store.base import Store
+from geo.store.staging import Staging
 
 IMPORT_ROLES = frozenset({"admin", "street_leader", "community_staff"})
 """Roles that may upload files at all (grid workers log visits one by one)."""

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from geo.audit import log_event
-from geo.categories import join_codes, parse_categories
-from geo.coverage import EditRefused, _known_households, _writing, mark_verified
-from geo.metrics import household_status
+from geo.access.audit import log_event
+from geo.care.categories import join_codes, parse_categories
+from geo.care.coverage import EditRefused, _known_households, _writing, mark_verified
+from geo.care.rules import household_status
 from geo.timeutil import day_text, now_local
 
 EDITABLE = ("categories", "members", "phone", "address")

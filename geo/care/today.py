@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from geo.care.coverage import visit_worklist
 from geo.config import load_config
-from geo.coverage import visit_worklist
 
 TODAY_COLUMNS = [
     "household_id",

@@ -29,19 +29,14 @@ import pandas as pd
 import shapely
 
 from geo.i18n import process_language
-from geo.importers import (
-    POINT_KINDS,
-    POLYGON_KINDS,
-    ImportReport,
-    Problem,
-    _canonical_columns,
-    _read,
-    import_file,
-)
-from geo.readers import ReadError, is_vector_file
-from geo.schema import GEOMETRY_COLUMN, TABLES, Table
-from geo.staging import KEY_SEPARATOR, Staging
-from geo.store import Store, encode_rows
+from geo.inputs.importers.columns import POINT_KINDS, POLYGON_KINDS, _canonical_columns
+from geo.inputs.importers.core import _read, import_file
+from geo.inputs.importers.problems import ImportReport, Problem
+from geo.inputs.readers import ReadError, is_vector_file
+from geo.store.base import Store
+from geo.store.geopackage import encode_rows
+from geo.store.schema import GEOMETRY_COLUMN, TABLES, Table
+from geo.store.staging import KEY_SEPARATOR, Staging
 
 HEAD_ROWS = 10
 """Rows of the file shown as they would be stored."""

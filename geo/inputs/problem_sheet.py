@@ -14,10 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from geo.i18n import t
-from geo.importers import Problem, _as_text, _cell_text
+from geo.inputs.importers.checks import _as_text, _cell_text
+from geo.inputs.importers.problems import Problem
 from geo.inputs.preview import problems_frame
-from geo.readers import ROW, ReadError, is_vector_file, open_table, read_vector
-from geo.xlsx import write_sheet
+from geo.inputs.readers import ROW, ReadError, is_vector_file
+from geo.inputs.tables import open_table
+from geo.inputs.vector import read_vector
+from geo.outputs.xlsx import write_sheet
 
 MAX_SHEET_ROWS = 200_000
 """Past this many rows only the bad rows are copied (the file itself stays the clerk's)."""

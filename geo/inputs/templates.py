@@ -24,9 +24,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from geo.config import Config, load_config
 from geo.i18n import t
-from geo.importers import ALIASES, KINDS, POLYGON_KINDS, REQUIRED
+from geo.inputs.importers.columns import ALIASES, KINDS, POLYGON_KINDS, REQUIRED
+from geo.outputs.xlsx import write_sheet
 from geo.timeutil import today
-from geo.xlsx import write_sheet
 
 REQUIRED_MARK = "*"
 VALIDATED_ROWS = 2000

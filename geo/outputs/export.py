@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, mask_phone
 from geo.i18n import t
 from geo.inputs.templates import header_of
-from geo.privacy import PERSONAL_COLUMNS, mask_frame, mask_phone
-from geo.store import Store
-from geo.xlsx import write_sheet
+from geo.outputs.xlsx import write_sheet
+from geo.store.base import Store
 
 EXPORT_TABLES = ("households", "visits", "staff", "reports", "grids")
 MAX_EXPORT_ROWS = 1_000_000
