@@ -148,20 +148,26 @@ with import_tab:
             if st.button(
                 t("ds_commit", lang), key="ds_commit", type="primary", disabled=not confirmed
             ):
+                total = max(summary.rows + 1, 2)  # spreadsheet lines: the header and the rows
+                bar = st.progress(0.0, text=t("ds_importing", lang))
+
+                def advance(line: int) -> None:
+                    bar.progress(min(line / total, 1.0), text=t("ds_importing", lang))
+
                 try:
-                    with st.spinner(t("ds_importing", lang)):
-                        fresh, report = desk.commit_upload(location, viewer, copy, lang)
+                    report = desk.commit_upload(location, viewer, copy, lang, progress=advance)
                 except StoreBusy as busy:
                     st.session_state[RESULT_KEY] = ("error", busy.message(lang))
                 else:
-                    if report is not None and report.ok:
+                    if report.ok:
                         st.session_state[RESULT_KEY] = (
                             "success",
                             t("ds_imported", lang, name=md(copy.name), count=report.written),
                         )
                         desk.forget_upload()
-                    else:  # the store changed since the preview: show the new problems
+                    else:  # the store changed since the preview: show the problems as they are
                         st.session_state[RESULT_KEY] = ("error", t("ds_refused", lang))
+                        desk.preview_upload(location, viewer, copy, lang)
                 st.rerun()
         else:
             st.error(t("ds_refused_count", lang, count=preview.problem_count))

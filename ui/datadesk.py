@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from geo.inputs.importers.problems import ImportReport
 from geo.inputs.preview import ImportPreview, preview_file, problems_frame
 from geo.inputs.templates import header_of
 from geo.store import open_store
+from geo.store.staging import Staging
 from ui.uploader import _css_string, uploader_css
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
@@ -100,24 +102,35 @@ def preview_upload(location: str, viewer: Viewer, copy: UploadedCopy, lang: str)
 
 
 def commit_upload(
-    location: str, viewer: Viewer, copy: UploadedCopy, lang: str
-) -> tuple[ImportPreview, ImportReport | None]:
-    """Check ``copy`` again (the store may have changed since the preview) and import it.
+    location: str,
+    viewer: Viewer,
+    copy: UploadedCopy,
+    lang: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import ``copy`` as ``viewer``: the importer checks it again against the store as it
+    is now, the viewer's scope included (one call: nothing between the check and the
+    write); its report lists the problems when it was refused (then nothing was written).
 
-    Returns the fresh preview and the import's report (None when the preview refused it).
+    ``progress(line)``: the last spreadsheet line checked, after each chunk.
     """
-    preview = preview_upload(location, viewer, copy, lang)
-    if not preview.ok:
-        return preview, None
-    report = import_file(
-        open_store(location),
+    store = open_store(location)
+    vet = upload_vet(store, viewer, copy.kind, replace=bool(copy.options.get("replace")))
+
+    def check_scope(staging: Staging, report: ImportReport) -> None:
+        for problem in vet(staging, report) if vet is not None else []:
+            report.add_problem(problem.row, problem.column, problem.reason)
+
+    return import_file(
+        store,
         copy.kind,
         copy.path,
         actor=viewer.username,
         lang=lang,
+        inspect=check_scope,
+        progress=progress,
         **copy.options,
     )
-    return preview, report
 
 
 def localize_file_uploader(key_prefix: str, lang: str) -> None:

@@ -26,7 +26,8 @@ IMPORT_ROLES = frozenset({"admin", "street_leader", "community_staff"})
 """Roles that may upload files at all (grid workers log visits one by one)."""
 UNBOUNDED_ROLES = frozenset({"admin", "street_leader"})
 NO_ROW = 0
-"""The row of a problem whose spreadsheet line is not known (a visits file without ids)."""
+"""The row of a problem whose spreadsheet line is not known (a visits file without ids;
+``Staging.lines`` gives 0 then)."""
 SHOWN = 200
 """Rows out of scope listed one by one (the rest are counted in one more line)."""
 
@@ -86,7 +87,7 @@ def scope_problems(
     problems: list[Problem] = []
     community = viewer.community or ""
     if kind == "grids":
-        rows = _staged(staging, ["grid_id", "community"])
+        rows = staging.lines(["grid_id", "community"])
         foreign = rows[rows["community"].fillna("") != community]
         problems += [
             problem(r, "community", "ds_scope_grid_community", id=g, community=community)
@@ -100,7 +101,7 @@ def scope_problems(
         ]
     elif kind in ("households", "reports"):
         key = "household_id" if kind == "households" else "report_id"
-        rows = _staged(staging, [key, "grid_id"])
+        rows = staging.lines([key, "grid_id"])
         outside = rows[~rows["grid_id"].isin(own_grids)]
         problems += [
             problem(r, "lon", "ds_scope_point_outside", id=i)
@@ -114,7 +115,7 @@ def scope_problems(
             for r, i in zip(taken["_row"], taken[key], strict=True)
         ]
     elif kind == "visits":
-        rows = _staged(staging, ["household_id"])
+        rows = staging.lines(["household_id"])
         stored = _stored(store, "households", "household_id", rows["household_id"])
         mine = set(stored.loc[stored["grid_id"].isin(own_grids), "household_id"])
         foreign = rows[~rows["household_id"].isin(mine)]
@@ -123,7 +124,7 @@ def scope_problems(
             for r, h in zip(foreign["_row"], foreign["household_id"], strict=True)
         ]
     elif kind == "staff":
-        rows = _staged(staging, ["staff_id", "grid_id"])
+        rows = staging.lines(["staff_id", "grid_id"])
         foreign = rows[~rows["grid_id"].isin(own_grids)]
         problems += [
             problem(r, "grid_id", "ds_scope_staff_grid", id=s, grid=g)
@@ -137,23 +138,6 @@ def scope_problems(
         more = len(problems) - SHOWN
         problems = problems[:SHOWN] + [problem(NO_ROW, FILE_LEVEL, "ds_scope_more", count=more)]
     return problems
-
-
-def _staged(staging: Staging, columns: list[str]) -> pd.DataFrame:
-    """The staged ``columns`` with the spreadsheet row of each (``_row``; NO_ROW when unknown).
-
-    Every file row's key was recorded in order before its checked row was staged, so the
-    n-th key row and the n-th staged row are the same line of the file (a file without
-    key column, e.g. visits without ids, has no key rows).
-    """
-    staged = set(staging.columns or [])
-    # a column the file does not have reads as empty (a grids file without 社区 names none)
-    quoted = ", ".join(f'r."{c}"' if c in staged else "NULL" for c in columns)
-    rows = staging.con.execute(
-        f"SELECT coalesce(k._row, {NO_ROW}), {quoted} FROM rows r "
-        "LEFT JOIN keys k ON k.rowid = r.fid ORDER BY r.fid"
-    ).fetchall()
-    return pd.DataFrame.from_records(rows, columns=["_row", *columns])
 
 
 def _stored(store: Store, table: str, key: str, ids: pd.Series) -> pd.DataFrame:

@@ -1,28 +1,21 @@
 """The import preview: what an upload would do, before anything is written (the data desk).
 
-``preview_file`` runs the importer itself (``geo.importers.import_file``: one importer,
+``preview_file`` runs the importer itself (``geo.inputs.importers.core.import_file``: one importer,
 two doors) up to the point where it would write, and looks at the rows it checked and
 staged instead: how each column of the file was understood, the first rows as they
 would be stored, how many rows are new, changed or unchanged next to the stored table
 (an upsert by key), and which households or reports land outside every grid. Problems
 come back as a frame a clerk can act on (row as the spreadsheet shows it, column as the
-file spells it, reason in the chosen language). Nothing is ever written: the importer's
-write goes to a transaction that only hands the staged rows over.
-
-Stage 1 of issue 15 (before the geo/ move): the hand-over is made by a store wrapper
-whose transaction receives the staging (``_InspectingStore``); stage 2 replaces it by an
-``inspect=`` hook of ``import_file`` (see /work/notes/i15.md), with the same callback.
+file spells it, reason in the chosen language). Nothing is ever written:
+``import_file(inspect=..., dry_run=True)`` stops before its write.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +55,6 @@ class StagedSummary:
     head: pd.DataFrame = field(default_factory=pd.DataFrame)
     outside: pd.DataFrame = field(default_factory=pd.DataFrame)
     outside_count: int = 0
-    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -78,76 +70,16 @@ class ImportPreview:
     @property
     def ok(self) -> bool:
         """True when the file could be imported as it is."""
-        return self.report.ok and self.summary is not None and not self.summary.problems
+        return self.report.ok and self.summary is not None
 
     def problems(self) -> list[Problem]:
-        """Every problem kept: the importer's, then those of the vet (a clerk's scope)."""
-        return [*self.report.problems, *(self.summary.problems if self.summary else [])]
+        """Every problem kept: the importer's, and those of the vet (a clerk's scope)."""
+        return list(self.report.problems)
 
     @property
     def problem_count(self) -> int:
         """Every problem found, including those only counted past the importer's MAX_PROBLEMS."""
-        return self.report.problem_count + (len(self.summary.problems) if self.summary else 0)
-
-
-# --- running the importer up to its write ----------------------------------------------
-
-
-class _Inspected(Exception):  # noqa: N818 - a hand-over, not an error
-    """Carries the inspection's result out of ``import_file`` (nothing was written)."""
-
-    def __init__(self, result: object) -> None:
-        super().__init__("inspected")
-        self.result = result
-
-
-class _InspectingTransaction:
-    """Stands in for the import's write transaction: the staged rows go to ``inspect``."""
-
-    def __init__(self, inspect: Callable[[Staging], object]) -> None:
-        self._inspect = inspect
-
-    def set_meta(self, key: str, value: str) -> None:
-        """Nothing is written in a preview."""
-
-    def load_staged(self, table: str, staging: Staging, *, replace: bool) -> int:
-        """Hand the staged rows over, and end the import before anything else happens."""
-        raise _Inspected(self._inspect(staging))
-
-
-class _InspectingStore:
-    """``store`` for reading; its transaction writes nothing (stage-1 bridge, see module doc)."""
-
-    def __init__(self, store: Store, inspect: Callable[[Staging], object]) -> None:
-        self._store = store
-        self._inspect = inspect
-
-    @contextmanager
-    def transaction(self, wait: float | None = None, staging: Path | None = None) -> Iterator[Any]:
-        """A transaction that only inspects (the importer's final copy lands here)."""
-        yield _InspectingTransaction(self._inspect)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
-def inspect_import(
-    store: Store,
-    kind: str,
-    path: str | Path,
-    inspect: Callable[[Staging], object],
-    **options: Any,
-) -> tuple[ImportReport | None, object]:
-    """Run ``import_file`` up to its write; ``inspect(staging)`` sees the checked rows.
-
-    Returns (the importer's report, None) when the file was refused, (None, the
-    inspection's result) when it passed every check. Nothing is written either way.
-    """
-    try:
-        report = import_file(_InspectingStore(store, inspect), kind, path, **options)  # type: ignore[arg-type]
-    except _Inspected as done:
-        return None, done.result
-    return report, None
+        return self.report.problem_count
 
 
 # --- the preview ------------------------------------------------------------------------
@@ -177,30 +109,20 @@ def preview_file(
     name = file_name or path.name
     options = {"replace": replace, "encoding": encoding, "crs": crs, "coords": coords}
     table = TABLES[kind]
-    scratch = ImportReport(kind, name, lang=lang)
 
-    def summarise(staging: Staging) -> StagedSummary:
+    def summarise(staging: Staging, report: ImportReport) -> StagedSummary:
         summary = summarise_staged(store, table, staging, replace=replace)
-        if vet is not None:
-            summary.problems = vet(staging, scratch)
+        for problem in vet(staging, report) if vet is not None else []:
+            report.add_problem(problem.row, problem.column, problem.reason)
         return summary
 
-    report, summary = inspect_import(store, kind, path, summarise, lang=lang, **options)
+    report = import_file(store, kind, path, lang=lang, inspect=summarise, dry_run=True, **options)
     columns = column_map(kind, path, encoding=encoding, crs=crs, coords=coords, lang=lang)
-    if report is None:  # passed: the importer's warnings are not handed over in stage 1
-        report = scratch
-        report.headers = {
-            f: h for h, f in zip(columns["header"], columns["field"], strict=True) if f
-        }
     report.file = name
     report.problems = [Problem(name, p.row, p.column, p.reason, p.header) for p in report.problems]
-    if isinstance(summary, StagedSummary):
-        summary.problems = [
-            Problem(name, p.row, p.column, p.reason, p.header) for p in summary.problems
-        ]
-    return ImportPreview(
-        kind, name, report, columns, summary if isinstance(summary, StagedSummary) else None
-    )
+    report.warnings = [w.replace(str(path), name, 1) for w in report.warnings]
+    summary = report.inspected if isinstance(report.inspected, StagedSummary) else None
+    return ImportPreview(kind, name, report, columns, summary)
 
 
 def column_map(
@@ -334,13 +256,7 @@ def frame_geometry_name(frame: pd.DataFrame) -> str | None:
 
 def staged_head(staging: Staging, rows: int) -> pd.DataFrame:
     """The first ``rows`` staged rows in the file's order (lon/lat instead of a point)."""
-    in_key_order = staging.source_table
-    staging.source_table = "rows"  # the table as staged, in file order ("sorted" is by key)
-    try:
-        head = next(staging.frames(size=rows), pd.DataFrame())
-    finally:
-        staging.source_table = in_key_order
-    return _plain(head)
+    return _plain(next(staging.frames(size=rows, file_order=True), pd.DataFrame()))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -355,17 +271,6 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         out["lon"] = np.where(present, shapely.get_x(geoms), np.nan)
         out["lat"] = np.where(present, shapely.get_y(geoms), np.nan)
     return out
-
-
-def file_rows(staging: Staging, keys: list[str]) -> dict[str, int]:
-    """key -> the spreadsheet row that holds it (the importer remembered every row's key)."""
-    if not keys:
-        return {}
-    found = staging.con.execute(
-        "SELECT k, min(_row) FROM keys WHERE k IN (SELECT value FROM json_each(?)) GROUP BY k",
-        (json.dumps(keys),),
-    ).fetchall()
-    return {k: int(r) for k, r in found}
 
 
 def staged_key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
@@ -390,6 +295,6 @@ def _outside(staging: Staging, keys: list[str]) -> tuple[pd.DataFrame, int]:
         return pd.DataFrame(), count
     outside = pd.concat(shown, ignore_index=True).head(OUTSIDE_SHOWN)
     if keys:
-        rows = file_rows(staging, staged_key_text(outside, keys))
+        rows = staging.key_lines(staged_key_text(outside, keys))
         outside.insert(0, "row", [rows.get(k) for k in staged_key_text(outside, keys)])
     return outside, count

@@ -9,6 +9,7 @@ when the ``Staging`` is closed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -126,16 +127,21 @@ class Staging:
         return self.con.execute(f"SELECT {quoted} FROM {self.source_table} ORDER BY rowid")
 
     def frames(
-        self, size: int = 100_000, columns: list[str] | None = None
+        self, size: int = 100_000, columns: list[str] | None = None, *, file_order: bool = False
     ) -> Iterator[pd.DataFrame]:
-        """The staged rows as frames of ``size`` rows (GeoDataFrames for feature tables)."""
+        """The staged rows as frames of ``size`` rows (GeoDataFrames for feature tables).
+
+        In key order once finished; ``file_order``: as the file lists them (the preview's
+        first rows).
+        """
         if self.columns is None:
             return
         cols = [c for c in (columns or self.columns) if c in self.columns]
         attrs = [c for c in cols if c != GEOMETRY_COLUMN]
         with_geometry = GEOMETRY_COLUMN in cols and self.table.geometry is not None
+        source = "rows" if file_order else self.source_table
         cursor = self.con.execute(
-            f"SELECT {','.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {self.source_table} ORDER BY rowid"
+            f"SELECT {','.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {source} ORDER BY rowid"
         )
         while rows := cursor.fetchmany(size):
             if not with_geometry:
@@ -152,3 +158,29 @@ class Staging:
             else:
                 geometry = gpd.GeoSeries(gpkg.decode_geometries(blobs), crs=WGS84).values
             yield gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+    def lines(self, columns: list[str]) -> pd.DataFrame:
+        """``columns`` of every staged row (None where the file has no such column) and
+        ``_row``, the spreadsheet line it came from (0 when the file has no key column).
+
+        Every file row's key was recorded, in order, before its checked row was staged: the
+        n-th key row and the n-th staged row are the same line of the file.
+        """
+        if self.columns is None:
+            return pd.DataFrame(columns=["_row", *columns])
+        quoted = ", ".join(f'r."{c}"' if c in self.columns else "NULL" for c in columns)
+        rows = self.con.execute(
+            f"SELECT coalesce(k._row, 0), {quoted} FROM rows r "
+            "LEFT JOIN keys k ON k.rowid = r.fid ORDER BY r.fid"
+        ).fetchall()
+        return pd.DataFrame.from_records(rows, columns=["_row", *columns])
+
+    def key_lines(self, keys: list[str]) -> dict[str, int]:
+        """key (parts joined by KEY_SEPARATOR) -> the first spreadsheet line holding it."""
+        if not keys:
+            return {}
+        found = self.con.execute(
+            "SELECT k, min(_row) FROM keys WHERE k IN (SELECT value FROM json_each(?)) GROUP BY k",
+            (json.dumps(keys),),
+        ).fetchall()
+        return {k: int(r) for k, r in found}

@@ -10,7 +10,7 @@ store (known households, known grids) read it first.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,6 +39,8 @@ from geo.store.staging import Staging
 from geo.timeutil import format_timestamp, now_local
 
 COORDS = tuple(TO_WGS84)
+Inspect = Callable[[Staging, ImportReport], object]
+"""A look at the checked rows before the write (``import_file(inspect=...)``)."""
 
 
 IMPORT_WAIT_SECONDS = 600.0
@@ -56,6 +58,9 @@ def import_file(
     coords: str = "wgs84",
     actor: str = "cli",
     lang: str | None = None,
+    inspect: Inspect | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Check ``path`` as a ``kind`` file and, when it has no problems, write it to ``store``.
 
@@ -66,6 +71,12 @@ def import_file(
 
     A table is read and checked chunk by chunk into a staging file, so memory does not
     grow with the file; the store's write lock is held only for the final copy.
+
+    The data desk's door to the same importer: ``inspect(staging, report)`` sees every
+    checked row before the write (its result is ``report.inspected``; it may add problems,
+    e.g. a clerk's scope, which then refuse the file); ``dry_run`` stops there, writing
+    nothing (the preview); ``progress(row)`` is called after each chunk with the last
+    spreadsheet line checked.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
@@ -101,6 +112,8 @@ def import_file(
                 prepared = prepare(store, chunk, check, coords=coords, crs=crs, replace=replace)
                 if not report.problems:
                     staging.add(prepared)
+                if progress is not None and len(check.rows):
+                    progress(int(check.rows[-1]))
         except ReadError as exc:
             report.add_problem(exc.row, exc.column, exc.message(report.lang))
             return report
@@ -117,6 +130,10 @@ def import_file(
         check.finish()
         check.release()  # known ids and grids are not needed for the copy: free them first
         staging.finish()
+        if inspect is not None:
+            report.inspected = inspect(staging, report)
+        if dry_run or report.problems:
+            return report  # a preview, or refused by the inspection: nothing written
         started = time.perf_counter()
         report.written = _write(
             store, kind, staging, replace=replace, actor=actor, file_name=path.name
