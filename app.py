@@ -24,11 +24,17 @@ PAGES = [
     ("pages/reports.py", "ui_page_reports"),
     ("pages/coverage.py", "ui_page_coverage"),
     ("pages/weekly.py", "ui_page_weekly"),
+    ("pages/today.py", "ui_page_today"),
+    ("pages/verify.py", "ui_page_verify"),
+    ("pages/snap.py", "ui_page_snap"),
+    ("pages/data.py", "ui_page_data"),
+    ("pages/accounts.py", "ui_page_accounts"),
 ]
 ADMIN_PAGES = [("pages/audit.py", "ui_page_audit")]
 # pages with their own aggregate form; the others are replaced by ui.aggregate for
 # planner/meeting accounts and in meeting mode (their household and report rows are never loaded)
-AGGREGATE_FORMS = {"pages/map.py", "pages/coverage.py", "pages/weekly.py"}
+# (accounts holds no rows: everyone changes their own password there)
+AGGREGATE_FORMS = {"pages/map.py", "pages/coverage.py", "pages/weekly.py", "pages/accounts.py"}
 # every page's URL path but the default page's ("/"): a shared link to any of them works
 PATHS = [page_path(path) for path, _ in PAGES[1:] + ADMIN_PAGES]
 

@@ -1,40 +1,22 @@
-"""Helpers of the data-desk tests: the stage-1 catalogue, a two-community store, store hashes.
-
-Stage 1 of issue 15 keeps its catalogue keys in ``notes-messages.toml``;
-``use_datadesk_catalogue`` merges them into ``geo.i18n``'s catalogue for a test. Stage 2
-moves the keys into ``geo/messages.toml`` and this fixture becomes a no-op (then goes).
-"""
+"""Helpers of the data-desk tests: a two-community store, files, store hashes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 
-import pytest
 from shapely.geometry import box
 
-from geo import i18n
 from geo.inputs.importers.core import import_file
 from geo.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTES_CATALOGUE = ROOT / "notes-messages.toml"
 # community 东门 holds G1 and G2, community 西河 holds G3
 G1 = box(111.70, 40.84, 111.71, 40.85)
 G2 = box(111.71, 40.84, 111.72, 40.85)
 G3 = box(111.72, 40.84, 111.73, 40.85)
 EAST, WEST = "东门社区", "西河社区"
-
-
-@pytest.fixture(autouse=True)
-def use_datadesk_catalogue(monkeypatch):
-    """The catalogue with the data desk's keys (notes-messages.toml) merged in."""
-    merged = dict(i18n.catalogue())
-    if NOTES_CATALOGUE.exists():
-        merged.update(tomllib.loads(NOTES_CATALOGUE.read_text(encoding="utf-8")))
-    monkeypatch.setattr(i18n, "catalogue", lambda: merged)
 
 
 def feature(props: dict, geom) -> dict:

@@ -9,7 +9,6 @@ browser tests sign in through app.py instead.
 
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 import streamlit as st
@@ -17,15 +16,10 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import i18n  # noqa: E402
 from geo.access.auth import load_viewer  # noqa: E402
 from geo.store import open_store  # noqa: E402
 from geo.timeutil import now_local  # noqa: E402
 from ui import session  # noqa: E402
-
-_merged = dict(i18n.catalogue())
-_merged.update(tomllib.loads((ROOT / "notes-messages.toml").read_text(encoding="utf-8")))
-i18n.catalogue = lambda: _merged
 
 st.set_page_config(page_title="gridmap", layout="wide")
 if session.VIEWER_KEY not in st.session_state:

@@ -13,7 +13,6 @@ from datadesk import (  # noqa: F401
     build_store,
     digest,
     feature,
-    use_datadesk_catalogue,
     write_csv,
     write_geojson,
 )

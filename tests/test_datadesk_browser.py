@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import start_server, stop_server
-from datadesk import digest, use_datadesk_catalogue  # noqa: F401
+from datadesk import digest  # noqa: F401
 from signin import ensure_user
 
 from geo.demo.build import build_demo

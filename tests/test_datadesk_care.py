@@ -6,7 +6,7 @@ import datetime as dt
 import shutil
 
 import pytest
-from datadesk import build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from datadesk import build_store, digest, write_csv  # noqa: F401
 
 from geo.access.accounts_admin import (
     account_table,

@@ -7,7 +7,7 @@ import shutil
 
 import openpyxl
 import pytest
-from datadesk import build_store, use_datadesk_catalogue, write_csv  # noqa: F401
+from datadesk import build_store, write_csv  # noqa: F401
 
 from geo.inputs.importers.core import import_file
 from geo.outputs.export import export_frame, export_xlsx

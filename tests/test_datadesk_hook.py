@@ -6,7 +6,7 @@ import shutil
 import tempfile
 
 import pytest
-from datadesk import EAST, build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from datadesk import EAST, build_store, digest, write_csv  # noqa: F401
 
 from geo.access.auth import Viewer
 from geo.inputs.importers.core import import_file

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from datadesk import EAST, build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from datadesk import EAST, build_store, digest, write_csv  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from geo.access.audit import read_audit

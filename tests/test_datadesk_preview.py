@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from datadesk import build_store, digest, use_datadesk_catalogue, write_csv  # noqa: F401
+from datadesk import build_store, digest, write_csv  # noqa: F401
 from pg import pg_location  # noqa: F401  (fixture)
 
 from geo.inputs.importers.core import import_file

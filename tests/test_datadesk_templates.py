@@ -7,7 +7,6 @@ import json
 
 import openpyxl
 import pytest
-from datadesk import use_datadesk_catalogue  # noqa: F401
 
 from geo.config import load_config
 from geo.inputs.importers.columns import KINDS, REQUIRED

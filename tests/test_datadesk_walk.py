@@ -12,7 +12,7 @@ import tempfile
 
 import openpyxl
 import pytest
-from datadesk import EAST, build_store, use_datadesk_catalogue  # noqa: F401
+from datadesk import EAST, build_store  # noqa: F401
 from streamlit.testing.v1 import AppTest
 from test_datadesk_pages import ACCOUNTS_PAGE, DATA_PAGE, TODAY_PAGE, VERIFY_PAGE, page_as
 
