@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, MessageError, process_language, t
 from geo.store import open_store, resolve_location
@@ -125,6 +126,11 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
 
     res = common(sub.add_parser("restore", help=h("restore")))
     res.add_argument("file", help=h("restore_file"))
+
+    tpl = common(sub.add_parser("template", help=h("template")), db=False)
+    tpl.add_argument("kind", choices=IMPORT_KINDS)
+    tpl.add_argument("--out", required=True, help=h("template_out"))
+    tpl.set_defaults(db=None)
     return parser
 
 
@@ -147,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "backup": _backup,
         "restore": _restore,
+        "template": _template,
     }[args.command]
     try:
         return handler(store, args)
@@ -269,6 +276,17 @@ def _weekly(store, args) -> int:
         store, "cli", "export", f"weekly {as_of.isoformat()} {path.suffix.lstrip('.')} {path}"
     )
     print(t("cli_weekly_done", args.lang, path=path))
+    return 0
+
+
+def _template(store, args) -> int:
+    from geo.inputs.templates import write_template
+
+    path = write_template(args.kind, args.out, lang=args.lang)
+    print(t("cli_template_done", args.lang, path=path))
+    if Path(args.out).suffix.lower() != path.suffix:
+        # a polygon kind: a spreadsheet cannot hold its shapes
+        print(t("cli_template_geojson", args.lang, kind=args.kind))
     return 0
 
 

@@ -127,3 +127,15 @@ def test_write_template_keeps_the_templates_own_format(tmp_path):
     assert write_template("grids", tmp_path / "g.xlsx") == tmp_path / "g.geojson"
     assert json.loads((tmp_path / "g.geojson").read_text(encoding="utf-8"))["features"]
     assert openpyxl.load_workbook(tmp_path / "h.xlsx").worksheets[0].max_row == 2
+
+
+def test_gridmap_template_command(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["template", "households", "--out", str(tmp_path / "h.xlsx")]) == 0
+    assert "模板已写入" in capsys.readouterr().out
+    store = open_store(str(tmp_path / "store.gpkg"))
+    assert main(["template", "grids", "--out", str(tmp_path / "g.xlsx"), "--lang", "en"]) == 0
+    assert "GeoJSON" in capsys.readouterr().out
+    assert import_file(store, "grids", tmp_path / "g.geojson").ok
+    assert import_file(store, "households", tmp_path / "h.xlsx").ok
