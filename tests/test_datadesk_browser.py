@@ -1,6 +1,6 @@
-"""The phone view 今日走访 and the data page in Chromium (served alone until stage 2 registers them).
+"""The data desk in Chromium, signed in through the app: the phone pages at 390x844 and an upload.
 
-At 390x844 a grid worker's list has no element wider than the viewport, no horizontal
+At 390x844 a grid worker's pages have no element wider than the viewport, no horizontal
 scroll, and touch targets at least 44 px high; two taps log a visit. Screenshots are
 written next to the test's tmp folder (``$DATADESK_SHOTS`` to keep them).
 """
@@ -8,13 +8,11 @@ written next to the test's tmp folder (``$DATADESK_SHOTS`` to keep them).
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import start_server, stop_server
-from datadesk import digest  # noqa: F401
-from signin import ensure_user
+from signin import ensure_user, sign_in_form
 
 from geo.demo.build import build_demo
 from geo.store import open_store
@@ -37,13 +35,21 @@ def demo(tmp_path_factory):
     return folder, location
 
 
-def serve(monkeypatch, demo, page: str, user: str):
+@pytest.fixture(scope="module")
+def server(demo):
+    """The app (server.py) on the demo store; stopped by its PID afterwards."""
     folder, location = demo
-    monkeypatch.setenv("DATADESK_PAGE", page)
-    monkeypatch.setenv("DATADESK_USER", user)
-    return start_server(
-        location, folder, script="tests/datadesk_harness.py", name=page.replace("/", "_")
-    )
+    running = start_server(location, folder, name="datadesk")
+    yield running
+    stop_server(running.process)
+
+
+def open_as(chromium, server, path: str, user: str, viewport: dict):
+    """A new browser context signed in as ``user`` on the page ``/path``; (context, page)."""
+    context = chromium.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=2)
+    page = context.new_page()
+    sign_in_form(page, f"{server.url}/{path}", user)
+    return context, page
 
 
 def shots_dir(tmp_path) -> Path:
@@ -63,54 +69,46 @@ WIDEST = """() => {
 }"""
 
 
-def test_phone_view_at_390_logs_a_visit_in_two_taps(chromium, monkeypatch, demo, tmp_path):
-    server = serve(monkeypatch, demo, "pages/today.py", "worker")
-    try:
-        context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
-        page = context.new_page()
-        page.goto(server.url)
-        rows = page.locator('[class*="st-key-today_pick_"] button')
-        rows.first.wait_for(timeout=60_000)
-        count_before = rows.count()
-        assert count_before > 0
-        page.screenshot(path=str(shots_dir(tmp_path) / "today-390.png"), full_page=True)
-        layout = page.evaluate(WIDEST)
-        assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
-        assert layout["widest"] <= PHONE["width"] + 0.5, layout
-        heights = [
-            b["height"] for b in rows.evaluate_all("els => els.map(e => e.getBoundingClientRect())")
-        ]
-        assert min(heights) >= MIN_TOUCH_PX
-        first_label = rows.first.inner_text()
-        rows.first.click()  # tap 1
-        kind = page.locator('[class*="st-key-today_kind_home_0"] button')
-        kind.wait_for(timeout=30_000)
-        assert kind.bounding_box()["height"] >= MIN_TOUCH_PX
-        page.get_by_text("备注").wait_for(timeout=30_000)
-        page.wait_for_timeout(300)  # let the rerun's fade-out end (the picture only)
-        page.screenshot(path=str(shots_dir(tmp_path) / "today-390-open.png"), full_page=True)
-        kind.click()  # tap 2
-        page.get_by_text("已记录").wait_for(timeout=30_000)
-        household = first_label.split(" ")[0]
-        # the list is redrawn after the message: wait until its first row is another household
-        page.wait_for_function(
-            """(id) => {
-              const b = document.querySelector('[class*="st-key-today_pick_0"] button');
-              return b && !b.innerText.startsWith(id);
-            }""",
-            arg=household,
-            timeout=30_000,
-        )
-        page.screenshot(path=str(shots_dir(tmp_path) / "today-390-logged.png"), full_page=True)
-        visits = open_store(demo[1]).read("visits", where={"household_id": household})
-        assert visits["kind"].tolist()[-1] == "入户"
-        context.close()
-    finally:
-        stop_server(server.process)
+def test_phone_view_at_390_logs_a_visit_in_two_taps(chromium, server, demo, tmp_path):
+    context, page = open_as(chromium, server, "today", "worker", PHONE)
+    rows = page.locator('[class*="st-key-today_pick_"] button')
+    rows.first.wait_for(timeout=60_000)
+    assert rows.count() > 0
+    page.screenshot(path=str(shots_dir(tmp_path) / "today-390.png"), full_page=True)
+    layout = page.evaluate(WIDEST)
+    assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+    assert layout["widest"] <= PHONE["width"] + 0.5, layout
+    heights = [
+        b["height"] for b in rows.evaluate_all("els => els.map(e => e.getBoundingClientRect())")
+    ]
+    assert min(heights) >= MIN_TOUCH_PX
+    household = rows.first.inner_text().split(" ")[0]
+    rows.first.click()  # tap 1
+    kind = page.locator('[class*="st-key-today_kind_home_0"] button')
+    kind.wait_for(timeout=30_000)
+    assert kind.bounding_box()["height"] >= MIN_TOUCH_PX
+    page.get_by_text("备注").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)  # let the rerun's fade-out end (the picture only)
+    page.screenshot(path=str(shots_dir(tmp_path) / "today-390-open.png"), full_page=True)
+    kind.click()  # tap 2
+    page.get_by_text("已记录").wait_for(timeout=30_000)
+    # the list is redrawn after the message: wait until its first row is another household
+    page.wait_for_function(
+        """(id) => {
+          const b = document.querySelector('[class*="st-key-today_pick_0"] button');
+          return !b || !b.innerText.startsWith(id);
+        }""",
+        arg=household,
+        timeout=30_000,
+    )
+    page.screenshot(path=str(shots_dir(tmp_path) / "today-390-logged.png"), full_page=True)
+    visits = open_store(demo[1]).read("visits", where={"household_id": household})
+    assert visits["kind"].tolist()[-1] == "入户"
+    context.close()
 
 
-def test_upload_preview_commit_in_the_browser(chromium, monkeypatch, demo, tmp_path):
-    folder, location = demo
+def test_upload_preview_commit_in_the_browser(chromium, server, demo, tmp_path):
+    location = demo[1]
     store = open_store(location)
     home = store.read("households", ["household_id"]).iloc[0].geometry
     good = tmp_path / "新住户.csv"
@@ -120,107 +118,90 @@ def test_upload_preview_commit_in_the_browser(chromium, monkeypatch, demo, tmp_p
     )
     bad = tmp_path / "坏文件.csv"
     bad.write_text(f"户编号,经度,纬度,类别\nHBAD1,东经,{home.y},红\n", encoding="utf-8")
-    # earlier tests wrote: fold their WAL into the file now, so that no reader's checkpoint
-    # changes the file's bytes while the hash below is compared (no server is running here)
-    with sqlite3.connect(location) as con:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    server = serve(monkeypatch, demo, "pages/data.py", "root")
+    context, page = open_as(chromium, server, "data", "root", {"width": 1500, "height": 1000})
+    page.get_by_text("检查并预览").wait_for(timeout=60_000)
+    page.locator('[class*="st-key-ds_kind"]').click()
+    page.get_by_role("option", name="住户").click()
+    # a bad file: its problem in a table, a download, nothing written (the store's write
+    # counter and its rows; the byte-for-byte hash is asserted without a server running,
+    # in test_datadesk_pages, since a server's reader may fold the WAL into the file)
+    before = (store.version(), store.count("households"), store.count("audit_log"))
+    page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("坏文件.csv").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="检查并预览").click()
+    page.get_by_text("处问题").wait_for(timeout=60_000)
+    page.get_by_role("button", name="下载问题表").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-problems.png"), full_page=True)
+    assert (store.version(), store.count("households"), store.count("audit_log")) == before
+    # a good file: the counts, then the import
+    page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(str(good))
+    page.get_by_text("新住户.csv").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the upload's own rerun, before the button reads the file
+    page.get_by_role("button", name="检查并预览").click()
     try:
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
-        page = context.new_page()
-        page.goto(server.url)
-        page.get_by_text("检查并预览").wait_for(timeout=60_000)
-        page.locator('[class*="st-key-ds_kind"]').click()
-        page.get_by_role("option", name="住户").click()
-        # a bad file: its problem in a table, a download, nothing written
-        before = digest(location)
-        page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(
-            str(bad)
-        )
-        page.get_by_text("坏文件.csv").first.wait_for(timeout=30_000)
-        page.get_by_role("button", name="检查并预览").click()
-        page.get_by_text("处问题").wait_for(timeout=60_000)
-        page.get_by_role("button", name="下载问题表").wait_for(timeout=30_000)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-problems.png"), full_page=True)
-        assert digest(location) == before
-        # a good file: the counts, then the import
-        page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(
-            str(good)
-        )
-        page.get_by_text("新住户.csv").first.wait_for(timeout=30_000)
-        page.get_by_role("button", name="检查并预览").click()
-        page.get_by_role("button", name="确认导入").wait_for(timeout=60_000)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview.png"), full_page=True)
-        page.get_by_role("button", name="确认导入").click()
-        page.get_by_text("已导入").wait_for(timeout=60_000)
-        ids = set(open_store(location).read("households", ["household_id"])["household_id"])
-        assert {"HNEW1", "HNEW2"} <= ids
-        context.close()
-    finally:
-        stop_server(server.process)
+        page.get_by_text("预览：新住户.csv").wait_for(timeout=60_000)
+        page.get_by_role("button", name="确认导入").wait_for(timeout=30_000)
+    except Exception:
+        page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-stuck.png"), full_page=True)
+        raise
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("已导入").wait_for(timeout=60_000)
+    ids = set(open_store(location).read("households", ["household_id"])["household_id"])
+    assert {"HNEW1", "HNEW2"} <= ids
+    context.close()
 
 
-def test_data_page_desktop_screenshot(chromium, monkeypatch, demo, tmp_path):
-    server = serve(monkeypatch, demo, "pages/data.py", "root")
-    try:
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
-        page = context.new_page()
-        page.goto(server.url)
-        page.get_by_text("检查并预览").wait_for(timeout=60_000)
-        page.get_by_role("tab", name="模板下载").click()
-        page.get_by_role("button", name="下载“住户”模板（XLSX）").wait_for(timeout=30_000)
-        page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-templates.png"), full_page=True)
-        context.close()
-    finally:
-        stop_server(server.process)
+def test_data_page_templates(chromium, server, tmp_path):
+    context, page = open_as(chromium, server, "data", "root", {"width": 1500, "height": 1000})
+    page.get_by_text("检查并预览").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="模板下载").click()
+    button = page.get_by_role("button", name="下载“住户”模板（XLSX）")
+    button.wait_for(timeout=30_000)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-templates.png"), full_page=True)
+    with page.expect_download() as download:
+        button.click()
+    saved = tmp_path / "template.xlsx"
+    download.value.save_as(saved)
+    assert saved.read_bytes()[:2] == b"PK"  # an XLSX (a zip)
+    context.close()
 
 
-def test_reverification_on_a_phone(chromium, monkeypatch, demo, tmp_path):
-    server = serve(monkeypatch, demo, "pages/verify.py", "worker")
-    try:
-        context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
-        page = context.new_page()
-        page.goto(server.url)
-        same = page.get_by_role("button", name="已核实，无变化")
-        same.wait_for(timeout=60_000)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(shots_dir(tmp_path) / "verify-390.png"), full_page=True)
-        layout = page.evaluate(WIDEST)
-        assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
-        assert same.bounding_box()["height"] >= MIN_TOUCH_PX
-        same.click()
-        page.get_by_text("已核实（无变化）").wait_for(timeout=30_000)
-        actions = open_store(demo[1]).read("audit_log")["action"].tolist()
-        assert actions[-1] == "mark_verified"
-        context.close()
-    finally:
-        stop_server(server.process)
+def test_reverification_on_a_phone(chromium, server, demo, tmp_path):
+    context, page = open_as(chromium, server, "verify", "worker", PHONE)
+    same = page.get_by_role("button", name="已核实，无变化")
+    same.wait_for(timeout=60_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_dir(tmp_path) / "verify-390.png"), full_page=True)
+    layout = page.evaluate(WIDEST)
+    assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+    assert same.bounding_box()["height"] >= MIN_TOUCH_PX
+    same.click()
+    page.get_by_text("已核实（无变化）").wait_for(timeout=30_000)
+    actions = open_store(demo[1]).read("audit_log")["action"].tolist()
+    assert "mark_verified" in actions[-3:]
+    context.close()
 
 
-def test_quick_report_on_a_phone(chromium, monkeypatch, demo, tmp_path):
-    server = serve(monkeypatch, demo, "pages/snap.py", "worker")
-    try:
-        context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
-        page = context.new_page()
-        page.goto(server.url)
-        page.get_by_label("什么事").wait_for(timeout=60_000)
-        page.get_by_label("什么事").fill("楼道堆物")
-        page.get_by_label("什么事").press("Enter")
-        file = page.get_by_role("button", name="上报")
-        page.wait_for_function(
-            "() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText === '上报');"
-            " return b && !b.disabled; }",
-            timeout=30_000,
-        )
-        page.screenshot(path=str(shots_dir(tmp_path) / "snap-390.png"), full_page=True)
-        layout = page.evaluate(WIDEST)
-        assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
-        assert file.bounding_box()["height"] >= MIN_TOUCH_PX
-        file.click()
-        page.get_by_text("已上报").wait_for(timeout=30_000)
-        assert "楼道堆物" in open_store(demo[1]).read("reports")["category"].tolist()
-        context.close()
-    finally:
-        stop_server(server.process)
+def test_quick_report_on_a_phone(chromium, server, demo, tmp_path):
+    context, page = open_as(chromium, server, "snap", "worker", PHONE)
+    what = page.get_by_label("什么事")
+    what.wait_for(timeout=60_000)
+    what.fill("楼道堆物")
+    what.press("Enter")
+    file = page.get_by_role("button", name="上报")
+    page.wait_for_function(
+        "() => { const b = [...document.querySelectorAll('button')]"
+        ".find(x => x.innerText === '上报'); return b && !b.disabled; }",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(shots_dir(tmp_path) / "snap-390.png"), full_page=True)
+    layout = page.evaluate(WIDEST)
+    assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+    assert file.bounding_box()["height"] >= MIN_TOUCH_PX
+    file.click()
+    page.get_by_text("已上报").wait_for(timeout=30_000)
+    assert "楼道堆物" in open_store(demo[1]).read("reports")["category"].tolist()
+    context.close()
