@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from geo.access.accounts_admin import (
@@ -18,6 +17,7 @@ from geo.i18n import t
 from geo.store import open_store
 from geo.store.base import StoreBusy
 from ui import auth, session
+from ui import datadesk as desk
 from ui.text import md
 
 SHOWN_ONCE = "acc_shown_once"  # (username, password) of the last reset/add: shown once
@@ -50,15 +50,6 @@ def _failed(exc: Exception) -> None:
     st.session_state[RESULT] = ("error", reason)
 
 
-def _scope_text(community: object, grids: object) -> str:
-    """An account's scope as listed: its community, else its grids, else '-'."""
-    if isinstance(community, str) and community:
-        return community
-    if isinstance(grids, str) and grids:
-        return t("map_list_separator", lang).join(grids.split(";"))
-    return "-"
-
-
 # --- one's own password ---------------------------------------------------------------
 with st.form("acc_own", clear_on_submit=True):
     st.subheader(t("acc_own_title", lang))
@@ -83,18 +74,7 @@ if viewer.role != "admin" or viewer.presenting:
 # --- the admin's list and actions -------------------------------------------------------
 st.subheader(t("acc_list_title", lang))
 accounts = account_table(store)
-shown_table = pd.DataFrame(
-    {
-        t("acc_col_username", lang): accounts["username"],
-        t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
-        t("acc_col_scope", lang): [
-            _scope_text(c, g) for c, g in zip(accounts["community"], accounts["grids"], strict=True)
-        ],
-        t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
-        t("acc_col_created", lang): accounts["created_at"],
-    }
-)
-st.dataframe(shown_table, hide_index=True, key="acc_table")
+st.dataframe(desk.account_view(accounts, lang), hide_index=True, key="acc_table")
 
 names = accounts["username"].tolist()
 if names:

@@ -10,10 +10,7 @@ from geo.inputs.importers.columns import KINDS
 from geo.inputs.importers.core import COORDS
 from geo.inputs.problem_sheet import problems_xlsx
 from geo.inputs.templates import template_file
-from geo.outputs.export import EXPORT_TABLES, export_xlsx
-from geo.store import open_store
-from geo.store.base import StoreBusy
-from ui import auth, data, session
+from ui import auth, session
 from ui import datadesk as desk
 from ui.coverage import audited
 from ui.text import md
@@ -50,25 +47,7 @@ else:  # a grid worker exports their grids' tables; importing is for clerks and 
     export_tab = st.container()
 
 with export_tab:
-    scope = data.grid_scope(location, data.data_version(location), viewer)
-    table = st.selectbox(
-        t("ds_export_table", lang),
-        EXPORT_TABLES,
-        format_func=lambda k: t(f"ds_kind_{k}", lang),
-        key="ds_export_table",
-    )
-    st.caption(t("ds_export_help", lang))
-    st.download_button(
-        t("ds_export_download", lang),
-        data=audited(
-            location,
-            viewer.username,
-            f"export {table} xlsx",
-            lambda: export_xlsx(open_store(location), table, scope, lang),
-        ),
-        file_name=f"{t(f'ds_kind_{table}', lang)}.xlsx",
-        key="ds_export_download",
-    )
+    desk.export_section(location, viewer, lang)
 
 if import_tab is None:
     st.stop()
@@ -148,26 +127,9 @@ with import_tab:
             if st.button(
                 t("ds_commit", lang), key="ds_commit", type="primary", disabled=not confirmed
             ):
-                total = max(summary.rows + 1, 2)  # spreadsheet lines: the header and the rows
-                bar = st.progress(0.0, text=t("ds_importing", lang))
-
-                def advance(line: int) -> None:
-                    bar.progress(min(line / total, 1.0), text=t("ds_importing", lang))
-
-                try:
-                    report = desk.commit_upload(location, viewer, copy, lang, progress=advance)
-                except StoreBusy as busy:
-                    st.session_state[RESULT_KEY] = ("error", busy.message(lang))
-                else:
-                    if report.ok:
-                        st.session_state[RESULT_KEY] = (
-                            "success",
-                            t("ds_imported", lang, name=md(copy.name), count=report.written),
-                        )
-                        desk.forget_upload()
-                    else:  # the store changed since the preview: show the problems as they are
-                        st.session_state[RESULT_KEY] = ("error", t("ds_refused", lang))
-                        desk.preview_upload(location, viewer, copy, lang)
+                st.session_state[RESULT_KEY] = desk.commit_with_progress(
+                    location, viewer, copy, lang, summary.rows
+                )
                 st.rerun()
         else:
             st.error(t("ds_refused_count", lang, count=preview.problem_count))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from geo.care.categories import split_codes
@@ -14,6 +13,7 @@ from geo.i18n import t
 from geo.store import open_store
 from geo.timeutil import today
 from ui import auth, data, session
+from ui import datadesk as desk
 from ui.datadesk import phone_css
 from ui.text import md
 
@@ -46,20 +46,7 @@ if result:
 if viewer.role != "grid_worker":
     st.subheader(t("rv_progress_title", lang, month=day.strftime("%Y-%m")))
     progress = month_progress(store, day, scope)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("rv_col_grid", lang): progress["grid_id"],
-                t("rv_col_households", lang): progress["households"],
-                t("rv_col_verified", lang): progress["verified"],
-                t("rv_col_rate", lang): [
-                    "-" if r is None else f"{r:.0%}" for r in progress["rate"]
-                ],
-            }
-        ),
-        hide_index=True,
-        key="rv_progress",
-    )
+    st.dataframe(desk.progress_view(progress, lang), hide_index=True, key="rv_progress")
 
 due = due_for_reverification(store, day, scope)
 st.subheader(t("rv_due_title", lang, count=len(due)))
@@ -68,21 +55,11 @@ if due.empty:
     st.stop()
 
 
-def _label(row: pd.Series) -> str:
-    since = (
-        t("rv_never", lang)
-        if pd.isna(row["days_since"])
-        else t("rv_days_since", lang, days=int(row["days_since"]))
-    )
-    place = " ".join(str(v) for v in (row["building"], row["address"]) if isinstance(v, str))
-    return f"{row['household_id']} · {place} · {since}"
-
-
 shown = due.head(SHOWN_DUE)
 options = shown["household_id"].tolist()
 by_id = shown.set_index("household_id", drop=False)
 picked = st.selectbox(
-    t("rv_pick", lang), options, format_func=lambda h: _label(by_id.loc[h]), key=PICK
+    t("rv_pick", lang), options, format_func=lambda h: desk.due_label(by_id.loc[h], lang), key=PICK
 )
 row = by_id.loc[picked]
 held = split_codes(row["categories"])
@@ -121,18 +98,16 @@ with st.form("rv_edit"):
         format_func=lambda c: labels.get(c, c),
         key="rv_categories",
     )
-    stored = store.read_attributes(
-        "households", ["members", "address"], where={"household_id": picked}
-    ).iloc[0]
+    stored = desk.editable_texts(location, picked)
     members = st.text_input(
         t("rv_members", lang),
-        value="" if pd.isna(stored["members"]) else str(int(stored["members"])),
+        value=stored["members"],
         max_chars=3,
         key=f"rv_members_{picked}",
     )
     address = st.text_input(
         t("rv_address", lang),
-        value=stored["address"] if isinstance(stored["address"], str) else "",
+        value=stored["address"],
         max_chars=200,
         key=f"rv_address_{picked}",
     )

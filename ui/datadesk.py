@@ -29,8 +29,13 @@ from geo.inputs.importers.core import import_file
 from geo.inputs.importers.problems import ImportReport
 from geo.inputs.preview import ImportPreview, preview_file, problems_frame
 from geo.inputs.templates import header_of
+from geo.outputs.export import EXPORT_TABLES, export_xlsx
 from geo.store import open_store
+from geo.store.base import StoreBusy
 from geo.store.staging import Staging
+from ui import data
+from ui.coverage import audited
+from ui.text import md
 from ui.uploader import _css_string, uploader_css
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
@@ -130,6 +135,54 @@ def commit_upload(
         inspect=check_scope,
         progress=progress,
         **copy.options,
+    )
+
+
+def commit_with_progress(
+    location: str, viewer: Viewer, copy: UploadedCopy, lang: str, rows: int
+) -> tuple[str, str]:
+    """Import ``copy`` under a progress bar (``rows``: the preview's count); (level, message).
+
+    On success the copy is removed; on a refusal (the store changed since the preview) the
+    preview is made again, so the page shows the problems as they are now.
+    """
+    total = max(rows + 1, 2)  # spreadsheet lines: the header and the rows
+    bar = st.progress(0.0, text=t("ds_importing", lang))
+
+    def advance(line: int) -> None:
+        bar.progress(min(line / total, 1.0), text=t("ds_importing", lang))
+
+    try:
+        report = commit_upload(location, viewer, copy, lang, progress=advance)
+    except StoreBusy as busy:
+        return "error", busy.message(lang)
+    if report.ok:
+        forget_upload()
+        return "success", t("ds_imported", lang, name=md(copy.name), count=report.written)
+    preview_upload(location, viewer, copy, lang)
+    return "error", t("ds_refused", lang)
+
+
+def export_section(location: str, viewer: Viewer, lang: str) -> None:
+    """The export tab: a table of the viewer's grids as XLSX, masked, audited when downloaded."""
+    scope = data.grid_scope(location, data.data_version(location), viewer)
+    table = st.selectbox(
+        t("ds_export_table", lang),
+        EXPORT_TABLES,
+        format_func=lambda k: t(f"ds_kind_{k}", lang),
+        key="ds_export_table",
+    )
+    st.caption(t("ds_export_help", lang))
+    st.download_button(
+        t("ds_export_download", lang),
+        data=audited(
+            location,
+            viewer.username,
+            f"export {table} xlsx",
+            lambda: export_xlsx(open_store(location), table, scope, lang),
+        ),
+        file_name=f"{t(f'ds_kind_{table}', lang)}.xlsx",
+        key="ds_export_download",
     )
 
 
@@ -236,3 +289,67 @@ def count_line(preview: ImportPreview, lang: str) -> dict[str, int]:
     if summary.removed:
         counts[t("ds_count_removed", lang)] = summary.removed
     return counts
+
+
+# --- the accounts and re-verification pages' tables ----------------------------------------
+
+
+def scope_text(community: object, grids: object, lang: str) -> str:
+    """An account's scope as listed: its community, else its grids, else '-'."""
+    if isinstance(community, str) and community:
+        return community
+    if isinstance(grids, str) and grids:
+        return t("map_list_separator", lang).join(grids.split(";"))
+    return "-"
+
+
+def account_view(accounts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``geo.access.accounts_admin.account_table`` as the admin reads it (translated)."""
+    return pd.DataFrame(
+        {
+            t("acc_col_username", lang): accounts["username"],
+            t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
+            t("acc_col_scope", lang): [
+                scope_text(c, g, lang)
+                for c, g in zip(accounts["community"], accounts["grids"], strict=True)
+            ],
+            t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
+            t("acc_col_created", lang): accounts["created_at"],
+        }
+    )
+
+
+def progress_view(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``geo.care.reverification.month_progress`` with translated headers, rates as percents."""
+    return pd.DataFrame(
+        {
+            t("rv_col_grid", lang): progress["grid_id"],
+            t("rv_col_households", lang): progress["households"],
+            t("rv_col_verified", lang): progress["verified"],
+            t("rv_col_rate", lang): ["-" if r is None else f"{r:.0%}" for r in progress["rate"]],
+        }
+    )
+
+
+def due_label(row: pd.Series, lang: str) -> str:
+    """A household due for re-verification as the picker lists it: id, place, when last verified."""
+    since = (
+        t("rv_never", lang)
+        if pd.isna(row["days_since"])
+        else t("rv_days_since", lang, days=int(row["days_since"]))
+    )
+    place = " ".join(str(v) for v in (row["building"], row["address"]) if isinstance(v, str))
+    return f"{row['household_id']} · {place} · {since}"
+
+
+def editable_texts(store_location: str, household_id: str) -> dict[str, str]:
+    """The members and address of a household as the edit form starts them ('' when empty)."""
+    stored = (
+        open_store(store_location)
+        .read_attributes("households", ["members", "address"], where={"household_id": household_id})
+        .iloc[0]
+    )
+    return {
+        "members": "" if pd.isna(stored["members"]) else str(int(stored["members"])),
+        "address": stored["address"] if isinstance(stored["address"], str) else "",
+    }
