@@ -36,7 +36,7 @@ from geo.store.staging import Staging
 from ui import data
 from ui.coverage import audited
 from ui.text import md
-from ui.uploader import _css_string, uploader_css
+from ui.uploader import localize_uploader
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
 MAX_UPLOAD_MB = 200
@@ -187,43 +187,10 @@ def export_section(location: str, viewer: Viewer, lang: str) -> None:
 
 
 def localize_file_uploader(key_prefix: str, lang: str) -> None:
-    """Relabel the data page's uploader in the reader's language (takes no space).
-
-    ``ui.uploader`` words its uploader for a photo; the same rules are used here with the
-    data desk's words (stage 2: ``uploader_css`` takes the three keys as parameters).
-    """
-    kinds = t("map_list_separator", lang).join(k.upper() for k in UPLOAD_TYPES)
-    css = uploader_css(key_prefix, lang, MAX_UPLOAD_MB, UPLOAD_TYPES)
-    for photo, file in (
-        ("ui_upload_button", "ds_upload_button"),
-        ("ui_upload_refused", "ds_upload_refused"),
-    ):
-        values = {"mb": MAX_UPLOAD_MB, "types": kinds}
-        css = css.replace(
-            _css_string(t(photo, lang, **values)), _css_string(t(file, lang, **values))
-        )
-    st.html(f"<style>{css}</style>")
-
-
-TOUCH_PX = 48
-"""Touch targets of the phone pages: at least 44 px (WCAG 2.5.5); 48 is Android's own."""
-
-
-def phone_css(key_prefix: str) -> str:
-    """Rules for a page a grid worker uses on a phone: buttons keyed ``key_prefix...`` are
-    large touch targets, nothing scrolls sideways, headings fit a 390 px screen."""
-    scope = f'[class*="st-key-{key_prefix}"]'
-    return f"""
-<style>
-section.main, [data-testid="stMain"] {{ overflow-x: hidden; }}
-{scope} button {{ min-height: {TOUCH_PX}px; font-size: 16px; }}
-@media (max-width: 640px) {{
-  [data-testid="stMainBlockContainer"] {{ padding: 4rem 0.75rem 1rem; }}
-  [data-testid="stMain"] h1 {{ font-size: 1.9rem; }}
-  [data-testid="stMain"] h2, [data-testid="stMain"] h3 {{ font-size: 1.2rem; }}
-}}
-</style>
-"""
+    """Relabel the data page's uploader in the reader's language: it takes files, not photos."""
+    localize_uploader(
+        key_prefix, lang, MAX_UPLOAD_MB, UPLOAD_TYPES, "ds_upload_button", "ds_upload_refused"
+    )
 
 
 # --- frames as the page shows them --------------------------------------------------------

@@ -24,13 +24,24 @@ def _css_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def uploader_css(key_prefix: str, lang: str, max_mb: int, types: Sequence[str]) -> str:
-    """The rules relabelling the uploaders whose widget key starts with ``key_prefix``."""
+def uploader_css(
+    key_prefix: str,
+    lang: str,
+    max_mb: int,
+    types: Sequence[str],
+    button_key: str = "ui_upload_button",
+    refused_key: str = "ui_upload_refused",
+) -> str:
+    """The rules relabelling the uploaders whose widget key starts with ``key_prefix``.
+
+    ``button_key`` and ``refused_key``: the catalogue's words for the button and a refused
+    file (a photo by default; the data page's uploader takes files).
+    """
     scope = f'[class*="st-key-{key_prefix}"]'
     kinds = t("map_list_separator", lang).join(k.upper() for k in types)
-    button = _css_string(t("ui_upload_button", lang))
+    button = _css_string(t(button_key, lang))
     limit = _css_string(t("ui_upload_limit", lang, mb=max_mb, types=kinds))
-    refused = _css_string(t("ui_upload_refused", lang, mb=max_mb, types=kinds))
+    refused = _css_string(t(refused_key, lang, mb=max_mb, types=kinds))
     dropzone = f'{scope} [data-testid="stFileUploaderDropzone"]'
     instructions = f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] span'
     invalid = f'{scope} [data-testid="stFileChip"][aria-invalid="true"]'
@@ -48,6 +59,14 @@ def uploader_css(key_prefix: str, lang: str, max_mb: int, types: Sequence[str]) 
     )
 
 
-def localize_uploader(key_prefix: str, lang: str, max_mb: int, types: Sequence[str]) -> None:
+def localize_uploader(
+    key_prefix: str,
+    lang: str,
+    max_mb: int,
+    types: Sequence[str],
+    button_key: str = "ui_upload_button",
+    refused_key: str = "ui_upload_refused",
+) -> None:
     """Relabel the file uploaders keyed ``key_prefix...`` on this page (takes no space)."""
-    st.html(f"<style>{uploader_css(key_prefix, lang, max_mb, types)}</style>")
+    css = uploader_css(key_prefix, lang, max_mb, types, button_key, refused_key)
+    st.html(f"<style>{css}</style>")
