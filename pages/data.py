@@ -13,6 +13,7 @@ from geo.inputs.templates import template_file
 from ui import auth, session
 from ui import datadesk as desk
 from ui.coverage import audited
+from ui.mapview import show_map
 from ui.text import md
 
 ENCODINGS = ["", "utf-8", "gbk", "gb18030"]  # "" = detect
@@ -104,6 +105,10 @@ with import_tab:
         if counts:
             for column, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
                 column.metric(label, value)
+        spatial = desk.preview_map(location, preview, viewer)
+        if spatial is not None:
+            st.caption(t("ds_map_legend", lang))
+            show_map(spatial, key="ds_preview_map", height=420)
         if len(preview.columns):
             st.markdown(f"**{t('ds_columns_understood', lang)}**")
             st.dataframe(desk.column_table(preview, lang), hide_index=True, key="ds_columns")

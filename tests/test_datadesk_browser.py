@@ -142,6 +142,12 @@ def test_upload_preview_commit_in_the_browser(chromium, server, demo, tmp_path):
     try:
         page.get_by_text("预览：新住户.csv").wait_for(timeout=60_000)
         page.get_by_role("button", name="确认导入").wait_for(timeout=30_000)
+        # the map: the file's two points (blue) over the stored grids (grey outlines)
+        drawn = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(
+            "path.leaflet-interactive"
+        )
+        drawn.first.wait_for(timeout=60_000)
+        assert drawn.count() > 2
     except Exception:
         page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-stuck.png"), full_page=True)
         raise

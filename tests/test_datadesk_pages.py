@@ -430,3 +430,41 @@ def test_an_admin_moves_a_worker_to_another_grid(location):
     assert "已修改 w3 的角色与范围" in texts(at)
     assert load_viewer(store, "w3").grids == ("G2",)
     assert read_audit(store).iloc[-1]["action"] == "user_role"
+
+
+def test_the_preview_draws_the_file_on_a_map_without_its_texts(location):
+    store = open_store(location)
+    at = page_as(DATA_PAGE, location, "root", "admin")
+    copy = uploaded(
+        location,
+        load_viewer(store, "root"),
+        "households",
+        "m.csv",
+        "户编号,经度,纬度,地址\nHX<b>1,111.706,40.846,<img src=x>\nHX2,111.95,40.95,\n",
+    )
+    at.session_state[desk.UPLOAD_KEY] = copy
+    at.run()
+    assert not at.exception
+    maps = [c for c in at.get("component_instance") if "folium" in str(c.proto).lower()]
+    assert len(maps) == 1
+    drawn = str(maps[0].proto)
+    assert "111.95" in drawn and "40.95" in drawn  # the point outside every grid
+    assert "HX" not in drawn and "img" not in drawn  # geometry only: no text of the file
+
+
+def test_a_single_point_is_centred_not_fitted(location):
+    # Leaflet cannot fit the empty bounds of one point (NaN centre: the map never draws)
+    store = open_store(location)
+    add_user(store, "root2", "admin", "a-long-password", actor="test")
+    viewer = load_viewer(store, "root2")
+    one = uploaded(location, viewer, "households", "1.csv", "户编号,经度,纬度\nH8,111.706,40.846\n")
+    html = desk.preview_map(location, one.preview, viewer).get_root().render()
+    assert "fitBounds" not in html and "40.846" in html
+    two = uploaded(
+        location,
+        viewer,
+        "households",
+        "2.csv",
+        "户编号,经度,纬度\nH8,111.706,40.846\nH9,111.8,40.9\n",
+    )
+    assert "fitBounds" in desk.preview_map(location, two.preview, viewer).get_root().render()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import folium
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -256,6 +258,63 @@ def count_line(preview: ImportPreview, lang: str) -> dict[str, int]:
     if summary.removed:
         counts[t("ds_count_removed", lang)] = summary.removed
     return counts
+
+
+# --- the preview's map -----------------------------------------------------------------------
+
+STORED_COLOUR, FILE_COLOUR, OUTSIDE_COLOUR = "#9e9e9e", "#1565c0", "#c62828"
+
+
+def preview_map(location: str, preview: ImportPreview, viewer: Viewer) -> folium.Map | None:
+    """The file's shapes on a map next to the stored grids of the viewer's scope (None: nothing
+    spatial). Grids of the file in blue, the stored ones in grey; points in blue, red when
+    outside every grid. Geometry only: no name or id of the file reaches the map."""
+    summary = preview.summary
+    shapes = summary.shapes if summary is not None else None
+    if shapes is None or shapes.empty:
+        return None
+    scope = data.grid_scope(location, data.data_version(location), viewer)
+    stored = open_store(location).read(
+        "grids", ["grid_id"], where=None if scope is None else {"grid_id": list(scope)}
+    )
+    west, south, east, north = shapes.total_bounds
+    # a centre and a zoom of its own: Leaflet cannot fit a single point's empty bounds
+    fmap = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=16,
+        tiles=None,
+        max_zoom=19,
+        control_scale=True,
+    )
+
+    def outline(frame: gpd.GeoDataFrame, colour: str, weight: float) -> None:
+        if len(frame):
+            folium.GeoJson(
+                frame[[frame.geometry.name]].to_json(),
+                style_function=lambda _f, c=colour, w=weight: {
+                    "color": c,
+                    "weight": w,
+                    "fillOpacity": 0.08,
+                },
+            ).add_to(fmap)
+
+    outline(stored, STORED_COLOUR, 1)
+    if shapes.geom_type.isin(["Point"]).all():
+        outside = (
+            shapes["grid_id"].isna()
+            if "grid_id" in shapes.columns
+            else pd.Series(False, index=shapes.index)
+        )
+        for frame, colour in ((shapes[~outside], FILE_COLOUR), (shapes[outside], OUTSIDE_COLOUR)):
+            for point in frame.geometry:
+                folium.CircleMarker(
+                    (point.y, point.x), radius=4, color=colour, fill=True, weight=1
+                ).add_to(fmap)
+    else:
+        outline(shapes, FILE_COLOUR, 2)
+    if east > west or north > south:
+        fmap.fit_bounds([[south, west], [north, east]], max_zoom=17)
+    return fmap
 
 
 # --- the accounts and re-verification pages' tables ----------------------------------------

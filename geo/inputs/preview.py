@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -38,6 +39,10 @@ COMPARE_ROWS = 50_000
 OUTSIDE_SHOWN = 1000
 """Rows placed in no grid listed in full (the count is always exact)."""
 PROBLEM_COLUMNS = ["row", "column", "reason"]
+MAP_POLYGONS = 2000
+"""Polygons of a file drawn on the preview's map (a street office has a few hundred grids)."""
+MAP_POINTS = 5000
+"""Points of a file drawn on the preview's map (the first ones; the counts stay exact)."""
 
 Vet = Callable[[Staging, ImportReport], list[Problem]]
 """A check of the staged rows as a whole (e.g. a clerk's scope): problems refuse the file."""
@@ -55,6 +60,7 @@ class StagedSummary:
     head: pd.DataFrame = field(default_factory=pd.DataFrame)
     outside: pd.DataFrame = field(default_factory=pd.DataFrame)
     outside_count: int = 0
+    shapes: gpd.GeoDataFrame | None = None  # the file's polygons or points (capped) for a map
 
 
 @dataclass
@@ -198,6 +204,10 @@ def summarise_staged(
         summary.new = summary.rows
         summary.removed = store.count(table.name) if store.exists() else 0
     summary.head = staged_head(staging, HEAD_ROWS)
+    if table.geometry is not None:
+        summary.shapes = staged_shapes(
+            staging, keys, MAP_POLYGONS if table.geometry != "POINT" else MAP_POINTS
+        )
     if table.name in POINT_KINDS and "grid_id" in staging.columns:
         summary.outside, summary.outside_count = _outside(staging, keys)
     return summary
@@ -252,6 +262,17 @@ def frame_geometry_name(frame: pd.DataFrame) -> str | None:
         return frame.geometry.name
     except AttributeError:
         return None
+
+
+def staged_shapes(staging: Staging, keys: list[str], limit: int) -> gpd.GeoDataFrame | None:
+    """The first ``limit`` staged geometries with their key (and grid, for points), WGS-84."""
+    columns = [*keys, *(["grid_id"] if "grid_id" in (staging.columns or []) else [])]
+    frame = next(
+        staging.frames(size=limit, columns=[*dict.fromkeys(columns), GEOMETRY_COLUMN]), None
+    )
+    if frame is None or not isinstance(frame, gpd.GeoDataFrame):
+        return None
+    return frame[~frame.geometry.isna()]
 
 
 def staged_head(staging: Staging, rows: int) -> pd.DataFrame:
