@@ -118,7 +118,7 @@ def test_preview_then_commit_writes_and_audits(location):
     assert (last["actor"], last["action"], last["detail"]) == (
         "clerk",
         "import",
-        "households 东门住户.csv",
+        "households 东门住户.csv new=1 changed=0 unchanged=1",
     )
     assert not copy.path.exists()  # the copy with personal data is gone
 

@@ -29,11 +29,12 @@ from geo.config import load_config
 from geo.i18n import t
 from geo.inputs.importers.core import import_file
 from geo.inputs.importers.problems import ImportReport
-from geo.inputs.preview import ImportPreview, preview_file, problems_frame
+from geo.inputs.preview import ImportPreview, preview_file, problems_frame, summarise_staged
 from geo.inputs.templates import header_of
 from geo.outputs.export import EXPORT_TABLES, export_xlsx
 from geo.store import open_store
 from geo.store.base import StoreBusy
+from geo.store.schema import TABLES
 from geo.store.staging import Staging
 from ui import data
 from ui.coverage import audited
@@ -122,11 +123,18 @@ def commit_upload(
     ``progress(line)``: the last spreadsheet line checked, after each chunk.
     """
     store = open_store(location)
-    vet = upload_vet(store, viewer, copy.kind, replace=bool(copy.options.get("replace")))
+    replace = bool(copy.options.get("replace"))
+    vet = upload_vet(store, viewer, copy.kind, replace=replace)
 
     def check_scope(staging: Staging, report: ImportReport) -> None:
         for problem in vet(staging, report) if vet is not None else []:
             report.add_problem(problem.row, problem.column, problem.reason)
+        # the audit log names the file (the importer does) and what it did to the table
+        counts = summarise_staged(store, TABLES[copy.kind], staging, replace=replace)
+        report.audit_note = (
+            f"new={counts.new} changed={counts.changed} unchanged={counts.unchanged}"
+            + (f" removed={counts.removed}" if replace else "")
+        )
 
     return import_file(
         store,
@@ -193,6 +201,27 @@ def localize_file_uploader(key_prefix: str, lang: str) -> None:
     localize_uploader(
         key_prefix, lang, MAX_UPLOAD_MB, UPLOAD_TYPES, "ds_upload_button", "ds_upload_refused"
     )
+
+
+TOUCH_PX = 48
+"""Touch targets of the phone pages: at least 44 px (WCAG 2.5.5); 48 is Android's own."""
+
+
+def phone_css(key_prefix: str) -> str:
+    """Rules for a page a grid worker uses on a phone: buttons keyed ``key_prefix...`` are
+    large touch targets, nothing scrolls sideways, headings fit a 390 px screen."""
+    scope = f'[class*="st-key-{key_prefix}"]'
+    return f"""
+<style>
+section.main, [data-testid="stMain"] {{ overflow-x: hidden; }}
+{scope} button {{ min-height: {TOUCH_PX}px; font-size: 16px; }}
+@media (max-width: 640px) {{
+  [data-testid="stMainBlockContainer"] {{ padding: 4rem 0.75rem 1rem; }}
+  [data-testid="stMain"] h1 {{ font-size: 1.9rem; }}
+  [data-testid="stMain"] h2, [data-testid="stMain"] h3 {{ font-size: 1.2rem; }}
+}}
+</style>
+"""
 
 
 # --- frames as the page shows them --------------------------------------------------------

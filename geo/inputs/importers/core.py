@@ -136,7 +136,13 @@ def import_file(
             return report  # a preview, or refused by the inspection: nothing written
         started = time.perf_counter()
         report.written = _write(
-            store, kind, staging, replace=replace, actor=actor, file_name=path.name
+            store,
+            kind,
+            staging,
+            replace=replace,
+            actor=actor,
+            file_name=path.name,
+            note=report.audit_note,
         )
         report.lock_seconds = time.perf_counter() - started
     return report
@@ -182,7 +188,14 @@ def _read(
 
 
 def _write(
-    store: Store, kind: str, staging: Staging, *, replace: bool, actor: str, file_name: str
+    store: Store,
+    kind: str,
+    staging: Staging,
+    *,
+    replace: bool,
+    actor: str,
+    file_name: str,
+    note: str = "",
 ) -> int:
     """Copy the staged rows into the store in one transaction (the only time it holds the lock)."""
     # an import waits out any other writer (they are short); everything was checked before
@@ -201,7 +214,7 @@ def _write(
                     "at": [format_timestamp(now_local())],
                     "actor": [actor],
                     "action": ["import"],
-                    "detail": [f"{kind} {file_name}"],
+                    "detail": [f"{kind} {file_name}" + (f" {note}" if note else "")],
                     "records": [str(written)],
                 }
             ),

@@ -53,6 +53,7 @@ class ImportReport:
     more_problems: int = 0  # problems found past MAX_PROBLEMS (counted, not kept)
     lock_seconds: float = 0.0  # how long the final copy held the store's write lock
     inspected: object = None  # what import_file(inspect=...) returned (the data desk's preview)
+    audit_note: str = ""  # set by an inspection: added to the import's audit-log detail
 
     def problem_lines(self) -> list[str]:
         """Every problem as ``FILE:ROW: column: reason``, the column as the file's header names it."""
