@@ -21,13 +21,14 @@ from geo.timeutil import now_local
 from ui import auth, data, session
 from ui import reports as ui_reports
 from ui.datadesk import phone_css
+from ui.geolocate import phone_position
 from ui.text import md
 from ui.uploader import localize_uploader
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
 RESULT = "snap_result"  # (level, text) of the last filing, shown once
 GENERATION = "snap_generation"  # a new key empties the form after a filing
-AT_HOUSEHOLD, TYPED = "household", "typed"
+AT_HOUSEHOLD, HERE, TYPED = "household", "here", "typed"
 MAX_CATEGORY = 40
 MAX_DESCRIPTION = 500
 
@@ -81,7 +82,7 @@ localize_uploader(
 
 where = st.radio(
     t("snap_where", lang),
-    (AT_HOUSEHOLD, TYPED),
+    (AT_HOUSEHOLD, HERE, TYPED),
     format_func=lambda w: t(f"snap_where_{w}", lang),
     key="snap_where",
 )
@@ -109,6 +110,13 @@ if where == AT_HOUSEHOLD:
         )
         spot = by_id.loc[picked].geometry
         point = (float(spot.x), float(spot.y))
+elif where == HERE:  # the phone's own position (GPS: WGS-84), when the browser allows it
+    found = phone_position(t("snap_locate", lang), key=f"snap_here_{generation}")
+    if isinstance(found, tuple):
+        point = found[:2]
+        st.caption(t("snap_located", lang, m=int(round(found[2]))))
+    elif found is not None:
+        st.warning(t("snap_locate_refused", lang))
 else:
     text = st.text_input(
         t("snap_position", lang),

@@ -211,3 +211,38 @@ def test_quick_report_on_a_phone(chromium, server, demo, tmp_path):
     page.get_by_text("已上报").wait_for(timeout=30_000)
     assert "楼道堆物" in open_store(demo[1]).read("reports")["category"].tolist()
     context.close()
+
+
+def test_quick_report_at_the_phones_position(chromium, server, demo, tmp_path):
+    store = open_store(demo[1])
+    grid = store.read("grids", ["grid_id"]).sort_values("grid_id").iloc[0]
+    inside = grid.geometry.representative_point()  # in the worker's own grid
+    context = chromium.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        device_scale_factor=2,
+        geolocation={"longitude": inside.x, "latitude": inside.y, "accuracy": 12},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    sign_in_form(page, f"{server.url}/snap", "worker")
+    what = page.get_by_label("什么事")
+    what.wait_for(timeout=60_000)
+    what.fill("路灯不亮")
+    what.press("Enter")
+    page.get_by_text("手机定位").click()
+    locate = page.frame_locator('iframe[title="ui.geolocate.gridmap_geolocate"]').get_by_role(
+        "button", name="获取我的位置"
+    )
+    locate.wait_for(timeout=60_000)
+    locate.click()
+    page.get_by_text("已定位").wait_for(timeout=30_000)
+    page.screenshot(path=str(shots_dir(tmp_path) / "snap-390-here.png"), full_page=True)
+    page.get_by_role("button", name="上报").click()
+    page.get_by_text("已上报").wait_for(timeout=30_000)
+    filed = open_store(demo[1]).read("reports")
+    filed = filed[filed["category"] == "路灯不亮"]
+    assert len(filed) == 1
+    assert abs(filed.geometry.iloc[0].x - inside.x) < 1e-6
+    assert filed["grid_id"].iloc[0] == grid["grid_id"]
+    context.close()
