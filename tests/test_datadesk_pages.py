@@ -468,3 +468,19 @@ def test_a_single_point_is_centred_not_fitted(location):
         "户编号,经度,纬度\nH8,111.706,40.846\nH9,111.8,40.9\n",
     )
     assert "fitBounds" in desk.preview_map(location, two.preview, viewer).get_root().render()
+
+
+def test_stale_upload_copies_are_purged(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / f"{desk.UPLOAD_PREFIX}old"
+    fresh = tmp_path / f"{desk.UPLOAD_PREFIX}fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "h.csv").write_text("x", encoding="utf-8")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert desk.purge_stale_uploads() == 1
+    assert not old.exists() and fresh.exists()

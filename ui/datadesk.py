@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from ui.uploader import localize_uploader
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"]
 MAX_UPLOAD_MB = 200
 MAX_NAME_CHARS = 80
+UPLOAD_PREFIX = "gridmap-upload-"
+STALE_HOURS = 24.0
+"""An upload copy older than this belongs to a session that ended: removed (personal data)."""
 UPLOAD_KEY = "ds_upload_state"  # the UploadedCopy being previewed in this session
 _UNSAFE = re.compile(r"[^\w.\-()\uff08\uff09\u4e00-\u9fff ]+")
 
@@ -76,10 +80,26 @@ def safe_name(name: str) -> str:
     return stem[:MAX_NAME_CHARS] + _UNSAFE.sub("", suffix)[:10]
 
 
+def purge_stale_uploads(max_age_hours: float = STALE_HOURS) -> int:
+    """Remove upload copies older than ``max_age_hours`` left by sessions that ended before
+    importing (Streamlit has no end-of-session hook); returns how many were removed."""
+    cutoff = time.time() - max_age_hours * 3600
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue  # another session removed it meanwhile
+    return removed
+
+
 def keep_upload(name: str, data: bytes, kind: str, options: dict) -> UploadedCopy:
-    """Keep ``data`` for this session's preview (the previous copy is removed)."""
+    """Keep ``data`` for this session's preview (the previous copy, and stale ones, removed)."""
     forget_upload()
-    folder = tempfile.mkdtemp(prefix="gridmap-upload-")
+    purge_stale_uploads()
+    folder = tempfile.mkdtemp(prefix=UPLOAD_PREFIX)
     copy = UploadedCopy(folder, safe_name(name), kind, dict(options))
     copy.path.write_bytes(data)
     st.session_state[UPLOAD_KEY] = copy
