@@ -1,0 +1,139 @@
+"""Per-row flags of contract section 7 as the data stood at the end of the as-of day.
+
+The one place the section's rules live: ``worker_status`` (member, returned, mobile,
+insured, observer, registered), ``outlet_status`` (party organisation, distance to the
+nearest counted station, near) and ``open_stations``. The metrics count these flags;
+the page's gap lists and the weekly pack filter them.
+
+Dates are stored as ``YYYY-MM-DD`` text: "on or before the as-of day" is text before the
+next day (a timestamp stored by mistake compares correctly too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from geo.employment.values import PARTY_MEMBERS
+from geo.timeutil import day_text
+
+STATION_REACH_M = 1000.0
+"""Default reach of a station (configuration ``station_reach_m``)."""
+DISTANCE_TOLERANCE_M = 0.001
+"""Exactly the reach is near. A millimetre absorbs floating-point round-off of the
+geodesic (a point constructed exactly 1,000 m away may come back as 1000.0000000002 m);
+it is below the precision of any coordinate a clerk types (1e-8 degree is about 1 mm)."""
+GEOD = Geod(ellps="WGS84")
+
+
+def stored_text(series: pd.Series) -> pd.Series:
+    """Stored text with missing values as ''."""
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+
+
+def next_day(as_of: dt.date) -> str:
+    """The first day after ``as_of`` as stored text: anything before it has happened."""
+    return day_text(as_of + dt.timedelta(days=1))
+
+
+def on_or_before(series: pd.Series, as_of: dt.date) -> np.ndarray:
+    """True where the stored date is present and on or before ``as_of``."""
+    text = stored_text(series)
+    return ((text != "") & (text < next_day(as_of))).to_numpy(bool)
+
+
+def _yes(series: pd.Series) -> np.ndarray:
+    """Stored yes/no (1/0, None = no) as booleans."""
+    return (pd.to_numeric(series, errors="coerce").fillna(0).to_numpy(float) == 1).astype(bool)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or an all-empty one when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([None] * len(frame), dtype=object)
+
+
+def lonlat(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of a point frame (``lon``/``lat`` columns or point geometry)."""
+    if "lon" in frame.columns and "lat" in frame.columns:
+        return (frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    if len(frame) == 0:
+        return np.array([], dtype=float), np.array([], dtype=float)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return shapely.get_x(geoms), shapely.get_y(geoms)
+
+
+def worker_status(workers: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """``workers`` (index 0..n-1) with the flags of section 7 as of the end of ``as_of``.
+
+    member: party member or probationary; returned: a member whose ``returned_on`` is on
+    or before the day; mobile: a member whose relation is mobile; insured: insured yes
+    and ``insured_on`` empty or on or before the day; observer: observer yes; registered:
+    an observer whose ``registered_on`` is on or before the day.
+    """
+    out = workers.reset_index(drop=True).copy()
+    member = stored_text(_column(out, "party")).isin(PARTY_MEMBERS).to_numpy(bool)
+    out["member"] = member
+    out["returned"] = member & on_or_before(_column(out, "returned_on"), as_of)
+    out["mobile"] = member & (stored_text(_column(out, "party_relation")) == "mobile").to_numpy(
+        bool
+    )
+    insured_on = stored_text(_column(out, "insured_on"))
+    out["insured_now"] = _yes(_column(out, "insured")) & (
+        (insured_on == "").to_numpy(bool) | on_or_before(_column(out, "insured_on"), as_of)
+    )
+    observer = _yes(_column(out, "observer"))
+    out["is_observer"] = observer
+    out["registered"] = observer & on_or_before(_column(out, "registered_on"), as_of)
+    return out
+
+
+def open_stations(stations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Stations counted on ``as_of``: no ``opened_on``, or opened on or before it."""
+    opened = _column(stations, "opened_on")
+    counted = (stored_text(opened) == "").to_numpy(bool) | on_or_before(opened, as_of)
+    return stations.reset_index(drop=True)[counted]
+
+
+def nearest_distance_m(
+    lon: np.ndarray, lat: np.ndarray, station_lon: np.ndarray, station_lat: np.ndarray
+) -> np.ndarray:
+    """Geodesic distance (WGS-84 ellipsoid, metres) from each point to the nearest station
+    (inf when there is none)."""
+    nearest = np.full(len(lon), np.inf)
+    if len(lon) == 0:
+        return nearest
+    for s_lon, s_lat in zip(station_lon, station_lat, strict=True):
+        _, _, dist = GEOD.inv(np.full(len(lon), s_lon), np.full(len(lat), s_lat), lon, lat)
+        nearest = np.minimum(nearest, np.asarray(dist, dtype=float))
+    return nearest
+
+
+def outlet_status(
+    outlets: pd.DataFrame,
+    firms: pd.DataFrame,
+    stations: pd.DataFrame,
+    as_of: dt.date,
+    reach_m: float = STATION_REACH_M,
+) -> pd.DataFrame:
+    """``outlets`` (index 0..n-1) with ``has_party_org`` (its own or its firm's),
+    ``nearest_station_m`` (to the nearest station counted on ``as_of``; inf when none)
+    and ``near`` (within ``reach_m``, exactly the reach included)."""
+    out = outlets.reset_index(drop=True).copy()
+    firm_org = stored_text(_column(firms, "party_org"))
+    with_org = set(stored_text(_column(firms, "firm_id"))[firm_org != ""].tolist())
+    own = (stored_text(_column(out, "party_org")) != "").to_numpy(bool)
+    by_firm = stored_text(_column(out, "firm_id")).isin(with_org).to_numpy(bool)
+    out["has_party_org"] = own | by_firm
+    counted = open_stations(stations, as_of)
+    s_lon, s_lat = lonlat(counted)
+    o_lon, o_lat = lonlat(out)
+    nearest = nearest_distance_m(o_lon, o_lat, s_lon, s_lat)
+    out["nearest_station_m"] = nearest
+    out["near"] = nearest <= reach_m + DISTANCE_TOLERANCE_M
+    return out
