@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -410,7 +411,7 @@ def test_refusals_are_in_chinese_by_default():
 
 
 def test_every_key_the_rules_use_has_both_languages(draft_catalogue):  # noqa: F811
-    source = rows.__file__ and open(rows.__file__, encoding="utf-8").read()
+    source = Path(rows.__file__).read_text(encoding="utf-8")
     keys = set(re.findall(r'"(imp_[a-z_]+)"', source)) | {
         f"imp_what_{name}" for name in ("sector", "party", "party_relation")
     }
