@@ -100,18 +100,30 @@ def open_stations(stations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return stations.reset_index(drop=True)[counted]
 
 
+def nearest_station(
+    lon: np.ndarray, lat: np.ndarray, station_lon: np.ndarray, station_lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Geodesic distance (WGS-84 ellipsoid, metres) from each point to the nearest station
+    (inf when there is none), and that station's position (-1 when none)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    nearest = np.full(len(lon), np.inf)
+    which = np.full(len(lon), -1, dtype=np.int64)
+    if len(lon) == 0:
+        return nearest, which
+    for pos, (s_lon, s_lat) in enumerate(zip(station_lon, station_lat, strict=True)):
+        _, _, dist = GEOD.inv(np.full(len(lon), s_lon), np.full(len(lat), s_lat), lon, lat)
+        dist = np.asarray(dist, dtype=float)
+        closer = dist < nearest
+        nearest[closer] = dist[closer]
+        which[closer] = pos
+    return nearest, which
+
+
 def nearest_distance_m(
     lon: np.ndarray, lat: np.ndarray, station_lon: np.ndarray, station_lat: np.ndarray
 ) -> np.ndarray:
-    """Geodesic distance (WGS-84 ellipsoid, metres) from each point to the nearest station
-    (inf when there is none)."""
-    nearest = np.full(len(lon), np.inf)
-    if len(lon) == 0:
-        return nearest
-    for s_lon, s_lat in zip(station_lon, station_lat, strict=True):
-        _, _, dist = GEOD.inv(np.full(len(lon), s_lon), np.full(len(lat), s_lat), lon, lat)
-        nearest = np.minimum(nearest, np.asarray(dist, dtype=float))
-    return nearest
+    """Geodesic distance in metres from each point to the nearest station (inf when none)."""
+    return nearest_station(lon, lat, station_lon, station_lat)[0]
 
 
 def outlet_status(
@@ -122,8 +134,9 @@ def outlet_status(
     reach_m: float = STATION_REACH_M,
 ) -> pd.DataFrame:
     """``outlets`` (index 0..n-1) with ``has_party_org`` (its own or its firm's),
-    ``nearest_station_m`` (to the nearest station counted on ``as_of``; inf when none)
-    and ``near`` (within ``reach_m``, exactly the reach included)."""
+    ``nearest_station_m`` and ``nearest_station_id`` (the nearest station counted on
+    ``as_of``; inf and None when there is none) and ``near`` (within ``reach_m``, exactly
+    the reach included)."""
     out = outlets.reset_index(drop=True).copy()
     firm_org = stored_text(_column(firms, "party_org"))
     with_org = set(stored_text(_column(firms, "firm_id"))[firm_org != ""].tolist())
@@ -133,7 +146,11 @@ def outlet_status(
     counted = open_stations(stations, as_of)
     s_lon, s_lat = lonlat(counted)
     o_lon, o_lat = lonlat(out)
-    nearest = nearest_distance_m(o_lon, o_lat, s_lon, s_lat)
+    nearest, which = nearest_station(o_lon, o_lat, s_lon, s_lat)
+    station_ids = _column(counted, "station_id").to_numpy(object)
     out["nearest_station_m"] = nearest
+    out["nearest_station_id"] = np.where(
+        which >= 0, station_ids[np.clip(which, 0, None)] if len(station_ids) else None, None
+    )
     out["near"] = nearest <= reach_m + DISTANCE_TOLERANCE_M
     return out
