@@ -251,3 +251,31 @@ def test_exactly_the_reach_survives_round_off_at_every_bearing():
         [away(1000.01, b) for b in bearings],
     )
     assert not outlet_status(beyond, FIRMS, STATIONS.iloc[:1], AS_OF)["near"].any()
+
+
+def test_large_inputs_find_the_same_nearest_station_as_every_pair():
+    """Past BRUTE_FORCE_PAIRS candidates come from a projection: the answer must not change."""
+    import numpy as np
+
+    from geo.employment import status
+
+    rng = np.random.default_rng(3)
+    lon = 111.5 + rng.random(3000) * 0.6
+    lat = 40.6 + rng.random(3000) * 0.4
+    lon[:5] = [np.nan, 113.0, 111.0, 111.7, 111.7]  # no coordinate; far away in both directions
+    s_lon = 111.6 + rng.random(300) * 0.3
+    s_lat = 40.75 + rng.random(300) * 0.2
+    # a point exactly 1,000 m from a station and one 1,001 m
+    lat[3], lat[4] = s_lat[0], s_lat[0]
+    lon[3], lat[3] = away(1000.0, 91.0, s_lon[0], s_lat[0])
+    lon[4], lat[4] = away(1001.0, 91.0, s_lon[0], s_lat[0])
+    assert len(lon) * len(s_lon) > status.BRUTE_FORCE_PAIRS
+    fast, fast_which = status.nearest_station(lon, lat, s_lon, s_lat)
+    every = [
+        status.GEOD.inv(s_lon, s_lat, np.full(300, x), np.full(300, y))[2]
+        for x, y in zip(lon, lat, strict=True)
+    ]
+    slow = np.array([np.nanmin(d) if np.isfinite(d).any() else np.inf for d in every])
+    assert np.isinf(fast[0]) and fast_which[0] == -1
+    np.testing.assert_array_equal(fast[1:], slow[1:])
+    assert fast[3] == pytest.approx(1000.0, abs=1e-6) and fast[4] == pytest.approx(1001.0, abs=1e-6)

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 from geo.employment.values import PARTY_MEMBERS
 from geo.timeutil import day_text
@@ -100,22 +100,70 @@ def open_stations(stations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return stations.reset_index(drop=True)[counted]
 
 
+BRUTE_FORCE_PAIRS = 200_000
+"""Up to this many point x station pairs every geodesic is computed; past it, candidates first."""
+CANDIDATE_MARGIN = 0.05
+"""Projected distances may be this much (relative, plus 10 m) off the geodesic ones: a
+station is a candidate when its projected distance is within that of the nearest one."""
+
+
 def nearest_station(
     lon: np.ndarray, lat: np.ndarray, station_lon: np.ndarray, station_lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Geodesic distance (WGS-84 ellipsoid, metres) from each point to the nearest station
-    (inf when there is none), and that station's position (-1 when none)."""
+    (inf when there is none), and that station's position (-1 when none).
+
+    Small inputs compute every pair. Large ones (a city's outlets and stations) first find
+    candidates in a local azimuthal equidistant projection (an STRtree), then measure only
+    those on the ellipsoid: the answer is the same, the work is per point, not per pair.
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    station_lon = np.asarray(station_lon, dtype=float)
+    station_lat = np.asarray(station_lat, dtype=float)
     nearest = np.full(len(lon), np.inf)
     which = np.full(len(lon), -1, dtype=np.int64)
-    if len(lon) == 0:
+    if len(lon) == 0 or len(station_lon) == 0:
         return nearest, which
-    for pos, (s_lon, s_lat) in enumerate(zip(station_lon, station_lat, strict=True)):
-        _, _, dist = GEOD.inv(np.full(len(lon), s_lon), np.full(len(lat), s_lat), lon, lat)
-        dist = np.asarray(dist, dtype=float)
-        closer = dist < nearest
-        nearest[closer] = dist[closer]
-        which[closer] = pos
+    if len(lon) * len(station_lon) <= BRUTE_FORCE_PAIRS:
+        for pos, (s_lon, s_lat) in enumerate(zip(station_lon, station_lat, strict=True)):
+            _, _, dist = GEOD.inv(np.full(len(lon), s_lon), np.full(len(lat), s_lat), lon, lat)
+            dist = np.asarray(dist, dtype=float)
+            closer = dist < nearest
+            nearest[closer] = dist[closer]
+            which[closer] = pos
+        return nearest, which
+    return _nearest_by_candidates(lon, lat, station_lon, station_lat)
+
+
+def _nearest_by_candidates(
+    lon: np.ndarray, lat: np.ndarray, station_lon: np.ndarray, station_lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    nearest = np.full(len(lon), np.inf)
+    which = np.full(len(lon), -1, dtype=np.int64)
+    usable = np.isfinite(lon) & np.isfinite(lat)
+    centre_lon, centre_lat = float(np.mean(station_lon)), float(np.mean(station_lat))
+    local = Transformer.from_crs(
+        "EPSG:4326",
+        f"+proj=aeqd +lat_0={centre_lat} +lon_0={centre_lon} +datum=WGS84 +units=m",
+        always_xy=True,
+    )
+    sx, sy = local.transform(station_lon, station_lat)
+    px, py = local.transform(lon[usable], lat[usable])
+    tree = shapely.STRtree(shapely.points(sx, sy))
+    points = shapely.points(px, py)
+    _, projected = tree.query_nearest(points, return_distance=True, all_matches=False)
+    reach = projected * (1 + CANDIDATE_MARGIN) + 10.0
+    point_pos, station_pos = tree.query(points, predicate="dwithin", distance=reach)
+    rows = np.flatnonzero(usable)[point_pos]
+    _, _, dist = GEOD.inv(station_lon[station_pos], station_lat[station_pos], lon[rows], lat[rows])
+    dist = np.asarray(dist, dtype=float)
+    # the smallest distance per point: sort by (point, distance), keep each point's first
+    order = np.lexsort((dist, rows))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = rows[order][1:] != rows[order][:-1]
+    best = order[first]
+    nearest[rows[best]] = dist[best]
+    which[rows[best]] = station_pos[best]
     return nearest, which
 
 
