@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from geo import demo
+from geo.demo import layout as demo
 from geo.employment import status
 from geo.employment.demo import demo_observer_ids, employment_demo
 from geo.employment.metrics import EmploymentFrames, count_section, employment_status

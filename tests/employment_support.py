@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from geo import i18n
-from geo.importers import ImportReport, _Checker
+from geo.inputs.importers.problems import ImportReport, _Checker
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAFT = ROOT / "notes-messages.toml"

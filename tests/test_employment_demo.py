@@ -10,8 +10,8 @@ import pytest
 from employment_support import checker, draft_catalogue  # noqa: F401
 from pandas.testing import assert_frame_equal
 
-from geo import demo
-from geo.demo import build_demo
+from geo.demo import layout as demo
+from geo.demo.build import build_demo
 from geo.employment import rows
 from geo.employment.demo import PREFIX_SECTORS, demo_observer_ids, employment_demo
 from geo.employment.metrics import EmploymentFrames, new_employment

@@ -13,7 +13,7 @@ from test_employment_metrics import AS_OF, FIRMS
 
 from geo.employment.layers import EmploymentLayer, employment_payload
 from geo.employment.metrics import EmploymentFrames, employment_status
-from geo.mapping import map_html
+from geo.outputs.map.leaflet import map_html
 
 pytestmark = pytest.mark.usefixtures("draft_catalogue")
 

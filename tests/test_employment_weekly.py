@@ -9,7 +9,7 @@ from test_employment_metrics import AS_OF, FIRMS
 
 from geo.employment.metrics import EmploymentFrames
 from geo.employment.weekly import employment_block
-from geo.weekly import figure_texts
+from geo.outputs.weekly.figures import figure_texts
 
 FRAMES = EmploymentFrames(FIRMS, OUTLETS_IN_GRIDS, WORKER_ROWS, STATIONS_IN_GRIDS, REPORTS_IN_GRIDS)
 

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.assign import assign_to_grids
-from geo.demo import _digits_text, _id_numbers, _names, _phones
+from geo.demo.people import _digits_text, _id_numbers, _names, _phones
 from geo.employment.values import SERVICE, join_services
-from geo.schema import WGS84
+from geo.inputs.assign import assign_to_grids
+from geo.store.schema import WGS84
 
 WORKERS_PER_OBSERVER = 4.2  # the seed county: 251 workers, 60+ observers
 PREFIX_SECTORS = {"KD": ("express",), "QS": ("food_delivery",), "CZ": ("ride_hailing", "taxi")}
@@ -424,8 +424,8 @@ def _workers(
 
 
 def demo_observer_ids(n_households: int) -> list[str]:
-    """The ``reporter_id`` values the demo's 随手拍 reports draw from (``geo.demo._reports``)."""
-    from geo.demo import _OBSERVER_KINDS
+    """The ``reporter_id`` values the demo's 随手拍 reports draw from (``geo.demo.reports._reports``)."""
+    from geo.demo.reports import _OBSERVER_KINDS
 
     count = max(20, n_households // 300)
     return [f"{_OBSERVER_KINDS[k % 3]}-{k:04d}" for k in range(1, count + 1)]

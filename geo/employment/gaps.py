@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from geo.privacy import mask_id_number, mask_name, mask_phone
+from geo.access.privacy import mask_id_number, mask_name, mask_phone
 
 Flags = Callable[[pd.DataFrame], np.ndarray]
 

@@ -17,7 +17,7 @@ from geo.employment.metrics import EmploymentStatus
 from geo.employment.status import STATION_REACH_M, lonlat, open_stations, stored_text
 from geo.employment.values import SECTOR, split_services
 from geo.i18n import DEFAULT_LANGUAGE, t
-from geo.mapping import STATIC_URL, GridmapLayer
+from geo.outputs.map.leaflet import STATIC_URL, GridmapLayer
 
 SECTOR_COLOURS = {
     "express": "#9c5a1e",  # parcel brown
@@ -48,7 +48,7 @@ TEXT_KEYS = (
 def _coords(frame: pd.DataFrame, gcj02: bool) -> tuple[list[float], list[float]]:
     lon, lat = lonlat(frame)
     if gcj02 and len(lon):
-        from geo.coords import wgs84_to_gcj02
+        from geo.inputs.coords import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(lon, lat)
     return np.round(lon, 6).tolist(), np.round(lat, 6).tolist()

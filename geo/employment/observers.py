@@ -8,9 +8,9 @@ import unicodedata
 
 import pandas as pd
 
+from geo.access.privacy import mask_name
 from geo.employment.metrics import observer_reports
 from geo.employment.status import next_day, stored_text
-from geo.privacy import mask_name
 
 
 def observer_choices(workers: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:

@@ -44,7 +44,7 @@ Cells = Mapping[str, np.ndarray]
 
 
 class Checker(Protocol):
-    """What the row rules need of the importer's checker (``geo.importers._Checker``)."""
+    """What the row rules need of the importer's checker (``geo.inputs.importers.problems._Checker``)."""
 
     rows: np.ndarray  # the spreadsheet line of each cell of the chunk
 

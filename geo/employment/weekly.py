@@ -1,7 +1,7 @@
 """The weekly pack's new-employment block: counts of the week's end and a week before,
 the gap counts, and the reports observers filed (and saw resolved) in each week.
 
-Figures are ``geo.weekly.Figure`` values, so the pack formats and suppresses them as its
+Figures are ``geo.outputs.weekly.figures.Figure`` values, so the pack formats and suppresses them as its
 other figures (counts of 1 or 2 shown as "<3", no change shown next to a suppressed
 count, no rate over fewer than 3 workers). No worker, name or id is in the block.
 """
@@ -20,7 +20,7 @@ from geo.employment.metrics import (
 )
 from geo.employment.observers import observer_report_counts
 from geo.employment.status import STATION_REACH_M
-from geo.weekly import Figure
+from geo.outputs.weekly.figures import Figure
 
 COUNTS = (
     "firms",
