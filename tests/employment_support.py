@@ -1,26 +1,14 @@
-"""Helpers for the new-employment tests: the draft catalogue, cells of a chunk, a checker."""
+"""Helpers for the new-employment tests: cells of a chunk, a checker."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from geo import i18n
 from geo.inputs.importers.problems import ImportReport, _Checker
 
 ROOT = Path(__file__).resolve().parents[1]
-DRAFT = ROOT / "notes-messages.toml"
-
-
-@pytest.fixture
-def draft_catalogue(monkeypatch):
-    """The catalogue with issue 14's draft entries (stage 1 keeps them out of messages.toml)."""
-    merged = {**i18n.catalogue(), **tomllib.loads(DRAFT.read_text(encoding="utf-8"))}
-    monkeypatch.setattr(i18n, "catalogue", lambda: merged)
-    return merged
 
 
 def cells(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:

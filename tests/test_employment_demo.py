@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from employment_support import checker, draft_catalogue  # noqa: F401
+from employment_support import checker
 from pandas.testing import assert_frame_equal
 
 from geo.demo import layout as demo
@@ -107,7 +107,6 @@ def _as_cells(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return cells
 
 
-@pytest.mark.usefixtures("draft_catalogue")
 def test_the_demo_obeys_the_row_rules(default_set):
     """Every table of the set would import without a problem (section 7 holds in it)."""
     firms = pd.Index(default_set.firms["firm_id"])

@@ -7,15 +7,12 @@ import re
 
 import folium
 import pytest
-from employment_support import draft_catalogue  # noqa: F401
 from test_employment_gaps import OUTLETS_IN_GRIDS, REPORTS_IN_GRIDS, STATIONS_IN_GRIDS, WORKER_ROWS
 from test_employment_metrics import AS_OF, FIRMS
 
 from geo.employment.layers import EmploymentLayer, employment_payload
 from geo.employment.metrics import EmploymentFrames, employment_status
 from geo.outputs.map.leaflet import map_html
-
-pytestmark = pytest.mark.usefixtures("draft_catalogue")
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from employment_support import draft_catalogue  # noqa: F401
 from test_employment_gaps import OUTLETS_IN_GRIDS, REPORTS_IN_GRIDS, STATIONS_IN_GRIDS, WORKER_ROWS
 from test_employment_metrics import AS_OF, FIRMS
 
@@ -44,7 +42,6 @@ def test_gaps_and_observer_reports():
     assert all(f.higher_is_better is False for f in block["gaps"])
 
 
-@pytest.mark.usefixtures("draft_catalogue")
 def test_small_counts_are_suppressed_as_the_pack_does():
     block = employment_block(FRAMES, AS_OF)
     filed = next(f for f in block["reports"] if f.key == "emp_reports_filed")
