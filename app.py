@@ -24,11 +24,13 @@ PAGES = [
     ("pages/reports.py", "ui_page_reports"),
     ("pages/coverage.py", "ui_page_coverage"),
     ("pages/weekly.py", "ui_page_weekly"),
+    ("pages/new_employment.py", "ui_page_new_employment"),  # issue 14
 ]
 ADMIN_PAGES = [("pages/audit.py", "ui_page_audit")]
 # pages with their own aggregate form; the others are replaced by ui.aggregate for
 # planner/meeting accounts and in meeting mode (their household and report rows are never loaded)
 AGGREGATE_FORMS = {"pages/map.py", "pages/coverage.py", "pages/weekly.py"}
+AGGREGATE_FORMS |= {"pages/new_employment.py"}  # issue 14: loads no worker row when aggregate
 # every page's URL path but the default page's ("/"): a shared link to any of them works
 PATHS = [page_path(path) for path, _ in PAGES[1:] + ADMIN_PAGES]
 

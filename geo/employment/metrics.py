@@ -171,10 +171,16 @@ def _in(frame: pd.DataFrame, column: str, values: set[str]) -> pd.DataFrame:
 
 
 def restrict(status: EmploymentStatus, grid_id: str) -> EmploymentStatus:
-    """``status`` restricted to one grid: its outlets, stations and observer reports; the
+    """``status`` restricted to one grid (see ``restrict_to_grids``)."""
+    return restrict_to_grids(status, {grid_id})
+
+
+def restrict_to_grids(status: EmploymentStatus, grid_ids: set[str]) -> EmploymentStatus:
+    """``status`` restricted to some grids: their outlets, stations and observer reports; the
     workers of those outlets; the firms of those outlets and workers. Reach is still
     measured to every counted station (a station across the street serves the grid)."""
-    outlets = _in(status.outlets, "grid_id", {grid_id})
+    grid_id = set(grid_ids)
+    outlets = _in(status.outlets, "grid_id", grid_id)
     outlet_ids = set(stored_text(outlets["outlet_id"]).tolist()) if len(outlets) else set()
     workers = _in(status.workers, "outlet_id", outlet_ids)
     firm_ids = set(stored_text(_series(outlets, "firm_id")).tolist()) | set(
@@ -185,8 +191,8 @@ def restrict(status: EmploymentStatus, grid_id: str) -> EmploymentStatus:
         firms=_in(status.firms, "firm_id", firm_ids),
         outlets=outlets,
         workers=workers,
-        stations=_in(status.stations, "grid_id", {grid_id}),
-        observer_reports=_in(status.observer_reports, "grid_id", {grid_id}),
+        stations=_in(status.stations, "grid_id", grid_id),
+        observer_reports=_in(status.observer_reports, "grid_id", grid_id),
     )
 
 
