@@ -8,10 +8,14 @@ import pandas as pd
 
 from geo.config import load_config
 from geo.employment.metrics import EmploymentFrames, new_employment, new_employment_by_grid
+from geo.employment.weekly import employment_block
 from geo.store.base import Store
 
-REPORT_COLUMNS = ["report_id", "source", "reporter_id", "reported_at", "duplicate_of", "grid_id"]
-"""What the section needs of the reports (``observer_reports_30d``)."""
+REPORT_COLUMNS = [
+    *("report_id", "source", "reporter_id", "reported_at", "resolved_at"),
+    *("duplicate_of", "grid_id"),
+]
+"""What the section needs of the reports (``observer_reports_30d``; resolved for the weekly)."""
 
 
 def _attributes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -47,3 +51,12 @@ def metrics_sections_by_grid(
     return new_employment_by_grid(
         load_frames(store), as_of, grid_ids, reach_m=load_config().station_reach_m
     )
+
+
+def weekly_block(store: Store, as_of: dt.date) -> dict | None:
+    """The weekly pack's new-employment block (``employment_block``), None without any firm,
+    outlet, worker or station: a street office that keeps none gets the pack as before."""
+    frames = load_frames(store)
+    if not any(len(f) for f in (frames.firms, frames.outlets, frames.workers, frames.stations)):
+        return None
+    return employment_block(frames, as_of, reach_m=load_config().station_reach_m)

@@ -1,15 +1,16 @@
 """The weekly pack's new-employment block: counts of the week's end and a week before,
 the gap counts, and the reports observers filed (and saw resolved) in each week.
 
-Figures are ``geo.outputs.weekly.figures.Figure`` values, so the pack formats and suppresses them as its
-other figures (counts of 1 or 2 shown as "<3", no change shown next to a suppressed
+Each figure is a ``FigureRow``, the fields of ``geo.outputs.weekly.figures.Figure`` in its order
+(the pack makes a ``Figure`` of each: this package does not import the pack), so the pack
+formats and suppresses them as its other figures (counts of 1 or 2 shown as "<3", no change shown next to a suppressed
 count, no rate over fewer than 3 workers). No worker, name or id is in the block.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from geo.employment.gaps import GAPS, gap_counts
 from geo.employment.metrics import (
@@ -20,7 +21,6 @@ from geo.employment.metrics import (
 )
 from geo.employment.observers import observer_report_counts
 from geo.employment.status import STATION_REACH_M
-from geo.outputs.weekly.figures import Figure
 
 COUNTS = (
     "firms",
@@ -34,6 +34,18 @@ COUNTS = (
     "outlets_near_station",
 )
 WEEK_DAYS = 7
+
+
+class FigureRow(NamedTuple):
+    """A figure of the block: the fields of the pack's ``Figure``, in its order."""
+
+    key: str
+    kind: str  # "rate" | "count"
+    value: float | int | None
+    previous: float | int | None
+    base: int | None
+    previous_base: int | None
+    higher_is_better: bool | None = True
 
 
 def _week(
@@ -50,7 +62,7 @@ def _week(
 
 def employment_block(
     frames: EmploymentFrames, as_of: dt.date, *, reach_m: float = STATION_REACH_M
-) -> dict[str, list[Figure]]:
+) -> dict[str, list[FigureRow]]:
     """``figures`` (headline counts and the insured rate), ``gaps`` (gap counts, lower is
     better) and ``reports`` (observer reports filed / resolved in the week ending
     ``as_of``), each with the week before as ``previous``."""
@@ -59,15 +71,15 @@ def employment_block(
         frames, as_of - dt.timedelta(days=WEEK_DAYS), reach_m
     )
     figures = [
-        Figure(f"emp_{key}", "count", now[key], before[key], None, None, True)
+        FigureRow(f"emp_{key}", "count", now[key], before[key], None, None, True)
         for key in COUNTS
         if key != "workers"
     ]
     figures.insert(
-        2, Figure("emp_workers", "count", now["workers"], before["workers"], None, None, None)
+        2, FigureRow("emp_workers", "count", now["workers"], before["workers"], None, None, None)
     )
     figures.append(
-        Figure(
+        FigureRow(
             "emp_insured_rate",
             "rate",
             now["insured_rate"],
@@ -77,11 +89,11 @@ def employment_block(
         )
     )
     gaps = [
-        Figure(f"emp_gap_{gap}", "count", gaps_now[gap], gaps_before[gap], None, None, False)
+        FigureRow(f"emp_gap_{gap}", "count", gaps_now[gap], gaps_before[gap], None, None, False)
         for gap in GAPS
     ]
     reports = [
-        Figure(
+        FigureRow(
             f"emp_reports_{key}", "count", reports_now[key], reports_before[key], None, None, True
         )
         for key in ("filed", "resolved")
