@@ -22,7 +22,14 @@ from geo.care.rules import HOUSEHOLD_STATUS_COLUMNS
 from geo.config import load_config
 from geo.employment.layers import EmploymentLayer, employment_payload
 from geo.employment.load import load_frames
-from geo.employment.metrics import EmploymentStatus, employment_status, restrict_to_grids
+from geo.employment.metrics import (
+    OBSERVER_SOURCE,
+    EmploymentStatus,
+    employment_status,
+    observer_ids,
+    restrict_to_grids,
+)
+from geo.employment.observers import observer_choices, observer_report_counts
 from geo.employment.status import stored_text
 from geo.i18n import t
 from geo.outputs.map.build import build_map
@@ -144,3 +151,57 @@ def map_caption(status: EmploymentStatus, reports: pd.DataFrame | None, lang: st
     if reports is not None:
         text += " " + t("emp_map_reports_caption", lang, count=len(reports))
     return text
+
+
+OBSERVER_KEY = "rep_observer"  # the report form's observer picker (ui.report_intake)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _observer_choices(location: str, version: int) -> pd.DataFrame:
+    del version  # cache key only
+    store = open_store(location)
+    return observer_choices(store.read_attributes("workers"), store.read_attributes("firms"))
+
+
+def observer_picker(location: str, version: int, lang: str) -> bool:
+    """On the report form of an observer (随手拍) report: the registered observers to name as
+    the reporter, found by typing a worker id or a masked name (labels carry no full name).
+    False when the store keeps no observer (the form's free reporter field is used)."""
+    choices = _observer_choices(location, version)
+    if choices.empty:
+        return False
+    labels = dict(zip(choices["worker_id"], choices["label"], strict=True))
+    st.selectbox(
+        t("emp_observer_pick", lang),
+        ["", *choices["worker_id"]],
+        format_func=lambda w: t("rep_reporter_anonymous", lang) if w == "" else labels[w],
+        key=OBSERVER_KEY,
+        help=t("emp_observer_pick_help", lang),
+    )
+    return True
+
+
+def picked_observer() -> str | None:
+    """The observer picked on the report form (None: none picked, or not an observer report)."""
+    state = st.session_state
+    if state.get("rep_source") != OBSERVER_SOURCE:
+        return None
+    return str(state.get(OBSERVER_KEY) or "").strip() or None
+
+
+def observer_summary(location: str, version: int, as_of: dt.date, lang: str) -> str | None:
+    """Observers as a force, in one line for the reports page: reports they filed in the last
+    7 and 30 days and how many of the 7 days' were resolved (None without observers)."""
+    status, _ = _status(location, version, as_of)
+    observers = observer_ids(status.workers)
+    if not observers:
+        return None
+    reports = load_frames(open_store(location)).reports
+    week = observer_report_counts(reports, observers, as_of - dt.timedelta(days=6), as_of)
+    return t(
+        "emp_observers_line",
+        lang,
+        filed=week["filed"],
+        resolved=week["resolved"],
+        month=len(status.observer_reports),
+    )
