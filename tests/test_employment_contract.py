@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from employment_dataset import AS_OF, write_dataset
@@ -63,3 +64,24 @@ def test_metrics_by_grid_restricts_the_section_to_each_grid(tmp_path, capsys):
         assert list(section) == list(whole)
         assert section["outlets_near_station"] <= section["outlets"]
         assert section["observer_reports_30d"] <= whole["observer_reports_30d"]
+
+
+def test_the_text_form_lists_the_section_when_there_is_data(tmp_path, capsys):
+    db = str(tmp_path / "s.gpkg")
+    files = _imported(tmp_path, db)
+    capsys.readouterr()
+    assert main(["metrics", "--db", db, "--as-of", AS_OF.isoformat(), "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    expected = new_employment(files, AS_OF)
+    assert "New-employment groups" in text
+    assert re.search(rf"^Workers\s+{expected['workers']}$", text, re.M)
+    assert re.search(rf"^Red-bee stations\s+{expected['stations']}$", text, re.M)
+
+
+def test_the_text_form_is_unchanged_without_data(tmp_path, capsys):
+    db = str(tmp_path / "s.gpkg")
+    files = write_dataset(tmp_path / "files")
+    assert main(["import", "grids", str(files.grids), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["metrics", "--db", db, "--as-of", AS_OF.isoformat(), "--lang", "en"]) == 0
+    assert "New-employment" not in capsys.readouterr().out
