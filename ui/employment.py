@@ -31,6 +31,7 @@ from geo.employment.metrics import (
 )
 from geo.employment.observers import observer_choices, observer_report_counts
 from geo.employment.status import stored_text
+from geo.employment.view import map_focus
 from geo.i18n import t
 from geo.outputs.map.build import build_map
 from geo.outputs.map.tiles import TileProvider
@@ -64,15 +65,14 @@ def _status(location: str, version: int, as_of: dt.date) -> tuple[EmploymentStat
 def status_of(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> tuple[EmploymentStatus, pd.DataFrame]:
-    """The section's status as of ``as_of`` and every station (opened or not), restricted to
-    the viewer's grids."""
+    """The section's status as of ``as_of``, restricted to the viewer's grids, and every
+    station (opened or not): stations are public places, and the one that serves a grid's
+    outlets may stand in the next grid."""
     scope = data.grid_scope(location, version, _who(viewer))
     status, stations = _status(location, version, as_of)
     if scope is None:
         return status, stations
-    grids = {g for g in scope if g is not None}
-    in_scope = stored_text(stations["grid_id"]).isin(grids) if len(stations) else []
-    return restrict_to_grids(status, grids), stations[in_scope]
+    return restrict_to_grids(status, {g for g in scope if g is not None}), stations
 
 
 def has_data(location: str) -> bool:
@@ -96,7 +96,7 @@ def employment_map(
     figures = data.grid_figures(location, version, as_of)
     drawn = cv.coverage_layer(polygons, figures, "grid")
     none = cv.no_households(HOUSEHOLD_STATUS_COLUMNS)
-    focus = drawn if len(status.outlets) == 0 else None
+    focus = map_focus(polygons, status)
     fmap = build_map(
         drawn,
         none,

@@ -7,7 +7,9 @@ than 3 workers "n<3", and no gap list row (no worker) is ever shaped.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geo.access.privacy import suppress_small
 from geo.employment.gaps import GAPS, OUTLET_GAPS, gap_counts, gap_list, mask_workers
@@ -101,7 +103,7 @@ def _shown(
         elif column == "party":
             text = stored_text(values).map(lambda v: t(f"emp_party_{v}", lang) if v else "")
         elif column == "near":
-            text = values.map(lambda v: t("emp_map_yes" if bool(v) else "emp_map_no", lang))
+            text = values.map(lambda v: t("emp_yes" if bool(v) else "emp_no", lang))
         elif column == "insured_rate":
             bases = frame["workers"] if aggregate else pd.Series([None] * len(frame))
             text = pd.Series(
@@ -148,3 +150,18 @@ def observer_report_points(points: pd.DataFrame, status: EmploymentStatus) -> pd
         return points.iloc[:0]
     ids = set(stored_text(status.observer_reports["report_id"]))
     return points[stored_text(points["report_id"]).isin(ids).to_numpy(bool)].reset_index(drop=True)
+
+
+def map_focus(grids: gpd.GeoDataFrame, status: EmploymentStatus) -> gpd.GeoDataFrame:
+    """What the map zooms to: the grids, their outlets and their open stations (an outlet out
+    in a logistics park, beyond every station's reach, is the one an officer looks for)."""
+    frames = (status.outlets, status.stations)
+    points = [f.geometry for f in frames if len(f) and "geometry" in f.columns]
+    shapes = [*grids.geometry.values] + [
+        g for series in points for g in series.values if g is not None
+    ]
+    if not shapes:
+        return grids
+    return gpd.GeoDataFrame(
+        geometry=[shapely.box(*shapely.total_bounds(shapes))], crs=grids.crs or "EPSG:4326"
+    )
