@@ -93,6 +93,8 @@ def test_the_pdf_gains_a_new_employment_page_without_personal_data(demo_pack):
     page = pages[1]
     for label in ("新就业群体", "企业", "从业人员", "参保率", "无党组织覆盖的网点", "观察员上报"):
         assert label in page, label
+    firms = open_store(location).read_attributes("firms")
+    assert "按企业" in page and all(name in page for name in firms["name"])
     workers = open_store(location).read_attributes("workers")
     assert not any(name in page for name in workers["name"])
     assert not any(worker_id in page for worker_id in workers["worker_id"])
@@ -119,6 +121,10 @@ def test_the_xlsx_gains_a_new_employment_sheet_with_small_counts_hidden(demo_pac
             assert shown is None  # hidden, a grey cell with a note
         elif figure.kind == "count":
             assert shown == figure.value
+    by_firm = list(book["新就业群体·按企业"].iter_rows(values_only=True))
+    assert len(by_firm) == 1 + open_store(location).count("firms")
+    counts = [v for row in by_firm[1:] for v in row[2:] if isinstance(v, int)]
+    assert counts and not any(0 < v < 3 for v in counts)  # 1 and 2 are hidden cells
     workers = open_store(location).read_attributes("workers")
-    text = str(rows)
+    text = str(rows) + str(by_firm)
     assert not any(name in text for name in workers["name"])

@@ -7,8 +7,14 @@ import datetime as dt
 import pandas as pd
 
 from geo.config import load_config
-from geo.employment.metrics import EmploymentFrames, new_employment, new_employment_by_grid
-from geo.employment.weekly import employment_block
+from geo.employment.metrics import (
+    EmploymentFrames,
+    employment_status,
+    new_employment,
+    new_employment_by_grid,
+)
+from geo.employment.tables import firm_table
+from geo.employment.weekly import WEEKLY_FIRM_COLUMNS, employment_block
 from geo.store.base import Store
 
 REPORT_COLUMNS = [
@@ -54,9 +60,15 @@ def metrics_sections_by_grid(
 
 
 def weekly_block(store: Store, as_of: dt.date) -> dict | None:
-    """The weekly pack's new-employment block (``employment_block``), None without any firm,
-    outlet, worker or station: a street office that keeps none gets the pack as before."""
+    """The weekly pack's new-employment block (``employment_block``, plus ``firms``: the table
+    by firm, counts only), None without any firm, outlet, worker or station: a street office
+    that keeps none gets the pack as before."""
     frames = load_frames(store)
     if not any(len(f) for f in (frames.firms, frames.outlets, frames.workers, frames.stations)):
         return None
-    return employment_block(frames, as_of, reach_m=load_config().station_reach_m)
+    reach = load_config().station_reach_m
+    block: dict = dict(employment_block(frames, as_of, reach_m=reach))
+    block["firms"] = firm_table(employment_status(frames, as_of, reach_m=reach))[
+        list(WEEKLY_FIRM_COLUMNS)
+    ]
+    return block

@@ -122,6 +122,11 @@ def firm_rows(status: EmploymentStatus, aggregate: bool, lang: str) -> pd.DataFr
     return _shown(firm_table(status), aggregate, lang, {})
 
 
+def aggregate_rows(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table of counts (e.g. the weekly pack's by firm) as a wide audience sees it."""
+    return _shown(table, True, lang, {})
+
+
 def outlet_rows(status: EmploymentStatus, aggregate: bool, lang: str) -> pd.DataFrame:
     """The table by outlet, as shown (outlets are firms' premises: no worker in it)."""
     return _shown(outlet_table(status), aggregate, lang, {})

@@ -34,6 +34,11 @@ COUNTS = (
     "outlets_near_station",
 )
 WEEK_DAYS = 7
+WEEKLY_FIRM_COLUMNS = (
+    *("name", "sector", "outlets", "outlets_beyond_reach", "workers", "party_members"),
+    *("party_members_returned", "insured", "insured_rate", "observers", "observers_registered"),
+)
+"""The pack's table by firm (``geo.employment.tables.firm_table`` columns; counts, no worker)."""
 
 
 class FigureRow(NamedTuple):

@@ -251,7 +251,12 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         )
     grids = grid_table(snapshot, as_of)  # type: ignore[arg-type]
     block = weekly_block(snapshot, as_of)  # type: ignore[arg-type]  # issue 14
-    employment = None if block is None else {k: [Figure(*f) for f in v] for k, v in block.items()}
+    employment = None
+    if block is not None:
+        figure_groups = ("figures", "gaps", "reports")
+        employment = {
+            k: [Figure(*f) for f in v] if k in figure_groups else v for k, v in block.items()
+        }
     return {
         "as_of": day_text(as_of),
         "week_start": day_text(as_of - dt.timedelta(days=6)),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
+from geo.employment.view import aggregate_rows
 from geo.i18n import t
 from geo.outputs.weekly.charts import map_png, trend_png
 from geo.outputs.weekly.figures import (
@@ -167,6 +168,7 @@ def _employment_page(pdf: Any, figures: dict[str, Any], lang: str) -> None:
     pdf.set_xy(200, 50)
     pdf.cell(87, 5, t("emp_observers_title", lang))
     _tiles(pdf, [*block["gaps"], *block["reports"]], lang, y=55, height=22, value_size=14)
+    _firm_table(pdf, aggregate_rows(block["firms"], lang), lang, y=84)
     pdf.set_draw_color(200, 200, 200)
     pdf.set_line_width(0.2)
     pdf.line(10, 197, 287, 197)
@@ -190,6 +192,25 @@ def _fit_cell(
             text = text[:-1]
         text += "…"
     pdf.cell(width, height, text, **kwargs)
+
+
+def _firm_table(pdf: Any, rows: pd.DataFrame, lang: str, y: float) -> None:
+    """The new-employment table by firm (text as shown to a wide audience: "<3", "n<3")."""
+    pdf.set_xy(10, y)
+    pdf.set_font("cjk", "B", 8.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(180, 5, t("emp_weekly_firms", lang))
+    widths = [44, 18] + [(277 - 62) / (len(rows.columns) - 2)] * (len(rows.columns) - 2)
+    pdf.set_xy(10, y + 6)
+    pdf.set_font("cjk", "B", 7)
+    pdf.set_fill_color(240, 240, 240)
+    for head, w in zip(rows.columns, widths, strict=True):
+        _fit_cell(pdf, w, 6, str(head), "B", 7, fill=True, align="C")
+    pdf.set_font("cjk", "", 8)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        pdf.set_xy(10, y + 12 + i * 6)
+        for j, (value, w) in enumerate(zip(row, widths, strict=True)):
+            _fit_cell(pdf, w, 6, str(value), "", 8, align="L" if j < 2 else "C")
 
 
 def _tiles(

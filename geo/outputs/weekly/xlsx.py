@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.employment.view import aggregate_rows
+from geo.employment.view import header as employment_header
 from geo.i18n import t
 from geo.outputs.weekly.figures import Figure, _small_base, attention_reasons, figure_label
 from geo.outputs.xlsx import as_text
@@ -153,7 +155,23 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
     }
     if figures.get("employment"):  # issue 14: the new-employment block, when there is data
         sheets[t("emp_weekly_sheet", lang)] = _figure_rows(_employment_figures(figures), lang)
+        sheets[t("emp_weekly_firms_sheet", lang)] = _firm_rows(figures["employment"]["firms"], lang)
     return sheets
+
+
+def _firm_rows(firms: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The new-employment table by firm: counts as number cells, 1 and 2 hidden."""
+    out = {}
+    for column in firms.columns:
+        values = firms[column]
+        if column == "insured_rate":
+            cells = [_rate_cell(r, b) for r, b in zip(values, firms["workers"], strict=True)]
+        elif column in ("name", "sector"):
+            cells = list(aggregate_rows(firms[[column]], lang).iloc[:, 0])
+        else:
+            cells = [_count_cell(v) for v in values]
+        out[employment_header(column, lang)] = cells
+    return pd.DataFrame(out)
 
 
 def _employment_figures(figures: dict[str, Any]) -> list[Figure]:
@@ -179,6 +197,7 @@ def _column_formats(lang: str) -> dict[str, str]:
     formats.update({t(f"weekly_xlsx_{c}", lang): POINT_FORMAT for c in _POINTS})
     formats[t("weekly_xlsx_grid_workers", lang)] = COUNT_FORMAT
     formats[t("weekly_col_base", lang)] = COUNT_FORMAT
+    formats[t("emp_insured_rate", lang)] = RATE_FORMAT  # the new-employment sheet by firm
     return formats
 
 
