@@ -29,12 +29,20 @@ PAGES = [
     ("pages/snap.py", "ui_page_snap"),
     ("pages/data.py", "ui_page_data"),
     ("pages/accounts.py", "ui_page_accounts"),
+    ("pages/new_employment.py", "ui_page_new_employment"),
 ]
 ADMIN_PAGES = [("pages/audit.py", "ui_page_audit")]
 # pages with their own aggregate form; the others are replaced by ui.aggregate for
 # planner/meeting accounts and in meeting mode (their household and report rows are never loaded)
-# (accounts holds no rows: everyone changes their own password there)
-AGGREGATE_FORMS = {"pages/map.py", "pages/coverage.py", "pages/weekly.py", "pages/accounts.py"}
+# (accounts holds no rows: everyone changes their own password there; the new-employment page
+# loads no worker row when aggregate)
+AGGREGATE_FORMS = {
+    "pages/map.py",
+    "pages/coverage.py",
+    "pages/weekly.py",
+    "pages/accounts.py",
+    "pages/new_employment.py",
+}
 # every page's URL path but the default page's ("/"): a shared link to any of them works
 PATHS = [page_path(path) for path, _ in PAGES[1:] + ADMIN_PAGES]
 

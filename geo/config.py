@@ -91,6 +91,7 @@ class Config:
     duplicate_window_days: int
     report_max_outside_m: float
     report_reach_m: float
+    station_reach_m: float
     categories: tuple[Category, ...]
     ordinary_hex: str
     roles: dict[str, str]
@@ -157,6 +158,7 @@ def build_config(raw: dict[str, Any]) -> Config:
         duplicate_window_days=int(raw["duplicate_window_days"]),
         report_max_outside_m=float(raw["report_max_outside_m"]),
         report_reach_m=float(raw["report_reach_m"]),
+        station_reach_m=float(raw["station_reach_m"]),
         categories=categories,
         ordinary_hex=raw["ordinary"]["hex"],
         roles=dict(raw["roles"]),

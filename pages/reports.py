@@ -14,7 +14,7 @@ from geo.outputs.map.legend import REPORT_STATES
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports import views as rv
 from geo.store import open_store
-from ui import auth, data, session
+from ui import auth, data, employment, session
 from ui import reports as ui_reports
 from ui.rainbow import keep
 from ui.report_detail import choose_report, facts, step_result, workflow
@@ -40,6 +40,9 @@ version = data.data_version(location)
 reference, now = ui_reports.reference_time(as_of)
 hours = f"{config.resolution_limit_hours:g}"
 st.caption(t("rep_caption", lang, at=reference.strftime("%Y-%m-%d %H:%M"), hours=hours))
+observers = employment.observer_summary(location, version, as_of, lang)  # issue 14
+if observers:
+    st.caption(observers)
 all_reports = ui_reports.report_table(location, version)
 reports = ui_reports.with_states(all_reports, as_of, now)
 grids = drill.grid_layer(

@@ -163,8 +163,22 @@ def test_metrics_match_the_contract_by_hand(files, capsys):
             "followup_rate": 1.0,
             "overdue": 2,
         },
+        # no new-employment data: section 7's figures are zero, its rate null
+        "new_employment": {
+            **dict.fromkeys(
+                ["firms", "firms_with_party_org", "outlets", "outlets_with_party_org"], 0
+            ),
+            **dict.fromkeys(["outlets_near_station", "workers", "party_members"], 0),
+            **dict.fromkeys(["party_members_returned", "party_members_mobile", "insured"], 0),
+            "insured_rate": None,
+            **dict.fromkeys(["observers", "observers_registered", "observer_reports_30d"], 0),
+            "stations": 0,
+        },
     }
-    assert list(got) == ["as_of", "households", "visits", "freshness", "grids", "reports"]
+    assert list(got) == [
+        *("as_of", "households", "visits", "freshness", "grids", "reports"),
+        "new_employment",
+    ]
 
 
 def test_metrics_by_grid(files, capsys):

@@ -409,7 +409,12 @@ def test_report_states_at_now():
 def test_empty_store_gives_zeros_and_null_rates(tmp_path):
     store = open_store(str(tmp_path / "missing.gpkg"))
     result = compute_metrics(store, AS_OF)
-    assert list(result) == ["as_of", "households", "visits", "freshness", "grids", "reports"]
+    assert list(result) == [
+        *("as_of", "households", "visits", "freshness", "grids", "reports"),
+        "new_employment",
+    ]
+    assert result["new_employment"]["insured_rate"] is None
+    assert set(result["new_employment"].values()) == {0, None}
     assert result["as_of"] == "2026-11-27"
     assert result["households"] == {
         "total": 0,
@@ -498,7 +503,10 @@ def test_by_grid(tmp_path):
     result = compute_metrics(store, AS_OF, by="grid")
     assert [g["grid_id"] for g in result["grids"]] == ["G1", "G2"]  # sorted, every grid
     g1, g2 = result["grids"]
-    assert list(g1) == ["grid_id", "households", "visits", "freshness", "reports"]
+    assert list(g1) == [
+        *("grid_id", "households", "visits", "freshness", "reports"),
+        "new_employment",
+    ]
     assert g1["households"] == {
         "total": 1,
         "unassigned": 0,

@@ -127,6 +127,58 @@ SAMPLES: dict[str, pd.DataFrame] = {
     "photos": pd.DataFrame(
         {"report_id": ["R1"], "mime": ["image/jpeg"], "data": [b"\xff\xd8\x00binary"]}
     ),
+    # new-employment groups (schema version 4)
+    "firms": pd.DataFrame(
+        {
+            "firm_id": ["F1", "F2"],
+            "name": ["顺丰速运", "美团外卖"],
+            "sector": ["express", "food_delivery"],
+            "party_org": ["顺丰党支部", None],
+            "union": [None, "美团工会"],
+        }
+    ),
+    "outlets": gpd.GeoDataFrame(
+        {
+            "outlet_id": ["O1"],
+            "firm_id": ["F1"],
+            "name": ["新华站"],
+            "address": ["新华大街1号"],
+            "party_org": [None],
+            "grid_id": ["G1"],
+        },
+        geometry=[Point(0.4, 0.6)],
+        crs=WGS84,
+    ),
+    "workers": pd.DataFrame(
+        {
+            "worker_id": ["W1", "W2"],
+            "firm_id": ["F1", "F2"],
+            "outlet_id": ["O1", None],
+            "name": ["王骑手", "李师傅"],
+            "phone": ["13900001111", None],
+            "id_number": [None, None],
+            "party": ["member", "none"],
+            "party_relation": ["mobile", None],
+            "returned_on": ["2026-11-01", None],
+            "insured": [1, 0],
+            "insured_on": ["2026-10-01", None],
+            "observer": [1, 0],
+            "registered_on": ["2026-11-02", None],
+            "community": ["新华社区", None],
+        }
+    ),
+    "stations": gpd.GeoDataFrame(
+        {
+            "station_id": ["S1"],
+            "name": ["红蜂驿站"],
+            "services": ["rest;water"],
+            "host": ["社区党群服务中心"],
+            "opened_on": ["2026-09-01"],
+            "grid_id": ["G1"],
+        },
+        geometry=[Point(0.5, 0.6)],
+        crs=WGS84,
+    ),
     "boundary": gpd.GeoDataFrame(
         {"boundary_id": ["B1"], "name": ["某街道"], "adcode": ["110101"]},
         geometry=[MultiPolygon([box(0, 0, 2, 1), box(3, 3, 4, 4)])],

@@ -24,7 +24,7 @@ from geo.reports.workflow import (
 )
 from geo.store import open_store
 from geo.store.base import StoreBusy
-from ui import data, session
+from ui import data, employment, session
 from ui import reports as ui_reports
 from ui.text import md, md_t
 from ui.uploader import localize_uploader
@@ -79,7 +79,9 @@ def _file(duplicate_of: str | None = None) -> None:
             lat=point[1],
             actor=who,
             description=str(state.get("rep_description") or "").strip() or None,
-            reporter_id=str(state.get("rep_reporter") or "").strip() or None,
+            reporter_id=employment.picked_observer()
+            or str(state.get("rep_reporter") or "").strip()
+            or None,
             photo=photo.getvalue() if photo is not None else None,
             photo_name=photo.name if photo is not None else None,
             coords=state.get("rep_coords") or "wgs84",
@@ -97,6 +99,7 @@ def _file(duplicate_of: str | None = None) -> None:
     # the form is emptied for the next report, and the detail panel opens on this one
     for key in ("rep_description", "rep_location", "rep_category_text", "rep_reporter"):
         state[key] = ""
+    state[employment.OBSERVER_KEY] = ""
     state[PHOTO_GENERATION] = state.get(PHOTO_GENERATION, 0) + 1
     state[SELECTED] = result.report_id
 
@@ -198,12 +201,15 @@ def intake_form(
             check_photo(photo.getvalue(), photo.name)
         except ReportError as error:
             st.error(md(error.message(lang)))
-    st.text_input(
-        t("rep_reporter", lang),
-        key="rep_reporter",
-        placeholder=t("rep_reporter_anonymous", lang),
-        on_change="ignore",
-    )
+    # an observer report names its observer (issue 14), picked by worker id or masked name
+    picker = st.session_state.get("rep_source") == "observer"
+    if not (picker and employment.observer_picker(location, version, lang)):
+        st.text_input(
+            t("rep_reporter", lang),
+            key="rep_reporter",
+            placeholder=t("rep_reporter_anonymous", lang),
+            on_change="ignore",
+        )
     location_text = st.text_input(
         t("rep_location", lang),
         key="rep_location",

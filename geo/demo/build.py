@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.demo.employment import add_employment
 from geo.demo.households import _households, _verifications
 from geo.demo.layout import DISTRICT_ADCODE, DISTRICT_CODE, _area_name, _grids_frame, _layout
 from geo.demo.reports import _reports
@@ -65,6 +66,7 @@ def build_demo(
         counts["reports"] = tx.replace("reports", reports)
         counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", boundary)
+        counts |= add_employment(tx, seed, grids, as_of, n_households)  # issue 14, section 7
         tx.set_meta("demo_mode", "1")  # synthetic data: see geo.access.auth.demo_viewer
     return counts
 

@@ -31,6 +31,7 @@ import pandas as pd
 from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
 from geo.config import load_config
+from geo.employment.load import metrics_section, metrics_sections_by_grid
 from geo.reports.states import _report_flags
 from geo.store.base import Store
 from geo.timeutil import day_text
@@ -226,6 +227,7 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
     counts = _Counts(store, as_of)
     if by == "grid":
         rows = []
+        employment = metrics_sections_by_grid(store, as_of, list(counts.grids["grid_id"]))
         for grid_id in counts.grids["grid_id"]:
             sections = _household_sections(
                 counts.household_by_grid.loc[grid_id], counts.codes, unassigned=False
@@ -235,6 +237,7 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
                     "grid_id": grid_id,
                     **sections,
                     "reports": _report_section(counts.report_by_grid.loc[grid_id]),
+                    "new_employment": employment[grid_id],  # contract section 7
                 }
             )
         return {"as_of": day_text(as_of), "grids": rows}
@@ -251,4 +254,5 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
             "mean_staff_per_grid": round(len(staff) / n_grids, 2) if n_grids else 0.0,
         },
         "reports": _report_section(counts.report_total),
+        "new_employment": metrics_section(store, as_of),  # contract section 7
     }

@@ -180,4 +180,16 @@ def format_metrics(result: dict[str, Any], lang: str = "zh-CN") -> str:
             ]
         ],
     )
+    section = result.get("new_employment")
+    if section and any(section.values()):  # shown when the street keeps the data (issue 14)
+        lines += ["", *_employment_lines(section, lang)]
     return "\n".join(lines)
+
+
+def _employment_lines(section: dict[str, Any], lang: str) -> list[str]:
+    """The ``new_employment`` section as a two-column table (figure, value)."""
+    rows = [
+        [t(f"emp_{key}", lang), _pct(value) if key == "insured_rate" else value]
+        for key, value in section.items()
+    ]
+    return _table([t("emp_title", lang), ""], rows)

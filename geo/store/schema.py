@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 3  # 2: verifications; 3: sessions, the audit log's hash chain
+SCHEMA_VERSION = 4  # 2: verifications; 3: sessions, the audit log's hash chain;
+# 4: new-employment groups (firms, outlets, workers, stations; contract section 7)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,70 @@ TABLES: dict[str, Table] = {
             "photos",
             (("report_id", "TEXT"), ("mime", "TEXT"), ("data", "BLOB")),
             key=("report_id",),
+        ),
+        # new-employment groups (contract section 7, geo/employment/): schema version 4
+        Table(
+            "firms",
+            (
+                ("firm_id", "TEXT"),
+                ("name", "TEXT"),
+                (
+                    "sector",
+                    "TEXT",
+                ),  # express / food_delivery / ride_hailing / taxi / freight / other
+                ("party_org", "TEXT"),  # name; empty = none
+                ("union", "TEXT"),  # name; empty = none
+            ),
+            key=("firm_id",),
+        ),
+        Table(
+            "outlets",
+            (
+                ("outlet_id", "TEXT"),
+                ("firm_id", "TEXT"),
+                ("name", "TEXT"),
+                ("address", "TEXT"),
+                ("party_org", "TEXT"),
+                ("grid_id", "TEXT"),
+            ),
+            key=("outlet_id",),
+            geometry="POINT",
+            indexes=(("grid_id",), ("firm_id",)),
+        ),
+        Table(
+            "workers",
+            (
+                ("worker_id", "TEXT"),
+                ("firm_id", "TEXT"),
+                ("outlet_id", "TEXT"),
+                ("name", "TEXT"),
+                ("phone", "TEXT"),
+                ("id_number", "TEXT"),
+                ("party", "TEXT"),  # member / probationary / none
+                ("party_relation", "TEXT"),  # local / mobile
+                ("returned_on", "TEXT"),  # 'YYYY-MM-DD'
+                ("insured", "INTEGER"),  # 0/1
+                ("insured_on", "TEXT"),
+                ("observer", "INTEGER"),  # 0/1
+                ("registered_on", "TEXT"),
+                ("community", "TEXT"),
+            ),
+            key=("worker_id",),
+            indexes=(("firm_id",), ("outlet_id",)),
+        ),
+        Table(
+            "stations",
+            (
+                ("station_id", "TEXT"),
+                ("name", "TEXT"),
+                ("services", "TEXT"),  # ';'-joined service codes
+                ("host", "TEXT"),
+                ("opened_on", "TEXT"),
+                ("grid_id", "TEXT"),
+            ),
+            key=("station_id",),
+            geometry="POINT",
+            indexes=(("grid_id",),),
         ),
         Table(
             "boundary",

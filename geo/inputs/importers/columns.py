@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from geo.employment import columns as employment
 from geo.i18n import Msg, t
 from geo.inputs.importers.problems import ImportReport
 
-KINDS = ("grids", "households", "visits", "staff", "reports", "boundary")
+# new-employment groups (contract section 7): their columns live in geo.employment.columns
+KINDS = ("grids", "households", "visits", "staff", "reports", "boundary", *employment.KINDS)
 
 
 HEADER_ROW = 1
@@ -74,6 +76,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("名称",),
         "adcode": ("行政区划代码", "code"),
     },
+    **employment.ALIASES,
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -83,10 +86,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "name", "role", "grid_id"),
     "reports": ("report_id", "source", "category", "lon", "lat", "reported_at"),
     "boundary": (),
+    **employment.REQUIRED,
 }
 
 
-POINT_KINDS = ("households", "reports")
+POINT_KINDS = ("households", "reports", *employment.POINT_KINDS)
 POLYGON_KINDS = ("grids", "boundary")
 
 
@@ -97,6 +101,7 @@ PREPARE_KEYS: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "grid_id"),
     "reports": ("report_id",),
     "boundary": (),
+    **employment.KEYS,
 }
 """The columns whose values may not repeat within a file."""
 

@@ -1,4 +1,5 @@
-"""Importing grids, households, visits, staff, reports and the boundary (contract section 4).
+"""Importing grids, households, visits, staff, reports and the boundary (contract section 4),
+firms, outlets, workers and stations (section 7).
 
 ``import_file`` reads a file, checks every row, and collects ALL problems. If there is
 any, nothing is written and the store stays byte-for-byte as it was; otherwise the rows
@@ -24,6 +25,12 @@ from geo.inputs.coords import TO_WGS84, transform_geometry
 from geo.inputs.importers.boundary import _prepare_boundary
 from geo.inputs.importers.checks import _texts
 from geo.inputs.importers.columns import KINDS, POLYGON_KINDS, PREPARE_KEYS, _canonical_columns
+from geo.inputs.importers.employment import (
+    _prepare_firms,
+    _prepare_outlets,
+    _prepare_stations,
+    _prepare_workers,
+)
 from geo.inputs.importers.grids import _prepare_grids
 from geo.inputs.importers.households import _prepare_households
 from geo.inputs.importers.problems import MAX_PROBLEMS, ImportReport, _Checker
@@ -91,6 +98,10 @@ def import_file(
         "staff": _prepare_staff,
         "reports": _prepare_reports,
         "boundary": _prepare_boundary,
+        "firms": _prepare_firms,
+        "outlets": _prepare_outlets,
+        "workers": _prepare_workers,
+        "stations": _prepare_stations,
     }[kind]
     with Staging(TABLES[kind]) as staging:
         check = _Checker(report, store, staging)
@@ -244,9 +255,16 @@ def _record_verifications(tx: object, frame: pd.DataFrame, actor: str) -> None:
 
 
 def _reassign_all(tx: object) -> None:
-    """Place every stored household and report in the (new) grids, inside the transaction."""
+    """Place every stored point (households, reports, outlets, stations) in the (new) grids,
+    inside the transaction."""
     grids = tx.read("grids", ["grid_id"])
-    for table, key in (("households", "household_id"), ("reports", "report_id")):
+    points = (
+        ("households", "household_id"),
+        ("reports", "report_id"),
+        ("outlets", "outlet_id"),
+        ("stations", "station_id"),
+    )
+    for table, key in points:
         rows = tx.read(table, [key, "grid_id"])
         if len(rows) == 0:
             continue

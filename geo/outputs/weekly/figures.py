@@ -215,8 +215,10 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
     reports_resolved, reports_overdue, response_rate, completion_rate, satisfaction_rate,
     followup_rate); attention (DataFrame of the ``TOP_GRIDS`` grids with the highest
     score: rank, grid_id, name, community, score, the score's parts and reasons);
-    grids (grid_table of as_of). Counts are raw here; suppression is for rendering.
+    grids (grid_table of as_of); employment (``geo.employment.weekly.employment_block``, None
+    without new-employment data). Counts are raw here; suppression is for rendering.
     """
+    from geo.employment.load import weekly_block
     from geo.metrics.contract import compute_metrics
     from geo.metrics.tables import grid_table
 
@@ -248,6 +250,13 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
             }
         )
     grids = grid_table(snapshot, as_of)  # type: ignore[arg-type]
+    block = weekly_block(snapshot, as_of)  # type: ignore[arg-type]  # issue 14
+    employment = None
+    if block is not None:
+        figure_groups = ("figures", "gaps", "reports")
+        employment = {
+            k: [Figure(*f) for f in v] if k in figure_groups else v for k, v in block.items()
+        }
     return {
         "as_of": day_text(as_of),
         "week_start": day_text(as_of - dt.timedelta(days=6)),
@@ -258,6 +267,7 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         "trend": pd.DataFrame(rows),
         "attention": attention_grids(grids),
         "grids": grids,
+        "employment": employment,
     }
 
 
@@ -391,6 +401,8 @@ def figure_texts(figure: Figure, lang: str = "zh-CN") -> tuple[str, str, tuple[i
 
 def figure_label(key: str, lang: str = "zh-CN") -> str:
     """The display name of a headline figure."""
+    if key.startswith("emp_"):  # the new-employment block (geo.employment.weekly)
+        return t(key, lang)
     if key.startswith("visit_") and key != "visit_overall":
         import re
 

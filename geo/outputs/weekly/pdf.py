@@ -1,4 +1,5 @@
-"""The weekly pack's PDF (A4, one page): headline tiles, trend, map and the grids that need attention."""
+"""The weekly pack's PDF (A4): headline tiles, trend, map and the grids that need attention; a
+second page of new-employment figures when the street keeps them (issue 14)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
+from geo.employment.view import aggregate_rows
 from geo.i18n import t
 from geo.outputs.weekly.charts import map_png, trend_png
 from geo.outputs.weekly.figures import (
@@ -134,8 +136,46 @@ def write_pdf(store: Store, figures: dict[str, Any], out_path: Path, lang: str =
     pdf.set_font("cjk", "", 6.8)
     pdf.set_text_color(*NEUTRAL)
     pdf.multi_cell(277, 3.4, t("weekly_footer", lang, small=SMALL_COUNT))
+    if figures.get("employment"):  # issue 14: a second page, when the street keeps the data
+        _employment_page(pdf, figures, lang)
     pdf.output(str(out_path))
     return out_path
+
+
+def _employment_page(pdf: Any, figures: dict[str, Any], lang: str) -> None:
+    """The new-employment block: headline counts, the gaps, the observers' reports (counts
+    only, small ones suppressed as on the first page; no worker is named)."""
+    block = figures["employment"]
+    pdf.add_page()
+    pdf.set_fill_color(*ACCENT)
+    pdf.rect(0, 0, 297, 3, style="F")
+    pdf.set_xy(10, 7)
+    pdf.set_text_color(*INK)
+    pdf.set_font("cjk", "B", 20)
+    pdf.cell(170, 10, t("emp_weekly_title", lang))
+    pdf.set_xy(180, 7)
+    pdf.set_font("cjk", "", 7.5)
+    pdf.set_text_color(*NEUTRAL)
+    pdf.cell(107, 4.5, t("weekly_compared", lang, previous=figures["previous_as_of"]), align="R")
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.5)
+    pdf.line(10, 19, 287, 19)
+    _tiles(pdf, block["figures"], lang, y=22, height=24, value_size=16)
+    pdf.set_xy(10, 50)
+    pdf.set_font("cjk", "B", 8.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(180, 5, t("emp_weekly_gaps", lang))
+    pdf.set_xy(200, 50)
+    pdf.cell(87, 5, t("emp_observers_title", lang))
+    _tiles(pdf, [*block["gaps"], *block["reports"]], lang, y=55, height=22, value_size=14)
+    _firm_table(pdf, aggregate_rows(block["firms"], lang), lang, y=84)
+    pdf.set_draw_color(200, 200, 200)
+    pdf.set_line_width(0.2)
+    pdf.line(10, 197, 287, 197)
+    pdf.set_xy(10, 198.5)
+    pdf.set_font("cjk", "", 6.8)
+    pdf.set_text_color(*NEUTRAL)
+    pdf.multi_cell(277, 3.4, t("weekly_footer", lang, small=SMALL_COUNT))
 
 
 def _fit_cell(
@@ -152,6 +192,25 @@ def _fit_cell(
             text = text[:-1]
         text += "…"
     pdf.cell(width, height, text, **kwargs)
+
+
+def _firm_table(pdf: Any, rows: pd.DataFrame, lang: str, y: float) -> None:
+    """The new-employment table by firm (text as shown to a wide audience: "<3", "n<3")."""
+    pdf.set_xy(10, y)
+    pdf.set_font("cjk", "B", 8.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(180, 5, t("emp_weekly_firms", lang))
+    widths = [44, 18] + [(277 - 62) / (len(rows.columns) - 2)] * (len(rows.columns) - 2)
+    pdf.set_xy(10, y + 6)
+    pdf.set_font("cjk", "B", 7)
+    pdf.set_fill_color(240, 240, 240)
+    for head, w in zip(rows.columns, widths, strict=True):
+        _fit_cell(pdf, w, 6, str(head), "B", 7, fill=True, align="C")
+    pdf.set_font("cjk", "", 8)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        pdf.set_xy(10, y + 12 + i * 6)
+        for j, (value, w) in enumerate(zip(row, widths, strict=True)):
+            _fit_cell(pdf, w, 6, str(value), "", 8, align="L" if j < 2 else "C")
 
 
 def _tiles(

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.employment.view import aggregate_rows
+from geo.employment.view import header as employment_header
 from geo.i18n import t
-from geo.outputs.weekly.figures import _small_base, attention_reasons, figure_label
+from geo.outputs.weekly.figures import Figure, _small_base, attention_reasons, figure_label
 from geo.outputs.xlsx import as_text
 
 # the XLSX holds numbers as numbers, rounded as the PDF shows them (rates 88.7% -> 0.887)
@@ -95,11 +97,10 @@ def _cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.DataFrame]:
-    """One frame per section: numbers rounded as in the PDF (rates as fractions, 0.887 =
-    88.7%), a hidden small count or rate as ``HIDDEN_COUNT``/``HIDDEN_RATE``."""
-    headline_rows = []
-    for f in figures["headline"]:
+def _figure_rows(figure_list: list[Figure], lang: str) -> pd.DataFrame:
+    """Figures as rows (indicator, value, previous, change, base), hidden as in the PDF."""
+    rows = []
+    for f in figure_list:
         hidden_now = f.kind == "rate" and _small_base(f.base)
         hidden_before = f.kind == "rate" and _small_base(f.previous_base)
         if f.kind == "rate":
@@ -115,7 +116,7 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
             # a change computed from a hidden count would reveal it
             shown = not isinstance(value, Hidden) and not isinstance(previous, Hidden)
             change = f.change if shown else None
-        headline_rows.append(
+        rows.append(
             {
                 t("weekly_col_indicator", lang): figure_label(f.key, lang),
                 t("weekly_col_value", lang): value,
@@ -124,7 +125,13 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
                 t("weekly_col_base", lang): _count_cell(f.base),
             }
         )
-    headline_frame = pd.DataFrame(headline_rows)
+    return pd.DataFrame(rows)
+
+
+def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.DataFrame]:
+    """One frame per section: numbers rounded as in the PDF (rates as fractions, 0.887 =
+    88.7%), a hidden small count or rate as ``HIDDEN_COUNT``/``HIDDEN_RATE``."""
+    headline_frame = _figure_rows(figures["headline"], lang)
 
     trend = _cells(pd.DataFrame(figures["trend"]), lang)
     attention = pd.DataFrame(figures["attention"]).copy()
@@ -140,12 +147,36 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
         if c in grids.columns
     ]  # fmt: skip
     grids = _cells(grids[keep], lang)
-    return {
+    sheets = {
         t("weekly_sheet_headline", lang): headline_frame,
         t("weekly_sheet_trend", lang): _translate_columns(trend, lang),
         t("weekly_sheet_attention", lang): _translate_columns(attention, lang),
         t("weekly_sheet_grids", lang): _translate_columns(grids, lang),
     }
+    if figures.get("employment"):  # issue 14: the new-employment block, when there is data
+        sheets[t("emp_weekly_sheet", lang)] = _figure_rows(_employment_figures(figures), lang)
+        sheets[t("emp_weekly_firms_sheet", lang)] = _firm_rows(figures["employment"]["firms"], lang)
+    return sheets
+
+
+def _firm_rows(firms: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The new-employment table by firm: counts as number cells, 1 and 2 hidden."""
+    out = {}
+    for column in firms.columns:
+        values = firms[column]
+        if column == "insured_rate":
+            cells = [_rate_cell(r, b) for r, b in zip(values, firms["workers"], strict=True)]
+        elif column in ("name", "sector"):
+            cells = list(aggregate_rows(firms[[column]], lang).iloc[:, 0])
+        else:
+            cells = [_count_cell(v) for v in values]
+        out[employment_header(column, lang)] = cells
+    return pd.DataFrame(out)
+
+
+def _employment_figures(figures: dict[str, Any]) -> list[Figure]:
+    block = figures["employment"]
+    return [*block["figures"], *block["gaps"], *block["reports"]]
 
 
 def _translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -166,6 +197,7 @@ def _column_formats(lang: str) -> dict[str, str]:
     formats.update({t(f"weekly_xlsx_{c}", lang): POINT_FORMAT for c in _POINTS})
     formats[t("weekly_xlsx_grid_workers", lang)] = COUNT_FORMAT
     formats[t("weekly_col_base", lang)] = COUNT_FORMAT
+    formats[t("emp_insured_rate", lang)] = RATE_FORMAT  # the new-employment sheet by firm
     return formats
 
 
@@ -189,8 +221,10 @@ def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> 
     formats = _column_formats(lang)
     unit = t("weekly_xlsx_points_unit", lang)
     points_format = f'+0.0"{unit}";-0.0"{unit}";0.0"{unit}"'
-    headline_sheet = t("weekly_sheet_headline", lang)
-    kinds = [f.kind for f in figures["headline"]]
+    # sheets of figures (value, previous, change formatted per row): the kinds of their rows
+    kinds_of = {t("weekly_sheet_headline", lang): [f.kind for f in figures["headline"]]}
+    if figures.get("employment"):
+        kinds_of[t("emp_weekly_sheet", lang)] = [f.kind for f in _employment_figures(figures)]
     for sheet, frame in weekly_sheets(figures, lang).items():
         ws = book.create_sheet(sheet[:31])
         ws.append([str(c) for c in frame.columns])
@@ -215,8 +249,8 @@ def write_xlsx(figures: dict[str, Any], out_path: Path, lang: str = "zh-CN") -> 
                 if isinstance(value, Hidden):
                     cell.fill = hidden_fill
                     cell.comment = Comment(notes[value.why], "gridmap")
-                if sheet == headline_sheet and j in (1, 2, 3):
-                    rate = kinds[i] == "rate"
+                if sheet in kinds_of and j in (1, 2, 3):
+                    rate = kinds_of[sheet][i] == "rate"
                     cell.number_format = (
                         (points_format if rate else COUNT_CHANGE_FORMAT)
                         if j == 3
