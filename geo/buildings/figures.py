@@ -8,16 +8,14 @@ add up to the grid's figures in ``gridmap metrics --by grid``.
 
 - a household with several categories counts in each (as ``by_category`` does);
 - ``cared_for``: households holding any category (``required``); ``overdue``: required and
-  not compliant as of the as-of day;
-- ``due_today``: cared-for households that need a visit on the as-of day: their next due day
-  (the last day a visit keeps every rule met) is the as-of day or earlier; overdue ones
-  included;
+  not compliant as of the end of the as-of day. These are the households that need a visit
+  today: a household that meets its rules at the end of the as-of day has its next due day
+  tomorrow or later (the status's ``next_due`` is never the as-of day itself), so on the
+  morning of the as-of day exactly the overdue ones still need the day's visit;
 - ``has_party_group``: the building's ``party_group`` is not empty.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -25,9 +23,8 @@ import pandas as pd
 from geo.buildings.names import natural_key
 from geo.config import Config, load_config
 from geo.mapping import MAX_CATEGORIES, category_bitmask
-from geo.timeutil import day_text
 
-FIGURE_COLUMNS = ("households", "ordinary", "cared_for", "compliant", "overdue", "due_today")
+FIGURE_COLUMNS = ("households", "ordinary", "cared_for", "compliant", "overdue")
 COVERAGE_COLUMNS = (
     "buildings",
     "buildings_without_party_group",
@@ -43,20 +40,7 @@ def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].astype(object).where(frame[column].notna(), False).astype(bool).to_numpy()
 
 
-def needs_visit_today(status: pd.DataFrame, as_of: dt.date) -> np.ndarray:
-    """True for each cared-for household whose next due day is on or before ``as_of``
-    (overdue ones included); a frame without ``next_due`` falls back to ``overdue``."""
-    overdue = _flag(status, "overdue")
-    if "next_due" not in status.columns:
-        return overdue
-    due = status["next_due"].astype(object).where(status["next_due"].notna(), "").astype(str)
-    reached = ((due != "") & (due.str.slice(0, 10) <= day_text(as_of))).to_numpy(bool)
-    return overdue | (_flag(status, "required") & reached)
-
-
-def household_counters(
-    status: pd.DataFrame, as_of: dt.date, config: Config | None = None
-) -> pd.DataFrame:
+def household_counters(status: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """Per household 0/1 counters (``n_<code>`` for the categories, ``FIGURE_COLUMNS``), on
     the index of ``status``: summed by building, they are the building's figures."""
     config = config or load_config()
@@ -70,25 +54,21 @@ def household_counters(
     counters["cared_for"] = required.astype(np.int64)
     counters["compliant"] = (required & _flag(status, "compliant")).astype(np.int64)
     counters["overdue"] = _flag(status, "overdue").astype(np.int64)
-    counters["due_today"] = needs_visit_today(status, as_of).astype(np.int64)
     return counters
 
 
 def building_figures(
-    buildings: pd.DataFrame,
-    households: pd.DataFrame,
-    as_of: dt.date,
-    config: Config | None = None,
+    buildings: pd.DataFrame, households: pd.DataFrame, config: Config | None = None
 ) -> pd.DataFrame:
     """One row per building, in the order of ``buildings``: its attributes (building_id,
     grid_id, name, party_group, units, floors), ``has_party_group``, its households' counts
-    (households, n_<code> per category, ordinary, cared_for, compliant, overdue, due_today)
+    (households, n_<code> per category, ordinary, cared_for, compliant, overdue)
     and ``has_overdue``.
 
     ``households``: the status frame with ``building_id`` (its link; None when unlinked).
     """
     config = config or load_config()
-    counters = household_counters(households, as_of, config)
+    counters = household_counters(households, config)
     counters["_building"] = households["building_id"].astype(object).to_numpy()
     summed = counters.dropna(subset=["_building"]).groupby("_building").sum()
     keep = [c for c in ("building_id", "grid_id", "name", "party_group", "units", "floors")]

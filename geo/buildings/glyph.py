@@ -4,7 +4,7 @@ Compact, and ids and categories only: per building its id, name (楼栋名称, a
 3号楼), grid, place (integer offsets, as the households' payload), footprint, units, floors
 and whether it has a party group (not the group's name); per linked household only its
 index into the households' payload (whose category bitmask, overdue bit, id and last visit
-the glyph reads), its unit, floor and door, and whether it needs a visit on the as-of day.
+the glyph reads) and its unit, floor and door.
 Never a person's name, phone or ID number: the privacy rules of the households' payload hold.
 
 The glyph's counts are computed in the browser from these (so a category filter on the
@@ -72,7 +72,7 @@ def building_payload(
 
     ``buildings``: building_id, grid_id, name, party_group, units, floors, lon, lat (the
     anchor) and geometry (point or footprint). ``households``: household_id, building_id
-    (None when unlinked), unit, floor, door, due_today (bool). ``household_ids``: the
+    (None when unlinked), unit, floor, door. ``household_ids``: the
     households' payload ids in its order (``geo.mapping.household_payload``): members are
     indices into it; households not in it are left out. ``grid_order``: the grid features'
     order (``g`` indexes it, -1 for none of them).
@@ -80,7 +80,7 @@ def building_payload(
     nb = len(buildings)
     empty = {"n": 0, "x0": 0, "y0": 0, "s": COORD_SCALE, "x": [], "y": [], "id": [], "nm": []}
     empty |= {"g": [], "u": [], "f": [], "pg": [], "fp": [], "o": [0], "m": [], "mu": []}
-    empty |= {"mf": [], "md": [], "mt": ""}
+    empty |= {"mf": [], "md": []}
     if nb == 0:
         return empty
     lon = buildings["lon"].to_numpy(float)
@@ -111,7 +111,6 @@ def building_payload(
         starts[offsets[:-1][offsets[:-1] < len(member)]] = True
         deltas[1:] = np.where(starts[1:], member[1:], np.diff(member))
     rows = households[keep].iloc[order]
-    due = rows["due_today"] if "due_today" in rows.columns else pd.Series(False, index=rows.index)
     return {
         "n": nb,
         "x0": x0,
@@ -138,7 +137,6 @@ def building_payload(
         "mu": _whole(rows["unit"], len(rows)).tolist(),
         "mf": _whole(rows["floor"], len(rows)).tolist(),
         "md": _whole(rows["door"], len(rows)).tolist(),
-        "mt": "".join("1" if d else "0" for d in due.fillna(False).astype(bool)),
     }
 
 
@@ -154,19 +152,16 @@ def members(payload: dict) -> list[np.ndarray]:
 
 def glyph_counts(payload: dict, household_mask: Sequence[int]) -> pd.DataFrame:
     """What each glyph shows, computed as ``buildings.js`` does: per building its households,
-    the count per category bit (``c0`` .. ``c6``), ordinary, overdue and due today.
+    the count per category bit (``c0`` .. ``c6``), ordinary and overdue.
     ``household_mask``: the households' payload ``c`` (category bits, bit 7 overdue)."""
     masks = np.asarray(household_mask, dtype=np.int64)
-    due = np.frombuffer(payload["mt"].encode(), dtype=np.uint8) == ord("1")
     rows = []
-    for b, indices in enumerate(members(payload)):
+    for indices in members(payload):
         m = masks[indices]
-        start = payload["o"][b]
         row = {"households": len(m)}
         for bit in range(MAX_CATEGORIES):
             row[f"c{bit}"] = int(((m >> bit) & 1).sum())
         row["ordinary"] = int(((m & (OVERDUE_BIT - 1)) == 0).sum())
         row["overdue"] = int(((m & OVERDUE_BIT) > 0).sum())
-        row["due_today"] = int(due[start : start + len(m)].sum())
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index(payload["id"], name="building_id"))

@@ -64,6 +64,8 @@ def _lookup(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     """Position in ``keys`` of each wanted value, -1 when absent or not unique in ``keys``."""
     counts = keys.value_counts()
     single = keys[keys.map(counts).to_numpy() == 1]
+    if single.empty:
+        return np.full(len(wanted), -1, dtype=np.int64)
     found = pd.Index(single.to_numpy(object)).get_indexer(wanted.to_numpy(object))
     return np.where(found >= 0, single.index.to_numpy()[np.maximum(found, 0)], -1)
 

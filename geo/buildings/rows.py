@@ -208,20 +208,18 @@ class BuildingRules:
         if tally.count:
             return None
         self._warn_outside(ids, grid_ids, lon, lat, check)
-        return gpd.GeoDataFrame(
-            {
-                "building_id": ids,
-                "grid_id": grid_ids,
-                "name": names,
-                "party_group": party if party is not None else np.full(len(ids), None, object),
-                "units": units,
-                "floors": floors,
-                "lon": lon,
-                "lat": lat,
-            },
-            geometry=gpd.GeoSeries(geoms, crs=WGS84),
-            crs=WGS84,
-        )
+        columns = {
+            "building_id": ids,
+            "grid_id": grid_ids,
+            "name": names,
+            "party_group": party if party is not None else np.full(len(ids), None, object),
+            "units": units,
+            "floors": floors,
+        }
+        # object columns keep None for "none" (pandas' string dtype would make it NaN)
+        frame_out = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+        frame_out["lon"], frame_out["lat"] = lon, lat
+        return gpd.GeoDataFrame(frame_out, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
 
     def finish(self, check: RowCheck) -> None:
         """Names that a stored building of the same grid has under another id (one not in
