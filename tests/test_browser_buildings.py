@@ -201,6 +201,19 @@ def test_a_filter_redraws_the_glyphs_with_only_the_households_let_through(
     assert sum(g["households"] for g in red) == int(
         (mine["building_id"].notna() & mine["categories"].fillna("").str.contains("red")).sum()
     )
-    assert all(g["cats"][1:] == [0] * (MAX_CATEGORIES - 1) or g["cats"][0] for g in red)
+    assert all(g["cats"][0] == g["households"] for g in red)  # only red households counted
     drawn = page.evaluate("window.gm.stats.buildingsDrawn")
     assert drawn == sum(1 for g in red if g["households"])
+
+
+def test_a_hostile_building_name_is_shown_as_text(page, tmp_path, grid_payload):
+    payload, _, _ = grid_payload
+    hostile = '<img src=x onerror="window.hacked=1">[x](http://example.com)'
+    payload = {**payload, "bd": {**payload["bd"], "nm": [hostile] * payload["bd"]["n"]}}
+    _open(page, tmp_path, payload)
+    _click_building(page, 0)
+    head = page.locator(".gm-bld-head")
+    head.wait_for(timeout=10_000)
+    assert hostile in head.inner_text()
+    assert page.locator(".gm-bld img").count() == 0
+    assert page.evaluate("window.hacked") is None
