@@ -164,6 +164,9 @@ def test_clicking_a_building_opens_its_unit_by_floor_grid(
     cell = grid.locator(f'tr[data-floor="{int(due["floor"])}"] .gm-flat-due', has_text=room)
     assert cell.count() >= 1
     page.screenshot(path=str(tmp_path / f"building-{width}.png"))
+    doors = grid.locator(".gm-bld-door")  # the doors to knock on today, listed
+    assert doors.count() == overdue[building_id]
+    assert f"{int(due['unit'])}单元{room}" in grid.locator(".gm-bld-due").inner_text()
     cell.first.click()
     detail = grid.locator(".gm-bld-detail")
     assert due["household_id"] in detail.inner_text()

@@ -511,6 +511,14 @@
           '<span class="gm-swatch" style="background:' + P.cats[bit].hex + '"></span>' + esc(P.cats[bit].label) + " <b>" + c.cats[bit] + "</b></span>");
       }
       if (chips.length) html.push('<div class="gm-bld-cats">' + chips.join("") + "</div>");
+      // the doors to knock on today, each a link to its household
+      var due = [];
+      for (var kd = d.start[b]; kd < d.start[b + 1]; kd++) {
+        var id_ = d.members[kd];
+        if ((visible && !visible[id_]) || !(P.h.c[id_] & OVERDUE)) continue;
+        due.push('<a class="gm-bld-door" data-i="' + id_ + '" data-k="' + kd + '">' + this._place(kd) + "</a>");
+      }
+      if (due.length) html.push('<div class="gm-bld-due">' + esc(T.bld_due_doors) + due.join(esc(T.map_list_separator)) + "</div>");
 
       // the grid: a row per floor (top floor first), a column per door of each unit
       var cells = {}, loose = [];
