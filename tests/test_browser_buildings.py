@@ -19,11 +19,12 @@ import pytest
 from geo.buildings.demo import demo_buildings
 from geo.buildings.glyph import building_payload, glyph_counts
 from geo.buildings.linking import link_households
+from geo.care.rules import household_status
 from geo.config import load_config
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.i18n import t
-from geo.mapping import MAX_CATEGORIES, household_payload
-from geo.metrics import household_status
+from geo.outputs.map.legend import MAX_CATEGORIES
+from geo.outputs.map.payloads import household_payload
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import shapely
 
 from geo.buildings.demo import demo_buildings
 from geo.buildings.linking import link_households
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)

@@ -22,10 +22,11 @@ from geo.buildings.figures import (
 )
 from geo.buildings.glyph import building_payload, glyph_counts, members
 from geo.buildings.linking import link_households
+from geo.care.rules import household_status
 from geo.config import load_config
-from geo.demo import build_demo
-from geo.mapping import household_payload
-from geo.metrics import compute_metrics, household_status
+from geo.demo.build import build_demo
+from geo.metrics.contract import compute_metrics
+from geo.outputs.map.payloads import household_payload
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)

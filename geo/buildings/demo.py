@@ -1,6 +1,6 @@
 """The demo's buildings: footprints in rows along each block's streets, units, floors, party groups.
 
-Built from the demo's households (``geo.demo``): every building they name (``building``
+Built from the demo's households (``geo.demo.households``): every building they name (``building``
 3号楼, address 东河小区3号楼2单元501) becomes one building of their grid, placed where its
 households are, as wide as its units and turned along the block's east-west streets. Units
 and floors are the grid's building type, read back from the addresses, so the glyph's
@@ -22,7 +22,7 @@ import shapely
 
 from geo.buildings.address import parse_addresses
 from geo.buildings.names import building_key
-from geo.schema import WGS84
+from geo.store.schema import WGS84
 
 PARTY_GROUP_SHARE = 0.85
 MISSING_ONE_IN = 150
@@ -107,7 +107,7 @@ def demo_buildings(
     units, floors, lon, lat (the anchor) and a footprint polygon (WGS-84), sorted by id.
 
     ``households``: household_id, grid_id, building, address and a point geometry (or
-    lon/lat), as ``geo.demo`` makes them.
+    lon/lat), as ``geo.demo.layout`` makes them.
     """
     rng = np.random.default_rng([seed, 0x6275696C])  # "buil": a stream of its own
     if "lon" in households.columns:

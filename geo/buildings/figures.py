@@ -1,6 +1,6 @@
 """Figures per building, building coverage per grid, and the order a grid worker reads.
 
-Everything is computed from THE per-household status frame (``geo.metrics.household_status``:
+Everything is computed from THE per-household status frame (``geo.care.rules.household_status``:
 categories, required, compliant, overdue, next_due) joined with the households' links
 (``linking.link_households``), so a building's counts are the counts of its households'
 rows in the grid's table, and a grid's buildings plus its households without a building
@@ -22,7 +22,7 @@ import pandas as pd
 
 from geo.buildings.names import natural_key
 from geo.config import Config, load_config
-from geo.mapping import MAX_CATEGORIES, category_bitmask
+from geo.outputs.map.legend import MAX_CATEGORIES, category_bitmask
 
 FIGURE_COLUMNS = ("households", "ordinary", "cared_for", "compliant", "overdue")
 COVERAGE_COLUMNS = (

@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.mapping import COORD_SCALE, MAX_CATEGORIES, OVERDUE_BIT
+from geo.outputs.map.legend import MAX_CATEGORIES
+from geo.outputs.map.payloads import COORD_SCALE, OVERDUE_BIT
 
 MAX_FOOTPRINT_VERTICES = 24
 """A footprint is drawn as one ring: simplified until it has at most this many vertices."""
 
 
 def _gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from geo.coords import wgs84_to_gcj02
+    from geo.inputs.coords import wgs84_to_gcj02
 
     return wgs84_to_gcj02(lon, lat)
 
@@ -73,7 +74,7 @@ def building_payload(
     ``buildings``: building_id, grid_id, name, party_group, units, floors, lon, lat (the
     anchor) and geometry (point or footprint). ``households``: household_id, building_id
     (None when unlinked), unit, floor, door. ``household_ids``: the
-    households' payload ids in its order (``geo.mapping.household_payload``): members are
+    households' payload ids in its order (``geo.outputs.map.payloads.household_payload``): members are
     indices into it; households not in it are left out. ``grid_order``: the grid features'
     order (``g`` indexes it, -1 for none of them).
     """

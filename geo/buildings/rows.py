@@ -32,8 +32,8 @@ import shapely
 
 from geo.buildings import spec
 from geo.buildings.names import building_key, chinese_number
-from geo.importers import _parse_coordinates, _repair_polygons, _texts
-from geo.schema import WGS84
+from geo.inputs.importers.checks import _parse_coordinates, _repair_polygons, _texts
+from geo.store.schema import WGS84
 
 _COUNT = re.compile(r"^0*(\d+)(?:个单元|单元|个|层|楼|f)?$")
 _CN_COUNT = re.compile(r"^([零〇一二两三四五六七八九十]+)(?:个单元|单元|个|层|楼)?$")
