@@ -11,7 +11,7 @@ from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, MessageError, process_language
 from geo.store import open_store, resolve_location
 from geo.timeutil import parse_day, today
 
-IMPORT_KINDS = ("grids", "households", "visits", "staff", "reports", "boundary")
+IMPORT_KINDS = ("grids", "households", "visits", "staff", "reports", "boundary", "buildings")
 
 
 def _day(text: str):

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "static"
 AS_OF = dt.date(2026, 11, 27)
-DRAFT = ROOT / "notes-messages.toml"
 TEXT_KEYS = (
     "map_household_id",
     "map_categories",
@@ -46,8 +45,8 @@ TEXT_KEYS = (
 
 def _text(lang: str = "zh-CN") -> dict[str, str]:
     text = {key: t(key, lang) for key in TEXT_KEYS}
-    draft = tomllib.loads(DRAFT.read_text(encoding="utf-8"))
-    text |= {key: entry[lang] for key, entry in draft.items() if key.startswith("bld_")}
+    catalogue = tomllib.loads((ROOT / "geo" / "messages.toml").read_text(encoding="utf-8"))
+    text |= {key: t(key, lang) for key in catalogue if key.startswith("bld_")}
     return text
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from geo.buildings import spec as buildings_spec
 from geo.i18n import Msg, t
 from geo.inputs.importers.problems import ImportReport
 
-KINDS = ("grids", "households", "visits", "staff", "reports", "boundary")
+KINDS = ("grids", "households", "visits", "staff", "reports", "boundary", "buildings")
 
 
 HEADER_ROW = 1
@@ -74,6 +75,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("名称",),
         "adcode": ("行政区划代码", "code"),
     },
+    "buildings": buildings_spec.ALIASES,
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -83,11 +85,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "name", "role", "grid_id"),
     "reports": ("report_id", "source", "category", "lon", "lat", "reported_at"),
     "boundary": (),
+    "buildings": buildings_spec.REQUIRED,
 }
 
 
 POINT_KINDS = ("households", "reports")
 POLYGON_KINDS = ("grids", "boundary")
+PLACED_KINDS = (*POINT_KINDS, "buildings")
+"""Kinds whose place is a vector file's geometry, or a table's lon/lat."""
 
 
 PREPARE_KEYS: dict[str, tuple[str, ...]] = {
@@ -97,6 +102,7 @@ PREPARE_KEYS: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "grid_id"),
     "reports": ("report_id",),
     "boundary": (),
+    "buildings": (),  # geo.buildings.rows finds a building_id twice itself
 }
 """The columns whose values may not repeat within a file."""
 
@@ -152,7 +158,7 @@ def _canonical_columns(
             f"{report.file}: "
             + t("imp_warn_unused_columns", report.lang, columns=", ".join(ignored))
         )
-    vector_points = kind in POINT_KINDS and vector
+    vector_points = kind in PLACED_KINDS and vector
     for column in REQUIRED[kind]:
         if column in seen or (vector_points and column in ("lon", "lat")):
             continue
