@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.buildings.demo import demo_buildings
 from geo.buildings.glyph import building_payload, glyph_counts
 from geo.buildings.linking import link_households
 from geo.care.rules import household_status
 from geo.config import load_config
 from geo.demo.build import build_demo
+from geo.demo.buildings import demo_buildings
 from geo.i18n import t
 from geo.outputs.map.legend import MAX_CATEGORIES
 from geo.outputs.map.payloads import household_payload

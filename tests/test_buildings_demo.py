@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.buildings.demo import demo_buildings
 from geo.buildings.linking import link_households
 from geo.demo.build import build_demo
+from geo.demo.buildings import demo_buildings
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)
@@ -91,3 +91,19 @@ def test_every_household_sits_in_a_unit_and_floor_of_its_building(demo):
         u=("unit", "max"),
     )
     assert ((full["top"] == full["floors"]) & (full["u"] == full["units"])).mean() > 0.8
+
+
+def test_build_demo_stores_the_buildings_and_links_every_household(tmp_path):
+    store = open_store(str(tmp_path / "d.gpkg"))
+    counts = build_demo(store, seed=3, households=800, as_of=AS_OF)
+    assert counts["buildings"] == store.count("buildings") > 0
+    stored = store.read("buildings")
+    assert set(stored.geom_type) <= {"Polygon", "MultiPolygon"}  # footprints
+    households = store.read("households")
+    links = link_households(households, stored)
+    named = links["link"] != "none"
+    # every household naming a building is linked, but those of the few buildings left out
+    # on purpose (for gridmap check); the addresses place each in a unit and a floor
+    linked = links["building_id"].notna()
+    assert linked.sum() >= 0.9 * named.sum()
+    assert links.loc[linked, "unit"].notna().all() and links.loc[linked, "floor"].notna().all()

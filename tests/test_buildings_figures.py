@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.buildings.demo import demo_buildings
 from geo.buildings.figures import (
     building_coverage,
     building_figures,
@@ -25,6 +24,7 @@ from geo.buildings.linking import link_households
 from geo.care.rules import household_status
 from geo.config import load_config
 from geo.demo.build import build_demo
+from geo.demo.buildings import demo_buildings
 from geo.metrics.contract import compute_metrics
 from geo.outputs.map.payloads import household_payload
 from geo.store import open_store

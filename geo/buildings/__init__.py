@@ -8,5 +8,7 @@
 - ``linking``: households linked to buildings, by id or by name within their grid.
 - ``figures``: per-building figures, building coverage per grid, the grid worker's order.
 - ``glyph``: the compact payload the map's building glyphs are drawn from.
-- ``demo``: the demo's buildings (footprints, units, floors, party groups).
+- ``read``: the stored buildings with their anchors; households linked when read.
+- ``tables``: the map page's building tables (a grid's buildings, households by building).
+(The demo's buildings: ``geo.demo.buildings``.)
 """
