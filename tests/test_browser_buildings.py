@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -220,3 +221,84 @@ def test_a_hostile_building_name_is_shown_as_text(page, tmp_path, grid_payload):
     assert hostile in head.inner_text()
     assert page.locator(".gm-bld img").count() == 0
     assert page.evaluate("window.hacked") is None
+
+
+# --- in the app: the map page of a demo street office ------------------------------------
+
+
+def _shot(page, tmp_path: Path, name: str, full_page: bool = False) -> None:
+    """A screenshot in tmp_path, or in $GRIDMAP_SHOTS when set (to look at them)."""
+    folder = Path(os.environ.get("GRIDMAP_SHOTS") or tmp_path)
+    page.screenshot(path=str(folder / name), full_page=full_page)
+
+
+def _app_grid(page, app_server):
+    """Sign in, open the map, click into a grid; (frame, grid id) once the grid is framed."""
+    from test_browser import MAP_IFRAME, READY, click_grid, open_map
+
+    frame = open_map(page, app_server.url)
+    grid_id = click_grid(page, frame, 2)
+    page.locator("h3", has_text=f"{grid_id} · ").wait_for(timeout=30_000)
+    frame = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000).content_frame()
+    frame.wait_for_function(READY, timeout=60_000)
+    frame.wait_for_function("window.gridmapStats.buildingsDrawn > 0", timeout=30_000)
+    return frame, grid_id
+
+
+def _linked_grid(location: str, grid_id: str) -> pd.DataFrame:
+    from geo.buildings.read import linked, read_buildings
+    from geo.timeutil import today
+
+    store = open_store(location)
+    rows = linked(household_status(store, today()), read_buildings(store))
+    return rows[rows["grid_id"] == grid_id]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1500, 1000), (390, 844)])
+def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
+    page, app_server, tmp_path, width, height
+):
+    from test_browser import MAP_IFRAME
+
+    page.set_viewport_size({"width": width, "height": height})
+    frame, grid_id = _app_grid(page, app_server)
+    mine = _linked_grid(app_server.location, grid_id)
+    stats = frame.evaluate("window.gridmapStats")
+    in_glyphs = frame.evaluate(
+        """() => { const l = window.gridmapBuildingLayer; let n = 0;
+          for (let i = 0; i < l.size(); i++) n += l.counts(i).households; return n; }"""
+    )
+    # the grid's households: those in a building in its glyph, the others as points
+    assert stats["markers"] == len(mine)
+    assert in_glyphs == int(mine["building_id"].notna().sum())
+    _shot(page, tmp_path, f"app-grid-{width}.png")
+    # the building of this grid with the most households needing a visit today
+    due = mine[mine["overdue"] & mine["building_id"].notna()].groupby("building_id").size()
+    building_id = due.idxmax() if len(due) else mine["building_id"].dropna().iloc[0]
+    x, y = frame.evaluate(
+        """(id) => { const l = window.gridmapBuildingLayer;
+          for (let i = 0; i < l.size(); i++) if (l.id(i) === id) {
+            const p = l.containerPoint(i); return [p.x, p.y]; } return null; }""",
+        building_id,
+    )
+    box_ = page.query_selector(MAP_IFRAME).bounding_box()
+    page.mouse.click(box_["x"] + x, box_["y"] + y)
+    grid = frame.locator(f'.gm-bld[data-building="{building_id}"]')
+    grid.wait_for(timeout=10_000)
+    households = mine[mine["building_id"] == building_id]
+    assert grid.locator(".gm-flat[data-i]").count() == len(households)
+    n_due = int(households["overdue"].sum())
+    assert grid.locator(".gm-flat-due").count() == n_due
+    if n_due:
+        assert f"今日需走访 {n_due} 户" in grid.inner_text()
+        assert grid.locator(".gm-bld-door").count() == n_due
+    # no personal field in the popup
+    phones = open_store(app_server.location).read_attributes("households", ["phone"])["phone"]
+    text = grid.inner_text()
+    assert not any(p in text for p in phones.dropna())
+    # the click stayed on the building: no drill-down rerun left the grid
+    assert page.locator("h3", has_text=f"{grid_id} · ").count() == 1
+    _shot(page, tmp_path, f"app-building-{width}.png")
+    # under the map: the grid's buildings, then its households by building
+    page.get_by_text("本网格楼栋").first.wait_for(timeout=30_000)
+    _shot(page, tmp_path, f"app-tables-{width}.png", full_page=True)

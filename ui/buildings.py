@@ -1,18 +1,24 @@
-"""Glue for the buildings on the map page: households linked to the buildings in scope, the
-building layer's rows, and a grid's households by building (street -> community -> grid ->
-building -> household)."""
+"""Glue for the buildings: on the map page, households linked to the buildings in scope, the
+building layer's rows and a grid's households by building (street -> community -> grid ->
+building -> household); on the coverage page, coverage by building (counts only)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.access.auth import Viewer
+from geo.buildings.coverage import coverage_by_building, coverage_totals
+from geo.buildings.figures import COVERAGE_COLUMNS
 from geo.buildings.linking import LINK_COLUMNS, link_households
 from geo.buildings.tables import building_table, grid_buildings, households_by_building
 from geo.config import Config
 from geo.i18n import t
 from geo.outputs.map.drilldown import household_table
+from geo.store import open_store
 from ui import data
 
 _NO_LINKS = pd.DataFrame(columns=["household_id", *LINK_COLUMNS])
@@ -95,3 +101,30 @@ def grid_households(
     st.markdown(f"**{t('map_grid_households', lang)}**")
     table = households_by_building(rows, personal, names, lang, config)
     st.dataframe(table, hide_index=True, width="stretch", height=360)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _coverage(location: str, version: int, as_of: dt.date, scope: data.Scope) -> pd.DataFrame:
+    del version
+    where = None if scope is None else {"grid_id": [g for g in scope if g is not None]}
+    return coverage_by_building(open_store(location), as_of, where, None)
+
+
+def coverage_section(
+    location: str, version: int, as_of: dt.date, viewer: Viewer, lang: str
+) -> None:
+    """Coverage by building of the viewer's grids: totals and one row per grid (counts of
+    buildings and households only, so every role sees it); nothing without buildings."""
+    scope = data.grid_scope(location, version, viewer)
+    coverage = _coverage(location, version, as_of, scope)
+    if coverage.empty:
+        return
+    st.markdown(f"**{t('bld_coverage_title', lang)}**")
+    totals = coverage_totals(coverage)
+    for column, tile in zip(COVERAGE_COLUMNS[:3], st.columns(3), strict=True):
+        tile.metric(t(f"bld_cov_{column}", lang), f"{totals[column]:,}")
+    table = coverage.rename(
+        columns={"grid_id": t("map_grid", lang)}
+        | {c: t(f"bld_cov_{c}", lang) for c in COVERAGE_COLUMNS}
+    )
+    st.dataframe(table, hide_index=True, width="stretch", height=min(360, 38 + 35 * len(table)))

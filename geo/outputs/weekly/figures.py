@@ -215,8 +215,10 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
     reports_resolved, reports_overdue, response_rate, completion_rate, satisfaction_rate,
     followup_rate); attention (DataFrame of the ``TOP_GRIDS`` grids with the highest
     score: rank, grid_id, name, community, score, the score's parts and reasons);
-    grids (grid_table of as_of). Counts are raw here; suppression is for rendering.
+    grids (grid_table of as_of); buildings (``geo.buildings.coverage``: per grid, counts of
+    buildings; empty without buildings). Counts are raw here; suppression is for rendering.
     """
+    from geo.buildings.coverage import coverage_by_building
     from geo.metrics.contract import compute_metrics
     from geo.metrics.tables import grid_table
 
@@ -258,6 +260,7 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         "trend": pd.DataFrame(rows),
         "attention": attention_grids(grids),
         "grids": grids,
+        "buildings": coverage_by_building(store, as_of),  # per grid, counts only (issue 17)
     }
 
 

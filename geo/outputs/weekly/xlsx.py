@@ -140,12 +140,22 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
         if c in grids.columns
     ]  # fmt: skip
     grids = _cells(grids[keep], lang)
-    return {
+    sheets = {
         t("weekly_sheet_headline", lang): headline_frame,
         t("weekly_sheet_trend", lang): _translate_columns(trend, lang),
         t("weekly_sheet_attention", lang): _translate_columns(attention, lang),
         t("weekly_sheet_grids", lang): _translate_columns(grids, lang),
     }
+    buildings = pd.DataFrame(figures.get("buildings", []))
+    if len(buildings):  # coverage by building (issue 17): counts of buildings, per grid
+        for column in ("households_in_buildings", "households_without_building"):
+            buildings[column] = [_count_cell(v) for v in buildings[column]]  # small: hidden
+        sheets[t("bld_coverage_title", lang)] = buildings.rename(
+            columns={
+                c: t("map_grid" if c == "grid_id" else f"bld_cov_{c}", lang) for c in buildings
+            }
+        )
+    return sheets
 
 
 def _translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
