@@ -260,8 +260,16 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
 ):
     from test_browser import MAP_IFRAME
 
-    page.set_viewport_size({"width": width, "height": height})
+    page.set_viewport_size({"width": 1500, "height": 1000})
     frame, grid_id = _app_grid(page, app_server)
+    if width < 500:  # a grid worker's phone: the chosen grid, on a narrow screen
+        page.set_viewport_size({"width": width, "height": height})
+        page.query_selector(MAP_IFRAME).scroll_into_view_if_needed()
+        frame.wait_for_function(
+            "window.map.getSize().x < 500 && window.gridmapStats.buildingsDrawn > 0",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(1000)  # the map re-frames its grid for the new size
     mine = _linked_grid(app_server.location, grid_id)
     stats = frame.evaluate("window.gridmapStats")
     in_glyphs = frame.evaluate(
@@ -275,18 +283,46 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
     # the building of this grid with the most households needing a visit today
     due = mine[mine["overdue"] & mine["building_id"].notna()].groupby("building_id").size()
     building_id = due.idxmax() if len(due) else mine["building_id"].dropna().iloc[0]
+    frame.evaluate(
+        """(id) => { const l = window.gridmapBuildingLayer;
+          for (let i = 0; i < l.size(); i++) if (l.id(i) === id) window.map.panTo(l.latLng(i), {animate: false}); }""",
+        building_id,
+    )
+    page.wait_for_timeout(300)
     x, y = frame.evaluate(
         """(id) => { const l = window.gridmapBuildingLayer;
           for (let i = 0; i < l.size(); i++) if (l.id(i) === id) {
             const p = l.containerPoint(i); return [p.x, p.y]; } return null; }""",
         building_id,
     )
+    page.query_selector(MAP_IFRAME).scroll_into_view_if_needed()
     box_ = page.query_selector(MAP_IFRAME).bounding_box()
     page.mouse.click(box_["x"] + x, box_["y"] + y)
     grid = frame.locator(f'.gm-bld[data-building="{building_id}"]')
     grid.wait_for(timeout=10_000)
     households = mine[mine["building_id"] == building_id]
     assert grid.locator(".gm-flat[data-i]").count() == len(households)
+    # nothing covers the open popup (the legends): every cell can be seen and clicked
+    covered = frame.evaluate(
+        """() => Array.from(document.querySelectorAll(".gm-bld .gm-flat, .gm-bld-detail")).filter(c => {
+          const r = c.getBoundingClientRect();
+          // its middle and its far corner: neither under a legend
+          return [[r.left + r.width / 2, r.top + r.height / 2], [r.right - 3, r.bottom - 3]].some(([x, y]) => {
+            if (y < 0 || x < 0 || y > window.innerHeight || x > window.innerWidth) return false;
+            for (const box of [c.closest(".leaflet-popup-content"), c.closest(".gm-bld-scroll")]) {
+              if (!box) continue;
+              const b = box.getBoundingClientRect();  // scrolled away inside the popup
+              if (x < b.left || x > b.right || y < b.top || y > b.bottom) return false;
+            }
+            const e = document.elementFromPoint(x, y);  // covered by anything but the popup
+            return !e || !e.closest(".gm-bld-popup");
+          });
+        }).map(c => {
+          const r = c.getBoundingClientRect(), e = document.elementFromPoint(r.right - 3, r.bottom - 3);
+          return c.className + " under " + (e ? e.className : "nothing");
+        })"""
+    )
+    assert covered == []
     n_due = int(households["overdue"].sum())
     assert grid.locator(".gm-flat-due").count() == n_due
     if n_due:
@@ -300,5 +336,7 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
     assert page.locator("h3", has_text=f"{grid_id} · ").count() == 1
     _shot(page, tmp_path, f"app-building-{width}.png")
     # under the map: the grid's buildings, then its households by building
-    page.get_by_text("本网格楼栋").first.wait_for(timeout=30_000)
-    _shot(page, tmp_path, f"app-tables-{width}.png", full_page=True)
+    heading = page.get_by_text("本网格楼栋").first
+    heading.wait_for(timeout=30_000)
+    heading.scroll_into_view_if_needed()
+    _shot(page, tmp_path, f"app-tables-{width}.png")

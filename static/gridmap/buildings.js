@@ -439,6 +439,10 @@
         maxHeight: Math.max(200, map.getSize().y - 90),
         autoPanPadding: [10, 10]
       }).setLatLng(this.latLng(i)).setContent(this._popupHtml(i));
+      // while it is open the legends are hidden (buildings.css): they would cover its grid
+      var box = map.getContainer();
+      popup.on("add", function () { L.DomUtil.addClass(box, "gm-bld-open"); });
+      popup.on("remove", function () { L.DomUtil.removeClass(box, "gm-bld-open"); });
       popup.openOn(map);
       var self = this, root = popup.getElement();
       if (root) {
