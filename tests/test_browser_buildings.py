@@ -304,7 +304,7 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
     assert grid.locator(".gm-flat[data-i]").count() == len(households)
     # nothing covers the open popup (the legends): every cell can be seen and clicked
     covered = frame.evaluate(
-        """() => Array.from(document.querySelectorAll(".gm-bld .gm-flat, .gm-bld-detail")).filter(c => {
+        """() => Array.from(document.querySelectorAll(".gm-bld .gm-flat, .gm-bld-detail, .gm-bld-head")).filter(c => {
           const r = c.getBoundingClientRect();
           // its middle and its far corner: neither under a legend
           return [[r.left + r.width / 2, r.top + r.height / 2], [r.right - 3, r.bottom - 3]].some(([x, y]) => {
