@@ -118,3 +118,16 @@ def test_a_postgis_database_of_migration_3_gains_the_buildings_on_first_write(pg
         ).fetchone()
     assert versions == sorted(pg_migrations.MIGRATIONS) and 5 in versions
     assert meta == (str(pg_migrations.LATEST),)
+
+
+def test_gdal_reads_the_buildings_layer(tmp_path):
+    import pyogrio
+
+    path = tmp_path / "b.gpkg"
+    store = open_store(str(path))
+    with store.transaction() as tx:
+        tx.upsert("buildings", _buildings())
+    frame = pyogrio.read_dataframe(path, layer="buildings")
+    assert frame["building_id"].tolist() == ["B1", "B2"]
+    assert frame.crs.to_epsg() == 4326
+    assert frame.geom_type.tolist() == ["Polygon", "Point"]
