@@ -83,3 +83,25 @@ def test_a_grid_worker_sees_the_buildings_of_their_grid_only(demo_store, monkeyp
     at = open_page(demo_store, monkeypatch, username="w1", role="grid_worker", grids=[grid_id])
     table = next(df.value for df in at.dataframe if "楼栋数" in df.value.columns)
     assert table["网格"].tolist() == [grid_id]
+
+
+def test_the_weekly_pdf_counts_the_buildings_under_the_map(street, tmp_path):
+    from pypdf import PdfReader
+
+    out = write_weekly(street, AS_OF, tmp_path / "weekly.pdf")
+    text = PdfReader(out).pages[0].extract_text()
+    totals = coverage_totals(coverage_by_building(street, AS_OF))
+    assert "楼栋覆盖" in text
+    block = text[text.index("楼栋覆盖") :].split()
+    assert str(totals["buildings"]) in block and str(totals["buildings_with_overdue"]) in block
+
+
+def test_a_pack_without_buildings_has_no_building_block(tmp_path):
+    from pypdf import PdfReader
+
+    store = open_store(str(tmp_path / "s.gpkg"))
+    build_demo(store, seed=2, households=200, as_of=AS_OF)
+    with store.transaction() as tx:
+        tx.replace("buildings", read_buildings(store).iloc[:0])
+    out = write_weekly(store, AS_OF, tmp_path / "weekly.pdf")
+    assert "楼栋覆盖" not in PdfReader(out).pages[0].extract_text()
