@@ -258,7 +258,7 @@ def _linked_grid(location: str, grid_id: str) -> pd.DataFrame:
 def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
     page, app_server, tmp_path, width, height
 ):
-    from test_browser import MAP_IFRAME
+    from test_browser import MAP_IFRAME, READY
 
     page.set_viewport_size({"width": 1500, "height": 1000})
     frame, grid_id = _app_grid(page, app_server)
@@ -269,7 +269,8 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
             "window.map.getSize().x < 500 && window.gridmapStats.buildingsDrawn > 0",
             timeout=30_000,
         )
-        page.wait_for_timeout(1000)  # the map re-frames its grid for the new size
+        page.wait_for_timeout(1500)  # the map re-frames its grid for the new size
+        frame.wait_for_function(READY, timeout=60_000)
     mine = _linked_grid(app_server.location, grid_id)
     stats = frame.evaluate("window.gridmapStats")
     in_glyphs = frame.evaluate(
@@ -285,6 +286,7 @@ def test_in_the_app_a_grid_worker_clicks_a_building_and_sees_its_doors(
     building_id = due.idxmax() if len(due) else mine["building_id"].dropna().iloc[0]
     frame.evaluate(
         """(id) => { const l = window.gridmapBuildingLayer;
+          window.map._gm.auto = false;  // as a user's touch: no re-framing after this pan
           for (let i = 0; i < l.size(); i++) if (l.id(i) === id) window.map.panTo(l.latLng(i), {animate: false}); }""",
         building_id,
     )

@@ -59,3 +59,21 @@ def test_a_grid_opens_by_building(demo_store, monkeypatch):  # noqa: F811
     assert not ordinary[: (~ordinary).sum()].any()  # cared-for first
     # the households' personal fields stay masked
     assert not opened["电话"].str.fullmatch(r"1\d{10}").any()
+
+
+def test_links_are_cached_per_household_set_and_per_buildings():
+    import pandas as pd
+
+    from ui.buildings import linked
+
+    households = pd.DataFrame(
+        {"household_id": ["H1"], "grid_id": ["G1"], "building": ["1栋"], "address": [None]}
+    )
+
+    def buildings(building_id: str) -> pd.DataFrame:
+        return pd.DataFrame({"building_id": [building_id], "grid_id": ["G1"], "name": ["1号楼"]})
+
+    first = linked("cache-test", 1, households, buildings("B1"))
+    second = linked("cache-test", 1, households, buildings("B9"))
+    assert first["building_id"].tolist() == ["B1"]
+    assert second["building_id"].tolist() == ["B9"]  # not the first call's cached links

@@ -43,7 +43,8 @@ def linked(
     if len(buildings) == 0 or len(frame) == 0:
         return frame.assign(**{c: None for c in LINK_COLUMNS})
     ids = frame["household_id"].astype(str)
-    key = (len(ids), hash(tuple(ids)))  # the household set (ids in order) the links are of
+    # what the links are of: the households (ids in order) and the buildings
+    key = (len(ids), hash(tuple(ids)), hash(tuple(buildings["building_id"].astype(str))))
     links = _links(location, version, key, frame, buildings)
     merged = frame.merge(links, on="household_id", how="left")
     merged.index = frame.index
