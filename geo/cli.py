@@ -13,7 +13,7 @@ from geo.store import open_store, resolve_location
 from geo.timeutil import parse_day, today
 
 IMPORT_KINDS = (
-    *("grids", "households", "visits", "staff", "reports", "boundary"),
+    *("grids", "households", "visits", "staff", "reports", "boundary", "buildings"),
     *("firms", "outlets", "workers", "stations"),  # contract section 7
 )
 

@@ -16,6 +16,7 @@ from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
 from ui import auth, data, session
 from ui import coverage as cov
+from ui.buildings import coverage_section
 from ui.coverage_gaps import gap_cards, gap_warnings
 from ui.mapview import show_map
 from ui.tables import newly_picked, row_key
@@ -132,6 +133,8 @@ st.caption(
         fresh=f"{FRESHNESS_CONCERN:.0%}",
     )
 )
+
+coverage_section(location, version, as_of, viewer, lang)  # by building (issue 17)
 
 # --- the visit work list -------------------------------------------------------------------
 st.subheader(t("coverage_worklist_title", lang))

@@ -20,6 +20,7 @@ from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
 from ui import auth, data, session
 from ui.aggregate import render_aggregate_figures
+from ui.buildings import grid_households, map_buildings
 from ui.mapview import hide_household_legend, show_map
 from ui.rainbow import choose_grid, drill_down, key_figures, map_view, reveal_form
 from ui.text import md, md_t
@@ -115,10 +116,14 @@ if view.too_many:
 elif len(shown) > 20_000:
     st.caption(t("map_zoom_hint", lang, zoom=POINTS_MIN_ZOOM))
 st.caption(t("map_click_hint", lang))
+# buildings (楼栋): each drawn as one glyph of its households' colours (ui.buildings)
+on_map, buildings = map_buildings(
+    location, version, view.on_map, in_street["grid_id"].tolist(), aggregate or view.too_many
+)
 fmap = build_map(
     in_street,
     # aggregate form: no household columns at all, so grids are labelled with their figures
-    pd.DataFrame() if aggregate else view.on_map.iloc[:0] if view.too_many else view.on_map,
+    pd.DataFrame() if aggregate else view.on_map.iloc[:0] if view.too_many else on_map,
     reports,
     fill=fill,
     lang=lang,
@@ -136,6 +141,7 @@ fmap = build_map(
         grid_ids=None if whole_area else scope_ids,
         unassigned=whole_area and street == "",
     ),
+    buildings=buildings,
 )
 if aggregate:
     hide_household_legend(fmap)  # its per-category counts would read 0
@@ -169,11 +175,9 @@ if grid_id:
         if aggregate:
             render_aggregate_figures(lang, location, version)
             st.stop()
-        st.markdown(f"**{t('map_grid_households', lang)}**")
         personal = data.grid_households_masked(location, grid_id)
-        # the households the filters leave, those with a care category (overdue first) on top
-        table = drill.household_table(shown, personal, lang, config)
-        st.dataframe(table, hide_index=True, width="stretch", height=360)
+        # the households the filters leave, cared-for first (by building when it has some)
+        grid_households(location, version, grid_id, shown, personal, lang, config)
         if viewer.may_reveal and len(shown):
             ids = fig.care_first(shown)["household_id"].astype(str).tolist()
             reveal_form(location, ids, viewer, lang)

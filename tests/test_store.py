@@ -67,6 +67,19 @@ def _households() -> gpd.GeoDataFrame:
 SAMPLES: dict[str, pd.DataFrame] = {
     "grids": _grids(),
     "households": _households(),
+    # a footprint and a point (schema 5, issue 17)
+    "buildings": gpd.GeoDataFrame(
+        {
+            "building_id": ["B1", "B2"],
+            "grid_id": ["G1", "G2"],
+            "name": ["1号楼", "2栋"],
+            "party_group": ["一号楼党小组", None],
+            "units": [3, None],
+            "floors": [6, 18],
+        },
+        geometry=[box(0.1, 0.1, 0.2, 0.2), Point(1.5, 0.5)],
+        crs=WGS84,
+    ),
     "visits": pd.DataFrame(
         {
             "visit_id": ["V1", "V2"],

@@ -28,6 +28,7 @@ import streamlit as st
 from geo.access.audit import log_event
 from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.buildings.read import read_buildings
 from geo.care.rules import household_status
 from geo.metrics.contract import household_counters_of
 from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
@@ -330,6 +331,20 @@ def household_statuses(
         # sorted (None first) so one choice is one cache entry whatever the order asked
         scope = tuple(sorted(wanted, key=lambda g: (g is not None, g or "")))
     return _statuses(location, household_version(location, version), as_of, scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _buildings(location: str, version: int, scope: Scope) -> gpd.GeoDataFrame:
+    del version
+    return read_buildings(open_store(location), where=_where(scope))
+
+
+def buildings(location: str, version: int, viewer: Viewer | None = None) -> gpd.GeoDataFrame:
+    """The buildings of the grids in scope, with their anchors (``geo.buildings.read``).
+    Raises AccessDenied for aggregate-only viewers (a building's glyph is its households)."""
+    viewer = _who(viewer)
+    _refuse_aggregate_only(viewer)
+    return _buildings(location, version, grid_scope(location, version, viewer))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

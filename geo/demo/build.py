@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.demo.buildings import demo_buildings
 from geo.demo.employment import add_employment
 from geo.demo.households import _households, _verifications
 from geo.demo.layout import DISTRICT_ADCODE, DISTRICT_CODE, _area_name, _grids_frame, _layout
@@ -58,6 +59,7 @@ def build_demo(
     with store.transaction() as tx:
         counts["grids"] = tx.replace("grids", grids)
         counts["households"] = tx.replace("households", _chunks(homes["frame"]))
+        counts["buildings"] = tx.replace("buildings", demo_buildings(seed, grids, homes["frame"]))
         counts["verifications"] = tx.replace(
             "verifications", _chunks(_verifications(seed, homes.pop("frame"), as_of))
         )

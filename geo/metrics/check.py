@@ -1,8 +1,9 @@
 """Data-quality findings (``gridmap check``): gaps a street office should fix.
 
 Households and reports outside every grid, grids that overlap, grids with no grid
-worker or party branch, stale household verification, and rows that name unknown
-households or grids. Findings are facts about the stored data; nothing is changed.
+worker or party branch, stale household verification, rows that name unknown
+households or grids, and (once buildings are stored) households whose building is
+unknown or not given. Findings are facts about the stored data; nothing is changed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from geo.asof import stored_text
+from geo.buildings.linking import link_households
 from geo.config import load_config
 from geo.i18n import t
 from geo.store.base import Store
@@ -181,5 +183,27 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
             )
         )
 
+    findings += _building_findings(store, lang)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _building_findings(store: Store, lang: str) -> list[Finding]:
+    """Households naming a building that none of the stored ones is (by id, or by name or
+    number within their grid), and households naming none; only once buildings are stored."""
+    buildings = store.read_attributes("buildings", ["building_id", "grid_id", "name"])
+    if buildings.empty:
+        return []
+    homes = store.read_attributes("households", ["household_id", "grid_id", "building", "address"])
+    how = link_households(homes, buildings)["link"].to_numpy()
+    findings = []
+    for state, kind, severity in (
+        ("unknown", "household_unknown_building", "warning"),
+        ("none", "household_without_building", "info"),
+    ):
+        ids = homes.loc[how == state, "household_id"]
+        if len(ids):
+            findings.append(
+                Finding(kind, severity, t(f"check_{kind}", lang, n=len(ids)), _ids(ids))
+            )
+    return findings

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 4  # 2: verifications; 3: sessions, the audit log's hash chain;
-# 4: new-employment groups (firms, outlets, workers, stations; contract section 7)
+SCHEMA_VERSION = 5  # 2: verifications; 3: sessions, the audit log's hash chain;
+# 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,22 @@ TABLES: dict[str, Table] = {
             ),
             key=("household_id",),
             geometry="POINT",
+            indexes=(("grid_id",),),
+        ),
+        Table(
+            # buildings (楼栋, issue 17; geo.buildings): a point or a footprint polygon. Households
+            # keep their ``building`` text and are linked when read (geo.buildings.linking)
+            "buildings",
+            (
+                ("building_id", "TEXT"),
+                ("grid_id", "TEXT"),  # the grid named in the file: assigned, not located
+                ("name", "TEXT"),
+                ("party_group", "TEXT"),  # 党小组; empty = none
+                ("units", "INTEGER"),
+                ("floors", "INTEGER"),
+            ),
+            key=("building_id",),
+            geometry="GEOMETRY",  # POINT or POLYGON
             indexes=(("grid_id",),),
         ),
         Table(

@@ -654,6 +654,23 @@
     var g = drawGrids(map, P, renderer, stats);
     var households = drawHouseholds(map, P, stats);
     window.gridmapHouseholds = households;  // for tests: size(), containerPoint(i), hit(point), openPopup(i)
+    // buildings (buildings.js): a building's households are drawn by its glyph, not as points
+    var buildings = window.gridmapBuildings ? window.gridmapBuildings(map, P, stats, households) : null;
+    var inBuilding = buildings ? buildings.linkedMask() : null;
+    window.gridmapBuildingLayer = buildings;  // for tests: size(), containerPoint(i), openPopup(i)
+    function showHouseholds(visible) {
+      if (!buildings) { households.setVisible(visible); return; }
+      buildings.setVisible(visible);
+      var points = new Uint8Array(P.h.n), shown = 0;
+      for (var i = 0; i < points.length; i++) {
+        var on = visible ? visible[i] : 1;
+        shown += on;
+        points[i] = on && !inBuilding[i] ? 1 : 0;
+      }
+      households.setVisible(points);
+      stats.markers = shown;  // households shown, as points or in their building's glyph
+    }
+    if (buildings) showHouseholds(null);
 
     L.control.scale({ imperial: false }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
@@ -703,6 +720,8 @@
       var showPoints = z >= P.pointsMinZoom;
       if (showPoints && !map.hasLayer(households)) map.addLayer(households);
       if (!showPoints && map.hasLayer(households)) map.removeLayer(households);
+      if (buildings && showPoints && !map.hasLayer(buildings)) map.addLayer(buildings);
+      if (buildings && !showPoints && map.hasLayer(buildings)) map.removeLayer(buildings);
       // counts per grid stand in for the points when zoomed out
       if (!showPoints && !map.hasLayer(g.bubbles)) map.addLayer(g.bubbles);
       if (showPoints && map.hasLayer(g.bubbles)) map.removeLayer(g.bubbles);
@@ -729,7 +748,7 @@
     function apply(V) {
       document.documentElement.setAttribute("data-gridmap-ready", "0");
       styleGrids(g, V);
-      households.setVisible(filterMask(P.h, V.show));
+      showHouseholds(filterMask(P.h, V.show));
       setLegend(boxes.main, V.legend);
       setLegend(boxes.fill, V.fillLegend);
       setLegend(boxes.reports, V.heat ? "" : V.reportLegend);

@@ -5,12 +5,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from geo.buildings import spec as buildings_spec
 from geo.employment import columns as employment
 from geo.i18n import Msg, t
 from geo.inputs.importers.problems import ImportReport
 
 # new-employment groups (contract section 7): their columns live in geo.employment.columns
-KINDS = ("grids", "households", "visits", "staff", "reports", "boundary", *employment.KINDS)
+KINDS = (
+    "grids",
+    "households",
+    "visits",
+    "staff",
+    "reports",
+    "boundary",
+    "buildings",
+    *employment.KINDS,
+)
 
 
 HEADER_ROW = 1
@@ -76,6 +86,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("名称",),
         "adcode": ("行政区划代码", "code"),
     },
+    "buildings": buildings_spec.ALIASES,
     **employment.ALIASES,
 }
 
@@ -86,12 +97,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "name", "role", "grid_id"),
     "reports": ("report_id", "source", "category", "lon", "lat", "reported_at"),
     "boundary": (),
+    "buildings": buildings_spec.REQUIRED,
     **employment.REQUIRED,
 }
 
 
 POINT_KINDS = ("households", "reports", *employment.POINT_KINDS)
 POLYGON_KINDS = ("grids", "boundary")
+PLACED_KINDS = (*POINT_KINDS, "buildings")
+"""Kinds whose place is a vector file's geometry, or a table's lon/lat."""
 
 
 PREPARE_KEYS: dict[str, tuple[str, ...]] = {
@@ -101,6 +115,7 @@ PREPARE_KEYS: dict[str, tuple[str, ...]] = {
     "staff": ("staff_id", "grid_id"),
     "reports": ("report_id",),
     "boundary": (),
+    "buildings": (),  # geo.buildings.rows finds a building_id twice itself
     **employment.KEYS,
 }
 """The columns whose values may not repeat within a file."""
@@ -157,7 +172,7 @@ def _canonical_columns(
             f"{report.file}: "
             + t("imp_warn_unused_columns", report.lang, columns=", ".join(ignored))
         )
-    vector_points = kind in POINT_KINDS and vector
+    vector_points = kind in PLACED_KINDS and vector
     for column in REQUIRED[kind]:
         if column in seen or (vector_points and column in ("lon", "lat")):
             continue

@@ -1,4 +1,4 @@
-"""Importing grids, households, visits, staff, reports and the boundary (contract section 4),
+"""Importing grids, households, visits, staff, reports, the boundary and buildings (contract section 4),
 firms, outlets, workers and stations (section 7).
 
 ``import_file`` reads a file, checks every row, and collects ALL problems. If there is
@@ -23,6 +23,7 @@ from geo.i18n import process_language, t
 from geo.inputs.assign import assign_to_grids
 from geo.inputs.coords import TO_WGS84, transform_geometry
 from geo.inputs.importers.boundary import _prepare_boundary
+from geo.inputs.importers.buildings import BuildingsImport
 from geo.inputs.importers.checks import _texts
 from geo.inputs.importers.columns import KINDS, POLYGON_KINDS, PREPARE_KEYS, _canonical_columns
 from geo.inputs.importers.employment import (
@@ -98,6 +99,7 @@ def import_file(
         "staff": _prepare_staff,
         "reports": _prepare_reports,
         "boundary": _prepare_boundary,
+        "buildings": BuildingsImport(),  # one per import: it remembers names across chunks
         "firms": _prepare_firms,
         "outlets": _prepare_outlets,
         "workers": _prepare_workers,
@@ -130,6 +132,8 @@ def import_file(
             return report
         _cell_problems(cell_problems, renames, ignored, report)
         _duplicate_problems(kind, check)
+        if not report.problems and hasattr(prepare, "finish"):
+            prepare.finish(check)  # checks of the whole file against the store
         if report.problems:
             return report
         if kind == "visits" and check.derived_ids:

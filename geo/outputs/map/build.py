@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.buildings.glyph import building_payload
 from geo.config import Config, load_config
 from geo.i18n import DEFAULT_LANGUAGE, t
 from geo.outputs.map.leaflet import STATIC_URL, GridmapLayer, use_local_assets
@@ -84,6 +85,7 @@ def build_map(
     summary: pd.DataFrame | None = None,
     summary_counts: Mapping[str, int] | None = None,
     show: HouseholdFilter | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The rainbow map.
 
@@ -99,7 +101,9 @@ def build_map(
     ``summary_counts``: the legend's counts (``legend_html``) when the households are not
     loaded at all; the grids are then labelled with their ``households`` column.
     ``show``: which of ``households`` are drawn (default all); ``summary`` should then hold
-    those drawn, for the legend and the counts.
+    those drawn, for the legend and the counts. ``buildings``: drawn as building glyphs
+    (``static/gridmap/buildings.js``) with their linked households (``geo.buildings.read``:
+    ``households`` then carry building_id, unit, floor, door); None = no building layer.
 
     Everything that follows a page's choices (``VIEW_KEYS``: filter, selection, fill, focus,
     reports, legends) can be sent apart (``split_payload``): the rest, the map itself, stays
@@ -161,6 +165,9 @@ def build_map(
     n_points = len(households)
     if points_min_zoom is None:
         points_min_zoom = 0 if n_points <= POINTS_ALWAYS_LIMIT else POINTS_MIN_ZOOM
+    grid_order = [f["properties"]["i"] for f in grid_geojson["features"]]
+    h = household_payload(households, as_of, gcj02=gcj02, config=config, grid_order=grid_order)
+    payload_ids = h["id"].split("|") if h["n"] else []
     payload = {
         "lang": lang,
         "asOf": as_of.isoformat(),
@@ -187,19 +194,15 @@ def build_map(
                 "map_households",
                 "map_list_separator",
             )
-        },
+        }
+        | ({key: t(key, lang) for key in BUILDING_TEXT} if buildings is not None else {}),
         "pointsMinZoom": points_min_zoom,
         "bounds": bounds,
         "focus": focus_bounds,
         "g": grid_geojson,
-        "h": household_payload(
-            households,
-            as_of,
-            gcj02=gcj02,
-            config=config,
-            grid_order=[f["properties"]["i"] for f in grid_geojson["features"]],
-        ),
+        "h": h,
         "show": _show_payload(show, grid_geojson, config),
+        "bd": _building_payload(buildings, households, payload_ids, grid_order, gcj02),
         "r": report_payload(reports, lang=lang, gcj02=gcj02) if reports is not None else None,
         "heat": bool(heat),
         "legend": legend_html(summary, lang, config, counts=summary_counts),
@@ -208,6 +211,45 @@ def build_map(
     }
     GridmapLayer(payload).add_to(fmap)
     return fmap
+
+
+BUILDING_TEXT = (
+    "bld_unit",
+    "bld_floor",
+    "bld_unit_floor",
+    "bld_room",
+    "bld_households",
+    "bld_cared_for",
+    "bld_visit_today",
+    "bld_due_doors",
+    "bld_party_group",
+    "bld_no_party_group",
+    "bld_place_unknown",
+    "bld_no_households",
+    "bld_pick_household",
+)
+"""The catalogue strings buildings.js shows."""
+
+
+def _building_payload(
+    buildings: gpd.GeoDataFrame | None,
+    households: pd.DataFrame,
+    payload_ids: list[str],
+    grid_order: list[str],
+    gcj02: bool,
+) -> dict | None:
+    """The building glyphs' payload (``geo.buildings.glyph``), None without buildings."""
+    if buildings is None or len(buildings) == 0:
+        return None
+    linked = households if "building_id" in households.columns else None
+    if linked is None or not len(payload_ids):
+        linked = pd.DataFrame(
+            {
+                c: pd.Series(dtype=object)
+                for c in ("household_id", "building_id", "unit", "floor", "door")
+            }
+        )
+    return building_payload(buildings, linked, payload_ids, grid_order=grid_order, gcj02=gcj02)
 
 
 def _show_payload(show: HouseholdFilter | None, grid_geojson: dict, config: Config) -> dict | None:

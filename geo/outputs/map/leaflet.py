@@ -30,8 +30,12 @@ def use_local_assets(base_url: str = STATIC_URL) -> None:
     GridmapLayer.default_js = [
         ("leaflet_heat", f"{base_url}/leaflet.heat/leaflet-heat.js"),
         ("gridmap_rainbow", f"{base_url}/gridmap/rainbow.js"),
+        ("gridmap_buildings", f"{base_url}/gridmap/buildings.js"),
     ]
-    GridmapLayer.default_css = [("gridmap_css", f"{base_url}/gridmap/rainbow.css")]
+    GridmapLayer.default_css = [
+        ("gridmap_css", f"{base_url}/gridmap/rainbow.css"),
+        ("gridmap_buildings_css", f"{base_url}/gridmap/buildings.css"),
+    ]
 
 
 class GridmapLayer(JSCSSMixin, MacroElement):

@@ -216,8 +216,10 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
     followup_rate); attention (DataFrame of the ``TOP_GRIDS`` grids with the highest
     score: rank, grid_id, name, community, score, the score's parts and reasons);
     grids (grid_table of as_of); employment (``geo.employment.weekly.employment_block``, None
-    without new-employment data). Counts are raw here; suppression is for rendering.
+    without new-employment data); buildings (``geo.buildings.coverage``: per grid, counts of
+    buildings; empty without buildings). Counts are raw here; suppression is for rendering.
     """
+    from geo.buildings.coverage import coverage_by_building
     from geo.employment.load import weekly_block
     from geo.metrics.contract import compute_metrics
     from geo.metrics.tables import grid_table
@@ -268,6 +270,7 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         "attention": attention_grids(grids),
         "grids": grids,
         "employment": employment,
+        "buildings": coverage_by_building(store, as_of),  # per grid, counts only (issue 17)
     }
 
 

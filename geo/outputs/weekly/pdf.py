@@ -122,6 +122,7 @@ def write_pdf(store: Store, figures: dict[str, Any], out_path: Path, lang: str =
     pdf.set_font("cjk", "", 7)
     pdf.set_text_color(*NEUTRAL)
     pdf.multi_cell(67, 3.6, t("weekly_map_legend", lang))
+    _building_coverage(pdf, figures.get("buildings"), lang, x=220, width=67)
     # the trend's table-side explanation of the score
     pdf.set_xy(10, top_y + 115)
     pdf.set_font("cjk", "", 7)
@@ -245,6 +246,24 @@ def _tiles(
         pdf.set_font("cjk", "", 7)
         pdf.set_text_color(*colour)
         pdf.cell(width - 4, 4, change)
+
+
+def _building_coverage(
+    pdf: Any, coverage: pd.DataFrame | None, lang: str, x: float, width: float
+) -> None:
+    """Coverage by building (issue 17), under the map: counts of buildings only."""
+    if coverage is None or len(coverage) == 0:
+        return
+    pdf.set_xy(x, pdf.get_y() + 3)
+    pdf.set_font("cjk", "B", 8.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(width, 5, t("bld_coverage_title", lang), new_x="LEFT", new_y="NEXT")
+    pdf.set_font("cjk", "", 7.5)
+    for column in ("buildings", "buildings_without_party_group", "buildings_with_overdue"):
+        label, value = t(f"bld_cov_{column}", lang), f"{int(coverage[column].sum()):,}"
+        pdf.set_x(x)
+        pdf.cell(width - 14, 4, label)
+        pdf.cell(14, 4, value, align="R", new_x="LEFT", new_y="NEXT")
 
 
 def _attention_table(

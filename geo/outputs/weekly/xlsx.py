@@ -156,6 +156,15 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
     if figures.get("employment"):  # issue 14: the new-employment block, when there is data
         sheets[t("emp_weekly_sheet", lang)] = _figure_rows(_employment_figures(figures), lang)
         sheets[t("emp_weekly_firms_sheet", lang)] = _firm_rows(figures["employment"]["firms"], lang)
+    buildings = pd.DataFrame(figures.get("buildings", []))
+    if len(buildings):  # coverage by building (issue 17): counts of buildings, per grid
+        for column in ("households_in_buildings", "households_without_building"):
+            buildings[column] = [_count_cell(v) for v in buildings[column]]  # small: hidden
+        sheets[t("bld_coverage_title", lang)] = buildings.rename(
+            columns={
+                c: t("map_grid" if c == "grid_id" else f"bld_cov_{c}", lang) for c in buildings
+            }
+        )
     return sheets
 
 
