@@ -262,3 +262,16 @@ def test_no_hook_configured_is_an_error():
     with pytest.raises(HookError) as caught:
         call_hook(HookSettings(), "R1", "staff:S1")
     assert caught.value.key == "case_hook_not_configured"
+
+
+def test_a_reminder_claimed_by_another_run_is_left_to_it_unless_stale(reports):
+    from geo.cases.reminders import claim_rows
+
+    clock = case_clock(reports, empty_events(), SETTINGS, AS_OF)
+    claimed_at = dt.datetime(2026, 11, 24, 8, 0)
+    claimed = claim_rows(reminders_due(reports, clock, _none_sent()), claimed_at)
+    assert claimed["status"].tolist() == ["sending"]
+    soon = claimed_at + dt.timedelta(minutes=5)
+    assert reminders_due(reports, clock, claimed, soon).empty
+    much_later = claimed_at + dt.timedelta(minutes=16)  # that run died before recording
+    assert reminders_due(reports, clock, claimed, much_later)["report_id"].tolist() == ["R1"]
