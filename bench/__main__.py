@@ -66,6 +66,11 @@ def print_table(results: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--interactions" in argv:  # the browser interaction timings (bench/interactions.py)
+        from bench.interactions import main as interactions
+
+        return interactions([a for a in argv if a != "--interactions"])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated household counts")
     parser.add_argument("--json", type=Path, help="write the results here")

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import MultiPolygon, box
 
-from geo.store import Store, open_store
+from geo.store import open_store
+from geo.store.base import Store
 
 WGS84 = "EPSG:4326"
 

@@ -1,6 +1,6 @@
 """``python -m bench.bench_signin [--n 40] [--pg postgresql://...]``: does a refusal tell which names exist?
 
-Times ``geo.auth.authenticate`` for an unknown name, a wrong password, a locked account
+Times ``geo.access.auth.authenticate`` for an unknown name, a wrong password, a locked account
 (and, for reference, the right password), interleaved so that machine load hits every
 case alike. Prints the median and spread per case and each median's ratio to the wrong
 password's: a refusal that is faster for unknown or locked names would let a stopwatch
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from geo import auth
+from geo.access import auth
 from geo.store import open_store
 
 PASSWORD = "bench-password-1"
@@ -71,7 +71,7 @@ def _location(pg: str | None) -> Iterator[str]:
     try:
         yield location
     finally:
-        from geo.store_postgis import PostGISStore
+        from geo.store.postgis import PostGISStore
 
         PostGISStore(location).close()
         with psycopg.connect(pg, autocommit=True) as conn:

@@ -2,7 +2,7 @@
 
 Builds a demo street office and a visits CSV of ``--visits`` rows, starts the import in its
 own process, and meanwhile runs 4 writer processes that each log 25 visits with
-``geo.coverage.log_visit`` (what the coverage page calls), one a second: 12 while the file
+``geo.care.coverage.log_visit`` (what the coverage page calls), one a second: 12 while the file
 is read and checked, 13 once the import starts its final copy (the import process says when:
 the only time it holds the write lock), so that both phases are measured. A writer told to
 wait (the page's "please wait" message, ``EditRefused`` busy_wait) tries again a second
@@ -29,8 +29,8 @@ VISITS_EACH = 25
 BEFORE_COPY = 12
 IMPORT = """
 import json, sys, time
-from geo import importers
-from geo.importers import import_file
+from geo.inputs.importers import core as importers
+from geo.inputs.importers.core import import_file
 from geo.store import open_store
 write = importers._write
 def announced(*args, **kwargs):
@@ -46,7 +46,7 @@ print(json.dumps({"ok": report.ok, "written": report.written, "seconds": time.pe
 
 def writer(db: str, number: int, households: list[str], copying, out) -> None:
     """Log VISITS_EACH visits, one a second, the last ones once ``copying`` is set."""
-    from geo.coverage import EditRefused, log_visit
+    from geo.care.coverage import EditRefused, log_visit
     from geo.store import open_store
     from geo.timeutil import now_local
 
@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bench.import_data import visits_csv
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
     from geo.store import open_store
 
     with tempfile.TemporaryDirectory(prefix="gridmap-bench-") as tmp:

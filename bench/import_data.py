@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.store import Store
+from geo.store.base import Store
 
 BLOCK = 200_000
 KINDS = ("入户", "电话", "视频")

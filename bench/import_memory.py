@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bench.import_data import households_csv, visits_csv
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
     from geo.store import open_store
 
     env = {

@@ -15,10 +15,13 @@ import numpy as np
 import shapely
 from folium.plugins import FastMarkerCluster
 
-from geo.assign import assign_to_grids
-from geo.demo import build_demo
-from geo.mapping import build_map, map_html, use_local_assets
-from geo.metrics import compute_metrics, grid_table, household_status
+from geo.care.rules import household_status
+from geo.demo.build import build_demo
+from geo.inputs.assign import assign_to_grids
+from geo.metrics.contract import compute_metrics
+from geo.metrics.tables import grid_table
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import map_html, use_local_assets
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)

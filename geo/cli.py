@@ -173,7 +173,7 @@ def _counts(counts: dict[str, int], lang: str) -> str:
 
 
 def _demo(store, args) -> int:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
     print(
@@ -189,7 +189,7 @@ def _demo_users(store, lang: str) -> None:
     import os
     import secrets
 
-    from geo import auth
+    from geo.access import auth
 
     password = os.environ.get(auth.DEMO_PASSWORD_ENV) or secrets.token_urlsafe(9)
     created = auth.add_demo_users(store, password)
@@ -200,7 +200,7 @@ def _demo_users(store, lang: str) -> None:
 
 
 def _import(store, args) -> int:
-    from geo.importers import import_file
+    from geo.inputs.importers.core import import_file
 
     report = import_file(
         store,
@@ -232,7 +232,8 @@ def _import(store, args) -> int:
 
 
 def _metrics(store, args) -> int:
-    from geo.metrics import compute_metrics, format_metrics
+    from geo.metrics.contract import compute_metrics
+    from geo.metrics.text import format_metrics
 
     as_of = args.as_of or today()
     result = compute_metrics(store, as_of, by=args.by)
@@ -244,7 +245,7 @@ def _metrics(store, args) -> int:
 
 
 def _check(store, args) -> int:
-    from geo.check import run_checks
+    from geo.metrics.check import run_checks
 
     findings = run_checks(store, args.as_of or today(), args.lang)
     if args.json:
@@ -258,8 +259,8 @@ def _check(store, args) -> int:
 
 
 def _weekly(store, args) -> int:
-    from geo.audit import log_event
-    from geo.weekly import write_weekly
+    from geo.access.audit import log_event
+    from geo.outputs.weekly.pack import write_weekly
 
     as_of = args.as_of or today()
     path = write_weekly(store, as_of, args.out, lang=args.lang)
@@ -277,7 +278,7 @@ def _read_password() -> str:
 
 
 def _user(store, args) -> int:
-    from geo import auth
+    from geo.access import auth
 
     try:
         if args.user_command == "add":
@@ -320,7 +321,7 @@ def _user(store, args) -> int:
 
 
 def _audit(store, args) -> int:
-    from geo.audit import read_audit
+    from geo.access.audit import read_audit
 
     if args.verify:
         return _verify_audit(store, args.lang)
@@ -334,7 +335,7 @@ def _audit(store, args) -> int:
 
 
 def _verify_audit(store, lang: str) -> int:
-    from geo.audit import verify_audit
+    from geo.access.audit import verify_audit
     from geo.i18n import t
 
     check = verify_audit(store)
@@ -365,7 +366,7 @@ def _serve(store, args) -> int:
     from pathlib import Path
 
     if not store.exists():
-        from geo.demo import build_demo
+        from geo.demo.build import build_demo
 
         print(t("cli_serve_building", args.lang, location=store.location))
         counts = build_demo(store)
@@ -404,8 +405,8 @@ def _serve(store, args) -> int:
 
 
 def _migrate(store, args) -> int:
-    from geo.metrics import compute_metrics
-    from geo.store_copy import copy_store, metric_differences
+    from geo.metrics.contract import compute_metrics
+    from geo.store.copy import copy_store, metric_differences
 
     source, target = open_store(args.source), open_store(args.target)
     written = copy_store(source, target, merge=args.merge)
@@ -435,7 +436,7 @@ def _migrate(store, args) -> int:
 
 
 def _backup(store, args) -> int:
-    from geo.backup import backup_store
+    from geo.store.backup import backup_store
 
     path = backup_store(store, args.out)
     size = f"{path.stat().st_size / (1024 * 1024):.1f}"
@@ -444,8 +445,8 @@ def _backup(store, args) -> int:
 
 
 def _restore(store, args) -> int:
-    from geo.audit import log_event
-    from geo.backup import restore_store
+    from geo.access.audit import log_event
+    from geo.store.backup import restore_store
 
     aside = restore_store(store, args.file)
     log_event(store, "cli", "restore", f"{args.file}")

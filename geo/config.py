@@ -89,6 +89,8 @@ class Config:
     freshness_days: int
     duplicate_radius_m: float
     duplicate_window_days: int
+    report_max_outside_m: float
+    report_reach_m: float
     categories: tuple[Category, ...]
     ordinary_hex: str
     roles: dict[str, str]
@@ -153,6 +155,8 @@ def build_config(raw: dict[str, Any]) -> Config:
         freshness_days=int(raw["freshness_days"]),
         duplicate_radius_m=float(raw["duplicate_radius_m"]),
         duplicate_window_days=int(raw["duplicate_window_days"]),
+        report_max_outside_m=float(raw["report_max_outside_m"]),
+        report_reach_m=float(raw["report_reach_m"]),
         categories=categories,
         ordinary_hex=raw["ordinary"]["hex"],
         roles=dict(raw["roles"]),

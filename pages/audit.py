@@ -7,13 +7,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.i18n import t
 from geo.store import open_store
-from ui import session
+from ui import auth, session
+from ui.audit import action_label, detail_text
 
 lang = session.lang()
-location = session.location()
+location = auth.location()
 if session.viewer().role != "admin":  # app.py only registers this page for admins; be sure anyway
     st.stop()
 
@@ -38,7 +39,12 @@ with col_since:
 with col_actor:
     actor = st.selectbox(t("audit_actor", lang), actors, format_func=_all_or, key="audit_actor")
 with col_action:
-    action = st.selectbox(t("audit_action", lang), actions, format_func=_all_or, key="audit_action")
+    action = st.selectbox(
+        t("audit_action", lang),
+        actions,
+        format_func=lambda a: _all_or(a) if a == "" else action_label(a, lang),
+        key="audit_action",
+    )
 
 events = read_audit(
     store,
@@ -53,8 +59,13 @@ st.dataframe(
         {
             t("audit_col_at", lang): events["at"].astype(str),
             t("audit_actor", lang): events["actor"].astype(str),
-            t("audit_action", lang): events["action"].astype(str),
-            t("audit_col_detail", lang): events["detail"].fillna("").astype(str),
+            t("audit_action", lang): events["action"]
+            .astype(str)
+            .map(lambda a: action_label(a, lang)),
+            t("audit_col_detail", lang): [
+                detail_text(str(a), str(d), lang)
+                for a, d in zip(events["action"], events["detail"].fillna(""), strict=True)
+            ],
             t("audit_col_records", lang): events["records"].fillna("").astype(str),
         }
     ),

@@ -7,13 +7,21 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geo.access.privacy import SMALL_COUNT
 from geo.config import load_config
 from geo.i18n import t
-from geo.privacy import SMALL_COUNT
+from geo.outputs.figures import rate_text
+from geo.outputs.weekly.figures import (
+    BAD,
+    GOOD,
+    TOP_GRIDS,
+    attention_reasons,
+    figure_label,
+    figure_texts,
+)
 from geo.store import open_store
-from geo.weekly import BAD, GOOD, TOP_GRIDS, attention_reasons, figure_label, figure_texts
+from ui import auth, data, session
 from ui import coverage as cov
-from ui import data, session
 from ui.text import md_t
 
 MAIN_FIGURES = (
@@ -25,21 +33,12 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 lang = session.lang()
 as_of = session.as_of()
-location = session.location()
+location = auth.location()
 
 
 def _day(day: str) -> str:
     d = dt.date.fromisoformat(day)
     return t("weekly_day", lang, month=d.month, day=d.day, mon=d.strftime("%b"))
-
-
-def _rate(rate: object, base: object) -> str:
-    """A percentage; "n<3" over fewer than 3 households, "—" when there is none."""
-    if rate is None or rate != rate:
-        return "—"
-    if base is not None and base == base and 0 < int(base) < SMALL_COUNT:
-        return f"n<{SMALL_COUNT}"
-    return f"{float(rate):.1%}"
 
 
 def _reasons(row: pd.Series) -> str:
@@ -50,8 +49,8 @@ def _reasons(row: pd.Series) -> str:
             t(
                 "weekly_reason_minor",
                 lang,
-                visit=_rate(row["visit_rate"], row["visit_required"]),
-                fresh=_rate(row["freshness_rate"], row["households"]),
+                visit=rate_text(row["visit_rate"], row["visit_required"]),
+                fresh=rate_text(row["freshness_rate"], row["households"]),
             )
         ]
     return t("map_list_separator", lang).join(reasons)

@@ -137,7 +137,7 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     """The app on a small demo store, on a free localhost port; stopped (by PID) afterwards."""
     from signin import ensure_user
 
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
     from geo.store import open_store
 
     workdir = tmp_path_factory.mktemp("app")

@@ -12,7 +12,7 @@ import re
 
 from signin import ensure_user
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 PAYLOADS = [

@@ -76,7 +76,7 @@ def pg_location() -> Iterator[str]:
     try:
         yield location
     finally:
-        from geo.store_postgis import PostGISStore
+        from geo.store.postgis import PostGISStore
 
         PostGISStore(location).close()  # the pool would keep them open past the test
         with psycopg.connect(test_url(), autocommit=True) as conn:

@@ -1,4 +1,4 @@
-"""Test helpers to sign in (AppTest and browser): accounts are created with geo.auth.add_user.
+"""Test helpers to sign in (AppTest and browser): accounts are created with geo.access.auth.add_user.
 
 Import them into a test module (``from signin import sign_in``); there is no built-in
 account, so every test that opens the app makes the account it signs in with.
@@ -6,7 +6,7 @@ account, so every test that opens the app makes the account it signs in with.
 
 from __future__ import annotations
 
-from geo.auth import add_user
+from geo.access.auth import add_user
 from geo.store import open_store
 
 PASSWORD = "test-password-1"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.audit import read_audit
-from geo.auth import Viewer
-from geo.privacy import suppress_table
+from geo.access.audit import read_audit
+from geo.access.auth import Viewer
+from geo.access.privacy import suppress_table
 from geo.store import open_store
 from ui import data
 
@@ -198,3 +198,167 @@ def test_suppress_table(counts, expected):
     out = suppress_table(figures)
     assert out["households"].tolist() == expected
     assert out["grid_workers"].tolist() == [1, 1, 2, 1]  # staff numbers are not about residents
+
+
+def test_a_reports_only_write_does_not_recompute_the_household_figures(location, monkeypatch):
+    import streamlit as st
+
+    from geo.care.coverage import log_visit
+    from geo.reports.workflow import record_step
+
+    calls = []  # every computation of the households' figures (counters or statuses)
+    counters, statuses = data.household_counters_of, data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_counters_of",
+        lambda store, as_of: calls.append("counters") or counters(store, as_of),
+    )
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: calls.append("status") or statuses(store, as_of, where),
+    )
+    st.cache_data.clear()
+    leader = Viewer("leader", "street_leader")
+    store = open_store(location)
+    before = data.data_version(location)
+    first = data.grid_figures(location, before, AS_OF, leader)
+    assert len(calls) == 1
+
+    record_step(store, "R1", "responded", "clerk", at=dt.datetime(2026, 11, 26, 10, 0))
+    after = data.data_version(location)
+    data.note_reports_only_write(location, before, after)
+    figures = data.grid_figures(location, after, AS_OF, leader)
+    assert len(calls) == 1  # the households are as they were: their counters are kept
+    assert int(figures["reports_responded"].sum()) == int(first["reports_responded"].sum()) + 1
+    pd.testing.assert_series_equal(figures["households"], first["households"])
+
+    # a write to households (a visit): everything is recomputed
+    log_visit(store, "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "clerk")
+    data.grid_figures(location, data.data_version(location), AS_OF, leader)
+    assert len(calls) == 2
+    st.cache_data.clear()
+
+
+def test_only_a_single_step_of_the_version_is_taken_as_reports_only():
+    data.note_reports_only_write("somewhere", 10, 12)  # someone else wrote meanwhile
+    assert data.household_version("somewhere", 12) == 12
+    data.note_reports_only_write("somewhere", 12, 13)
+    data.note_reports_only_write("somewhere", 13, 14)
+    assert data.household_version("somewhere", 14) == 12
+
+
+def test_a_visit_leaves_the_gaps_and_staff_uncomputed_but_the_work_list_fresh(
+    location, monkeypatch
+):
+    import streamlit as st
+
+    from geo.care.coverage import log_visit
+    from ui import coverage as cov
+
+    calls = {"gaps": 0, "worklist": 0}
+    real_gaps, real_worklist = cov.coverage_gaps, cov.worklist_from_status
+
+    def counting_gaps(store, as_of):
+        calls["gaps"] += 1
+        return real_gaps(store, as_of)
+
+    def counting_worklist(store, status, as_of):
+        calls["worklist"] += 1
+        return real_worklist(store, status, as_of)
+
+    monkeypatch.setattr(cov, "coverage_gaps", counting_gaps)
+    monkeypatch.setattr(cov, "worklist_from_status", counting_worklist)
+    leader = Viewer("leader", "street_leader")
+    st.cache_data.clear()
+    before = data.data_version(location)
+    cov.gaps(location, before, AS_OF)
+    cov.worklist(location, before, AS_OF, viewer=leader)
+    log_visit(open_store(location), "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "c")
+    after = data.data_version(location)
+    data.note_write(location, before, after, (data.STRUCTURE,))
+    cov.gaps(location, after, AS_OF)
+    cov.worklist(location, after, AS_OF, viewer=leader)
+    assert calls == {"gaps": 1, "worklist": 2}
+    st.cache_data.clear()
+
+
+def test_a_visit_recomputes_only_that_households_status(location, monkeypatch):
+    import streamlit as st
+
+    from geo.care.coverage import log_visit, mark_verified
+    from geo.care.rules import household_status
+
+    wheres = []
+    real = data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: wheres.append(where) or real(store, as_of, where),
+    )
+    st.cache_data.clear()
+    leader = Viewer("leader", "street_leader")
+    store = open_store(location)
+    version = data.data_version(location)
+    data.household_statuses(location, version, AS_OF, leader)
+    for edit in (
+        lambda: log_visit(store, "A1", dt.datetime(2026, 11, 27, 9, 0), "home", None, None, "c"),
+        lambda: mark_verified(store, ["B1"], AS_OF, "c"),
+    ):
+        before = data.data_version(location)
+        edit()
+        after = data.data_version(location)
+        data.note_household_edit(location, before, after, ["A1" if len(wheres) == 1 else "B1"])
+        patched = data.household_statuses(location, after, AS_OF, leader)
+        fresh = household_status(store, AS_OF)
+        pd.testing.assert_frame_equal(patched.reset_index(drop=True), fresh)
+    # the whole street once, then one household per edit
+    assert wheres == [None, {"household_id": ["A1"]}, {"household_id": ["B1"]}]
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def folds(monkeypatch) -> list[str]:
+    """Every fold of the visits by the ui.data loaders: 'status' (the per-household frame of
+    a scope) or 'counters' (the lean fold of every household, at level of detail)."""
+    import streamlit as st
+
+    calls: list[str] = []
+    counters, statuses = data.household_counters_of, data.household_status
+    monkeypatch.setattr(
+        data,
+        "household_counters_of",
+        lambda store, as_of: calls.append("counters") or counters(store, as_of),
+    )
+    monkeypatch.setattr(
+        data,
+        "household_status",
+        lambda store, as_of, where=None: calls.append("status") or statuses(store, as_of, where),
+    )
+    st.cache_data.clear()
+    yield calls
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
+def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
+    from geo.metrics.tables import grid_table
+
+    v = version(location)
+    figures = data.grid_figures(location, v, AS_OF, viewer)
+    statuses = data.household_statuses(location, v, AS_OF, viewer)
+    data.community_figures(location, v, AS_OF, viewer)
+    assert folds == ["status"]  # the frame of the viewer's scope, once: no second fold
+    everyone = grid_table(open_store(location), AS_OF)
+    expected = everyone[everyone["grid_id"].isin(set(figures["grid_id"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(figures, expected)
+    assert int(figures["households"].sum()) == len(statuses[statuses["grid_id"].notna()])
+
+
+def test_above_the_level_of_detail_limit_the_figures_load_no_household_frame(
+    location, folds, monkeypatch
+):
+    monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "2")
+    v = version(location)
+    data.grid_figures(location, v, AS_OF, STAFF)  # 4 households in scope: above the limit
+    assert folds == ["counters"]

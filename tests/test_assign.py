@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from geo.assign import assign_to_grids, overlapping_grids
+from geo.inputs.assign import assign_to_grids, overlapping_grids
 
 WGS84 = "EPSG:4326"
 

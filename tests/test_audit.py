@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 
-from geo import audit_chain
-from geo.audit import log_event, read_audit, verify_audit
+from geo.access import audit_chain
+from geo.access.audit import log_event, read_audit, verify_audit
 from geo.cli import main
-from geo.schema import SCHEMA_VERSION
 from geo.store import open_store
+from geo.store.schema import SCHEMA_VERSION
 
 
 @pytest.fixture(params=["gpkg", "postgis"])
@@ -228,7 +228,8 @@ def test_an_older_postgis_schema_reads_then_chains_its_entries_on_the_first_writ
 ):
     import psycopg
 
-    from geo import pg_migrations, store_postgis
+    from geo.store import pg_migrations
+    from geo.store import postgis as store_postgis
 
     store = open_store(pg_location)
     store.upgrade()

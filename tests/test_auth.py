@@ -6,8 +6,8 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import box
 
-from geo import auth
-from geo.audit import read_audit
+from geo.access import auth
+from geo.access.audit import read_audit
 from geo.cli import main
 from geo.store import open_store
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 
-from geo.backup import BackupError, backup_store, restore_store
+from geo.care.coverage import log_visit
 from geo.cli import main
-from geo.coverage import log_visit
-from geo.demo import build_demo
-from geo.metrics import compute_metrics
+from geo.demo.build import build_demo
+from geo.metrics.contract import compute_metrics
 from geo.store import open_store
+from geo.store.backup import BackupError, backup_store, restore_store
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -7,8 +7,8 @@ messages, the map script included) and the HTML of the map iframe.
 import pytest
 from test_browser import MAP_IFRAME, READY, open_map
 
+from geo.access.privacy import mask_name
 from geo.i18n import catalogue
-from geo.privacy import mask_name
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ import pytest
 from conftest import start_server, stop_server
 from signin import PASSWORD, ensure_user
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 pytestmark = pytest.mark.browser

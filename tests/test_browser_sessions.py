@@ -13,7 +13,7 @@ import pytest
 from conftest import start_server, stop_server
 from signin import PASSWORD, ensure_user
 
-from geo import auth, sessions
+from geo.access import auth, sessions
 from geo.store import open_store
 from ui import web
 

@@ -1,6 +1,6 @@
 import pytest
 
-from geo.categories import join_codes, parse_categories, split_codes
+from geo.care.categories import join_codes, parse_categories, split_codes
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.check import Finding, run_checks
+from geo.metrics.check import Finding, run_checks
 from geo.store import open_store
 
 WGS84 = "EPSG:4326"

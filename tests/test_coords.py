@@ -5,7 +5,7 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from geo.coords import (
+from geo.inputs.coords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     gcj02_to_bd09,

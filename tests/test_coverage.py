@@ -11,8 +11,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from geo.coords import gcj02_to_wgs84, transform_geometry
-from geo.coverage import (
+from geo.care.coverage import (
     EditRefused,
     boundary_coverage,
     coverage_gaps,
@@ -25,7 +24,8 @@ from geo.coverage import (
     visit_worklist,
     worklist_xlsx,
 )
-from geo.metrics import compute_metrics
+from geo.inputs.coords import gcj02_to_wgs84, transform_geometry
+from geo.metrics.contract import compute_metrics
 from geo.store import open_store
 from geo.timeutil import now_local
 

@@ -1,7 +1,6 @@
 """AppTest of the coverage page: gaps, map and table, the work list, logging a visit."""
 
 import datetime as dt
-import json
 import re
 import shutil
 from pathlib import Path
@@ -9,14 +8,15 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from mappayload import sent_text
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
-from geo.audit import read_audit
-from geo.auth import add_user, load_viewer
-from geo.coverage import coverage_gaps, visit_worklist
-from geo.demo import build_demo
-from geo.metrics import grid_table
+from geo.access.audit import read_audit
+from geo.access.auth import add_user, load_viewer
+from geo.care.coverage import coverage_gaps, visit_worklist
+from geo.demo.build import build_demo
+from geo.metrics.tables import grid_table
 from geo.store import open_store
 from geo.timeutil import now_local, today
 from ui import session
@@ -81,9 +81,8 @@ def table(at: AppTest, first_column: str):
 
 
 def map_script(at: AppTest) -> str:
-    components = at.get("component_instance")
-    assert len(components) == 1
-    return json.loads(components[0].proto.json_args)["script"]
+    """Everything the map sends to the browser: the map itself and the page's view."""
+    return sent_text(at)
 
 
 def fill_form(at: AppTest, household: str, day: dt.date, kind: str = "home") -> None:
@@ -176,7 +175,8 @@ def test_no_boundary_says_how_to_load_one(demo_store, monkeypatch):
         )
     at = open_page(demo_store, monkeypatch)
     assert metrics(at)["辖区未覆盖面积"] == "—"
-    assert any("gridmap import boundary" in c.value for c in at.caption)
+    assert any("尚未导入辖区边界" in c.value for c in at.caption)
+    assert not any("gridmap" in c.value for c in at.caption)  # no developer command for a clerk
 
 
 def test_logging_a_visit_updates_worklist_and_compliance(demo_store, monkeypatch):
@@ -200,7 +200,7 @@ def test_logging_a_visit_updates_worklist_and_compliance(demo_store, monkeypatch
     assert household not in set(table(at, "网格编号")["户编号"])
     after = grid_table(store, today()).set_index("grid_id").loc[grid_id, "visit_compliant"]
     assert after == before + 1
-    rate = table(at, "网格").set_index("网格").loc[grid_id, "走访合规率"]
+    rate = table(at, "网格").set_index("网格").loc[grid_id, "走访达标率"]
     assert rate == pytest.approx(
         grid_table(store, today()).set_index("grid_id").loc[grid_id, "visit_rate"]
     )
@@ -232,7 +232,7 @@ def test_a_visit_logged_while_an_import_holds_the_store_says_so_and_keeps_the_fo
     a Chinese message, no traceback, nothing written, the typed values still in the form."""
     import sqlite3
 
-    from geo import store as store_module
+    from geo.store import geopackage as store_module
 
     store = open_store(demo_store)
     household = store.read("households", ["household_id"])["household_id"].iloc[0]

@@ -10,7 +10,8 @@ import shapely
 from pg import pg_location  # noqa: F401  (fixture)
 
 from geo.config import load_config
-from geo.demo import build_demo, id_check_digit
+from geo.demo.build import build_demo
+from geo.demo.people import id_check_digit
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)
@@ -201,7 +202,7 @@ def test_verification_history_ends_at_last_verified_about_monthly(tables):
 
 def test_weekly_freshness_trend_is_flat(demo):
     """As the data stood at each week end, about as many households were fresh as now."""
-    from geo.weekly import weekly_figures
+    from geo.outputs.weekly.figures import weekly_figures
 
     store, _ = demo
     figures = weekly_figures(store, AS_OF)

@@ -7,9 +7,9 @@ import pytest
 from signin import PASSWORD, ensure_user
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import DEMO_VIEWER, add_demo_users, demo_viewer
-from geo.demo import build_demo
-from geo.importers import import_file
+from geo.access.auth import DEMO_VIEWER, add_demo_users, demo_viewer
+from geo.demo.build import build_demo
+from geo.inputs.importers.core import import_file
 from geo.store import open_store
 from ui.text import md
 

@@ -11,7 +11,7 @@ import pytest
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo import gpkg
+from geo.store import gpkg
 
 
 def test_points_round_trip_through_blobs():

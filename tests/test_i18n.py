@@ -75,7 +75,7 @@ def test_scan_catches_chinese(tmp_path):
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    for path in [*UI_FILES, ROOT / "geo" / "mapping.py"]:
+    for path in [*UI_FILES, *sorted((ROOT / "geo" / "outputs" / "map").glob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
@@ -103,7 +103,7 @@ def test_map_title_in_both_languages(lang, expected):
 
 def test_every_key_built_from_configuration_exists():
     from geo.config import load_config
-    from geo.mapping import FILL_MEASURES, REPORT_STATES
+    from geo.outputs.map.legend import FILL_MEASURES, REPORT_STATES
 
     config = load_config()
     wanted = (

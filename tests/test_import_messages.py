@@ -15,19 +15,27 @@ from test_importers import REFUSALS, template_store  # noqa: F401  (fixture)
 
 from geo.cli import main
 from geo.i18n import LANGUAGES, catalogue
-from geo.importers import import_file
+from geo.inputs.importers.core import import_file
 from geo.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-MESSAGE_MODULES = [
-    "importers.py",
-    "readers.py",
+MESSAGE_PATTERNS = [
+    "inputs/importers/*.py",
+    "inputs/readers.py",
+    "inputs/vector.py",
+    "inputs/tables.py",
     "cli.py",
-    "backup.py",
-    "staging.py",
-    "store_copy.py",
+    "store/backup.py",
+    "store/staging.py",
+    "store/copy.py",
 ]
+MESSAGE_MODULES = sorted(
+    str(path.relative_to(ROOT / "geo"))
+    for pattern in MESSAGE_PATTERNS
+    for path in (ROOT / "geo").glob(pattern)
+)
+assert all(list((ROOT / "geo").glob(p)) for p in MESSAGE_PATTERNS), "a message module moved"
 KEY = re.compile(r"^(read|imp|cli|backup|restore|copy|busy)_[a-z0-9_]+$")
 
 

@@ -17,9 +17,10 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
-from geo import importers, readers
 from geo.config import load_config
-from geo.importers import import_file
+from geo.inputs import readers, tables, vector
+from geo.inputs.importers.core import import_file
+from geo.inputs.importers.problems import MAX_PROBLEMS
 from geo.store import open_store
 
 G1 = box(111.70, 40.84, 111.71, 40.85)
@@ -158,7 +159,7 @@ def test_a_zip_entry_over_the_limit_is_refused_before_extracting(
     assert path.stat().st_size < 100_000
     extracted: list[str] = []
     monkeypatch.setattr(
-        readers, "_extract_bounded", lambda a, info, t: extracted.append(info.filename)
+        vector, "_extract_bounded", lambda a, info, t: extracted.append(info.filename)
     )
     lines = refused(store_path, "grids", path)
     assert lines == [
@@ -187,7 +188,7 @@ def test_an_entry_that_lies_about_its_size_is_refused_not_unpacked(tmp_path):
         info = archive.infolist()[0]
         info.file_size = 100  # what a forged directory claims: zipfile stops there
         with pytest.raises(readers.ReadError, match="不是可读取的 .zip 文件"):
-            readers._extract_bounded(archive, info, tmp_path / "out.dbf")
+            vector._extract_bounded(archive, info, tmp_path / "out.dbf")
     assert (tmp_path / "out.dbf").stat().st_size <= 100
 
 
@@ -325,8 +326,8 @@ def test_merged_cells_in_a_column_not_imported_do_not_matter(store_path, tmp_pat
 
 def test_chunked_reading_sees_the_whole_file(store_path, tmp_path, monkeypatch):
     """Problems, duplicates and warnings across chunk boundaries are found as in one piece."""
-    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(readers.open_table, "__defaults__", (None, 2))
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(tables.open_table, "__defaults__", (None, 2))
     rows = [f"H{i},111.705,40.845" for i in range(10, 17)] + [
         "H10,111.705,40.845",
         "H20,112.5,41.5",
@@ -350,10 +351,9 @@ def test_chunked_reading_sees_the_whole_file(store_path, tmp_path, monkeypatch):
 def test_problems_past_the_cap_are_counted(store_path, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
-        "household_id,lon,lat\n"
-        + "".join(f"H{i},x,40.8\n" for i in range(importers.MAX_PROBLEMS + 7)),
+        "household_id,lon,lat\n" + "".join(f"H{i},x,40.8\n" for i in range(MAX_PROBLEMS + 7)),
         encoding="utf-8",
     )
     report = import_file(open_store(str(store_path)), "households", path)
-    assert report.problem_count == importers.MAX_PROBLEMS + 7
+    assert report.problem_count == MAX_PROBLEMS + 7
     assert report.problem_lines()[-1] == "……另有 7 个问题未列出"

@@ -17,9 +17,10 @@ from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import Point, Polygon, box
 
 from geo import cli
-from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.importers import ImportReport, Problem, import_file
-from geo.readers import read_vector
+from geo.inputs.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.inputs.importers.core import import_file
+from geo.inputs.importers.problems import ImportReport, Problem
+from geo.inputs.vector import read_vector
 from geo.store import open_store
 
 

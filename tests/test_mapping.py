@@ -10,21 +10,18 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.coords import wgs84_to_gcj02
-from geo.mapping import (
-    COORD_SCALE,
+from geo.inputs.coords import wgs84_to_gcj02
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import map_html
+from geo.outputs.map.legend import (
     NO_DATA_HEX,
-    OVERDUE_BIT,
-    build_map,
     category_bitmask,
     fill_class,
-    household_payload,
     legend_counts,
     legend_html,
-    map_html,
-    report_payload,
-    tile_provider,
 )
+from geo.outputs.map.payloads import COORD_SCALE, OVERDUE_BIT, household_payload, report_payload
+from geo.outputs.map.tiles import tile_provider
 
 WGS84 = "EPSG:4326"
 AS_OF = dt.date(2026, 11, 27)
@@ -339,3 +336,57 @@ def test_only_aggregates_when_no_points_are_shipped(two_grids, four_households):
     assert payload["h"]["n"] == 0
     assert [f["properties"]["k"] for f in payload["g"]["features"]] == [3, 1]
     assert 'data-code="ordinary" data-count="1"' in payload["legend"]
+
+
+def _base_and_view(fmap) -> tuple[str, dict]:
+    """(the map's script, the view sent apart), as ui.mapview.show_map parts them."""
+    from geo.outputs.map.leaflet import GridmapLayer, detach_view
+
+    group = detach_view(fmap)
+    layer = next(c for c in fmap._children.values() if isinstance(c, GridmapLayer))
+    view = json.loads(next(iter(group._children.values())).view_json)
+    return layer.payload_json, view
+
+
+def test_the_map_stays_the_same_while_the_choices_change(two_grids, four_households):
+    from geo.outputs.map.build import HouseholdFilter
+
+    reports = pd.DataFrame(
+        {
+            "report_id": ["R1"],
+            "state": ["overdue"],
+            "category": ["环境卫生"],
+            "source": ["hotline"],
+            "reported_at": ["2026-11-26 10:00:00"],
+            "lon": [111.701],
+            "lat": [40.841],
+        }
+    )
+    plain, plain_view = _base_and_view(build_map(two_grids, four_households, as_of=AS_OF))
+    chosen, view = _base_and_view(
+        build_map(
+            two_grids,
+            four_households,
+            reports,
+            fill="visit_rate",
+            as_of=AS_OF,
+            selected_grids=["G1"],
+            focus=two_grids.iloc[:1],
+            heat=True,
+            show=HouseholdFilter(
+                categories=("red", "pink"), only_overdue=True, grid_ids=("G1",), unassigned=False
+            ),
+            summary=four_households.iloc[1:2],
+        )
+    )
+    assert chosen == plain  # no reload: the map's own script is byte for byte the same
+    assert plain_view["show"] is None and plain_view["sel"] == [] and plain_view["r"] is None
+    assert view["show"] == {"cats": 0b10001, "overdue": True, "grids": [0], "loose": False}
+    assert view["sel"] == ["G1"] and view["heat"] is True and view["r"]["id"] == ["R1"]
+    assert view["fill"][0] != "" and view["k"] == [1, 0]  # G1 holds the one household shown
+    assert view["focus"] == [[40.84, 111.7], [40.842, 111.702]]
+    assert 'data-code="red" data-count="1"' in view["legend"]
+    base = json.loads(chosen)
+    assert {"legend", "r", "show", "focus"}.isdisjoint(base)
+    # each household's grid, in the payload's order (ordinary first): H1, H2, H3 in G1, H4 in G2
+    assert base["h"]["id"] == "H1|H2|H3|H4" and base["h"]["g"] == [0, 0, 0, 1]

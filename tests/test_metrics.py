@@ -11,16 +11,13 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import Point, box
 
-from geo.assign import assign_to_grids
+from geo.care.rules import household_status
 from geo.config import DEFAULTS_PATH, load_config
-from geo.metrics import (
-    community_table,
-    compute_metrics,
-    format_metrics,
-    grid_table,
-    household_status,
-    report_states,
-)
+from geo.inputs.assign import assign_to_grids
+from geo.metrics.contract import compute_metrics
+from geo.metrics.tables import community_table, grid_table
+from geo.metrics.text import format_metrics
+from geo.reports.states import report_states
 from geo.store import open_store
 
 WGS84 = "EPSG:4326"
@@ -255,7 +252,7 @@ def test_household_status_where(tmp_path):
 @pytest.mark.parametrize("days_back", [0, 20])  # 20: re-verified since, the history decides
 def test_household_status_where_reads_only_those_households_and_agrees(tmp_path, days_back):
     """Restricted to some grids, the status rows equal those rows of the full computation."""
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     store = open_store(str(tmp_path / "demo.gpkg"))
     build_demo(store, households=400, as_of=AS_OF)
@@ -870,3 +867,18 @@ def test_history_of_only_the_stored_dates_changes_nothing(tmp_path):
     for offset in range(-40, 40, 3):
         as_of = AS_OF + dt.timedelta(days=offset)
         assert compute_metrics(with_history, as_of) == compute_metrics(plain, as_of)
+
+
+def test_household_counters_from_statuses_equal_those_computed_from_the_store(tmp_path):
+    from geo.demo.build import build_demo
+    from geo.metrics.contract import household_counters_from_status, household_counters_of
+
+    store = open_store(str(tmp_path / "demo.gpkg"))
+    build_demo(store, households=1500)
+    as_of = dt.date.today()
+    derived = household_counters_from_status(household_status(store, as_of))
+    computed = household_counters_of(store, as_of)
+    assert derived.columns.tolist() == computed.columns.tolist()
+    by_grid = [c.groupby("_grid").sum().sort_index() for c in (derived, computed)]
+    pd.testing.assert_frame_equal(*by_grid)
+    pd.testing.assert_frame_equal(grid_table(store, as_of, derived), grid_table(store, as_of))

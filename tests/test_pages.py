@@ -5,11 +5,13 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from mappayload import drawn_payload, sent_text
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 from ui.mapview import grid_id_from_tooltip
 
@@ -54,9 +56,8 @@ def map_args(at: AppTest) -> dict:
 
 
 def map_payload(at: AppTest) -> dict:
-    script = map_args(at)["script"]
-    start = script.index(",", script.index("gridmapDraw(")) + 1
-    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+    """The map as drawn: the map's payload with the page's view applied."""
+    return drawn_payload(at)
 
 
 def test_every_page_file_is_registered():
@@ -87,7 +88,7 @@ def test_map_payload_holds_no_personal_fields(app, demo_store):
     households = open_store(demo_store).read(
         "households", columns=["head_name", "phone", "id_number"]
     )
-    script = map_args(app)["script"]
+    script = sent_text(app)
     assert not PHONE.search(script)
     leaked = [
         v for column in ("phone", "id_number") for v in households[column].dropna() if v in script
@@ -256,3 +257,135 @@ def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
 )
 def test_grid_id_from_tooltip(tooltip, expected):
     assert grid_id_from_tooltip(tooltip) == expected
+
+
+def viewing_app(location: str, role: str, *, meeting: bool = False, **scope) -> AppTest:
+    """The app signed in (session state, as app.py keeps it) as a ``role`` account, on the map."""
+    from signin import ensure_user
+
+    from geo.access.auth import load_viewer
+    from geo.timeutil import now_local
+    from ui import session
+
+    name = ensure_user(location, f"view_{role}_{len(scope)}", role, **scope)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[session.VIEWER_KEY] = load_viewer(open_store(location), name)
+    at.session_state[session.SIGNED_IN_AT_KEY] = now_local()
+    at.session_state[session.USER_KEY] = name
+    at.session_state[session.MEETING_KEY] = meeting
+    at.run()
+    assert not at.exception
+    return at
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def aggregate_table(at: AppTest, first_column: str) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if df.value.columns[0] == first_column)
+
+
+@pytest.fixture(scope="module")
+def reports_store(tmp_path_factory) -> str:
+    """A demo store with open reports (2,000 households: grids with 1 or 2 open reports)."""
+    location = str(tmp_path_factory.mktemp("reports") / "demo.gpkg")
+    build_demo(open_store(location), households=2000)
+    return location
+
+
+def suppressed(count: int) -> str:
+    return "<3" if 0 < count < 3 else f"{count:,}"
+
+
+def raw_figures(location: str) -> pd.DataFrame:
+    from geo.metrics.tables import grid_table
+    from geo.timeutil import today
+
+    return grid_table(open_store(location), today())
+
+
+@pytest.mark.parametrize("role", ["street_leader", "community_staff", "planner"])
+def test_meeting_tiles_show_the_figure_the_table_adds_up_to(reports_store, monkeypatch, role):
+    demo_store = reports_store
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    grids = raw_figures(demo_store)
+    community = sorted(grids["community"].unique())[0]
+    scope = {"community": community} if role == "community_staff" else {}
+    at = viewing_app(demo_store, role, meeting=role != "planner", **scope)
+    in_scope = grids if not scope else grids[grids["community"] == community]
+    expected = int(in_scope["reports_open"].sum())
+    assert expected >= 3 and tiles(at)["未办结诉求"] == suppressed(expected)
+    table = aggregate_table(at, "社区")  # the communities' figures, summed before suppression
+    cells = table["未办结诉求"].tolist()
+    if "<3" not in cells:
+        assert sum(int(c.replace(",", "")) for c in cells) == expected
+    # one grid: its tile and its table cell agree ("<3" for 1 or 2, never 0)
+    small = in_scope[in_scope["reports_open"].between(1, 2)]
+    assert len(small), "the demo has grids with 1 or 2 open reports"
+    grid_id = small["grid_id"].iloc[0]
+    at.selectbox(key="map_community").set_value(small["community"].iloc[0]).run()
+    at.selectbox(key="map_grid").set_value(grid_id).run()
+    assert not at.exception
+    assert tiles(at)["未办结诉求"] == "<3"
+    row = aggregate_table(at, "网格").set_index("网格").loc[grid_id]
+    assert row["未办结诉求"] == "<3"
+
+
+def test_a_grid_worker_in_meeting_mode_walks_every_grid_without_a_crash(reports_store, monkeypatch):
+    demo_store = reports_store
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    grids = raw_figures(demo_store)
+    own = grids.sort_values("reports_open")["grid_id"].iloc[-2:].tolist()
+    at = viewing_app(demo_store, "grid_worker", meeting=True, grids=own)
+    for grid_id in ["", *own]:
+        at.selectbox(key="map_grid").set_value(grid_id).run()
+        assert not at.exception
+        expected = int(
+            grids[grids["grid_id"].isin([grid_id] if grid_id else own)]["reports_open"].sum()
+        )
+        assert tiles(at)["未办结诉求"] == suppressed(expected)
+    payload = map_payload(at)
+    assert payload["h"]["n"] == 0
+    for page in ("pages/coverage.py", "pages/weekly.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+
+
+def test_filters_reach_the_tiles_and_the_table(demo_store, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    at = viewing_app(demo_store, "street_leader")
+    grid_id = raw_figures(demo_store).sort_values("n_red")["grid_id"].iloc[-1]
+    at.selectbox(key="map_grid").set_value(grid_id).run()
+    everyone = tiles(at)["户数"]
+    at.multiselect(key="map_categories").set_value(["red"])
+    at.toggle(key="map_only_overdue").set_value(True).run()
+    assert not at.exception
+    drawn = map_payload(at)["h"]["n"]
+    table = next(df.value for df in at.dataframe if "户编号" in df.value.columns)
+    assert 0 < drawn < int(everyone.replace(",", ""))
+    assert tiles(at)["户数"] == f"{drawn:,}" == f"{len(table):,}"
+    assert tiles(at)["关爱户"] == f"{drawn:,}" and tiles(at)["走访达标率"] == "0.0%"
+    assert table["类别"].str.contains("独居老人").all() and (table["走访已逾期"] == "是").all()
+
+
+def test_cared_for_households_are_listed_first(demo_store, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    at = viewing_app(demo_store, "street_leader")
+    at.selectbox(key="map_grid").set_value(raw_figures(demo_store)["grid_id"].iloc[0]).run()
+    table = next(df.value for df in at.dataframe if "户编号" in df.value.columns)
+    ordinary = (table["类别"] == "普通户").to_numpy()
+    assert ordinary.any() and not ordinary.all()
+    assert not ordinary[: (~ordinary).sum()].any()  # every cared-for household before the rest
+
+
+def test_choosing_every_community_resets_the_grid(demo_store, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DB", demo_store)
+    at = viewing_app(demo_store, "street_leader")
+    grids = raw_figures(demo_store)
+    at.selectbox(key="map_community").set_value(grids["community"].iloc[0]).run()
+    at.selectbox(key="map_grid").set_value(grids["grid_id"].iloc[0]).run()
+    at.selectbox(key="map_community").set_value("").run()
+    assert not at.exception
+    assert at.selectbox(key="map_grid").value == ""
+    assert tiles(at)["网格数"] == str(len(grids))

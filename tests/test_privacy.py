@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from geo.privacy import mask_frame, mask_id_number, mask_name, mask_phone, suppress_small
+from geo.access.privacy import mask_frame, mask_id_number, mask_name, mask_phone, suppress_small
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,9 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from geo.readers import ROW, ReadError, read_table, read_vector
+from geo.inputs.readers import ROW, ReadError
+from geo.inputs.tables import read_table
+from geo.inputs.vector import read_vector
 
 
 @pytest.fixture(autouse=True)

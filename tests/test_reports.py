@@ -1,12 +1,13 @@
 import datetime as dt
 import hashlib
+import re
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import reports as rp
+from geo.reports import workflow as rp
 from geo.store import open_store
 
 
@@ -63,13 +64,86 @@ def test_filed_report_is_placed_in_its_grid_with_its_worker(store):
 
 
 def test_report_outside_every_grid_is_accepted_and_unassigned(store):
-    filed = _file(store, lon=112.5, lat=41.0)
+    # about 850 m east of the grids: outside every grid, inside the accepted 2 km
+    filed = _file(store, lon=112.5 - 0.77, lat=40.845)
     assert filed.unassigned and filed.grid_workers == ()
     assert store.read("reports")["grid_id"].isna().all()
 
 
+@pytest.mark.parametrize(
+    ("lon", "lat", "boundary"),
+    [
+        (116.397, 39.909, False),  # Beijing, ~400 km away: no boundary loaded, the grids count
+        (111.75, 40.845, False),  # ~2.5 km east of the grids
+        (111.728, 40.845, True),  # ~670 m east of the grids, 2.4 km outside a smaller boundary
+    ],
+)
+def test_a_location_far_outside_the_jurisdiction_is_refused(store, lon, lat, boundary):
+    if boundary:
+        outline = gpd.GeoDataFrame(
+            {"boundary_id": ["B"], "name": ["街道"]},
+            geometry=[box(111.69, 40.83, 111.70, 40.86)],
+            crs="EPSG:4326",
+        )
+        with store.transaction() as tx:
+            tx.replace("boundary", outline)
+    before = hashlib.sha256(open(store.location, "rb").read()).hexdigest()
+    with pytest.raises(rp.ReportError, match="outside the jurisdiction") as refused:
+        _file(store, lon=lon, lat=lat)
+    assert "不在受理范围内" in refused.value.message("zh-CN")
+    assert hashlib.sha256(open(store.location, "rb").read()).hexdigest() == before
+
+
+def test_the_distance_limit_is_configuration(store, tmp_path, monkeypatch):
+    config = tmp_path / "c.toml"
+    config.write_text("report_max_outside_m = 5000\n", encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_CONFIG", str(config))
+    rp.load_config.cache_clear()
+    try:
+        assert _file(store, lon=111.75, lat=40.845).unassigned  # 2.5 km: accepted within 5 km
+    finally:
+        rp.load_config.cache_clear()
+
+
+def test_a_grid_worker_files_only_within_reach_of_their_grids(store):
+    # inside their grid
+    assert _file(store, within=["G1"]).grid_id == "G1"
+    # in the neighbouring grid: refused, and told where it is
+    with pytest.raises(rp.ReportError, match="not one of the filer's grids") as refused:
+        _file(store, lon=111.715, within=["G1"])
+    # told it is another grid's, not which one (nor who answers for it)
+    assert "G2" not in refused.value.message() and "不在您负责的网格内" in refused.value.message()
+    # 50 m north of their grid, outside every grid: theirs (within the 100 m reach)
+    filed = _file(store, lat=40.85045, within=["G1"])
+    assert filed.grid_id == "G1" and filed.nearby
+    # 500 m north: refused
+    with pytest.raises(rp.ReportError, match="outside the filer's grids"):
+        _file(store, lat=40.8545, within=["G1"])
+    # the whole street (within=None) files anywhere near the jurisdiction
+    assert _file(store, lon=111.715).grid_id == "G2"
+
+
+def test_a_filed_report_names_its_grid(store):
+    with store.transaction() as tx:
+        tx.update("grids", {"grid_id": "G1"}, {"name": "滨河社区第1网格"})
+    assert _file(store).grid_name == "滨河社区第1网格"
+
+
+def test_refusals_are_worded_for_the_clerk_in_chinese(store):
+    with pytest.raises(rp.ReportError) as refused:
+        _file(store, source="rumour", category=" ", lon=300)
+    message = refused.value.message("zh-CN")
+    assert "来源" in message and "类别" in message and "经纬度范围" in message
+    assert not re.search(r"[A-Za-z]{3,}", message.replace("rumour", ""))
+    rid = _file(store, reported_at=dt.datetime(2026, 11, 20, 9, 0)).report_id
+    with pytest.raises(rp.ReportError) as refused:
+        rp.record_step(store, rid, "resolved", "wang", at=dt.datetime(2026, 11, 20, 10, 0))
+    assert refused.value.message("zh-CN") == "办理环节不能跳过或回退：应先“响应”，再“办结”。"
+    assert "'respond' comes before 'resolve'" in refused.value.message("en")
+
+
 def test_gcj02_coordinates_are_converted(store):
-    from geo.coords import wgs84_to_gcj02
+    from geo.inputs.coords import wgs84_to_gcj02
 
     gx, gy = wgs84_to_gcj02([111.705], [40.845])
     _file(store, lon=float(gx[0]), lat=float(gy[0]), coords="gcj02")

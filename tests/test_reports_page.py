@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
+from mappayload import drawn_payload, sent_text
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import add_user, load_viewer
-from geo.demo import build_demo
-from geo.reports import file_report
+from geo.access.auth import add_user, load_viewer
+from geo.demo.build import build_demo
+from geo.reports.workflow import file_report
 from geo.store import open_store
 from geo.timeutil import format_timestamp, now_local
 from ui import session
@@ -23,7 +24,7 @@ from ui.text import md
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGE = "pages/reports.py"
-OUTSIDE = "100.0, 30.0"  # far from the demo street office: outside every grid
+OUTSIDE = "111.679, 40.84"  # ~800 m west of the demo street office: outside every grid, near it
 
 
 @pytest.fixture
@@ -75,9 +76,8 @@ def fill_form(at: AppTest, *, where: str, category: str = "测试类别") -> Non
 
 
 def map_payload(at: AppTest) -> dict:
-    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    start = script.index(",", script.index("gridmapDraw(")) + 1
-    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+    """The map as drawn: the map's payload with the page's view applied."""
+    return drawn_payload(at)
 
 
 def test_page_renders_demo_reports_of_the_last_7_days(page, demo_store):
@@ -102,7 +102,7 @@ def test_page_renders_demo_reports_of_the_last_7_days(page, demo_store):
 
 
 def test_map_payload_carries_no_description_or_reporter(page, demo_store):
-    script = json.loads(page.get("component_instance")[0].proto.json_args)["script"]
+    script = sent_text(page)
     reports = open_store(demo_store).read_attributes("reports", ["description", "reporter_id"])
     leaked = [
         v
@@ -152,7 +152,8 @@ def test_a_report_outside_every_grid_is_filed_unassigned(page, demo_store):
     [
         ("", "请先在地图上点选位置"),
         ("abc", "位置格式不对"),
-        ("200, 95", "out of range"),  # refused by geo.reports.file_report
+        ("200, 95", "超出经纬度范围"),  # refused by geo.reports.workflow.file_report
+        ("116.397, 39.909", "不在受理范围内"),  # Beijing: far outside the street office
     ],
 )
 def test_invalid_input_is_refused_and_nothing_is_written(page, demo_store, where, expected):
@@ -234,7 +235,7 @@ def test_filing_and_steps_while_an_import_holds_the_store_say_so_and_keep_the_fo
 ):
     import sqlite3
 
-    from geo import store as store_module
+    from geo.store import geopackage as store_module
 
     store = open_store(demo_store)
     where, _ = inside_point(demo_store, 1)
@@ -281,6 +282,29 @@ def test_a_grid_worker_sees_only_their_grids_reports(demo_store):
     table = next(df.value for df in at.dataframe if "办结时限" in df.value.columns)
     assert len(table) and set(table["网格"]) == {grid_id}
     assert set(map_payload(at)["r"]["id"]) == set(table["编号"])
+
+
+def test_a_grid_worker_files_in_their_own_grids_and_keeps_seeing_the_report(demo_store):
+    store = open_store(demo_store)
+    own_point, own_grid = inside_point(demo_store, 0)
+    other_point, other_grid = inside_point(demo_store, 5)
+    at = signed_in_app(demo_store, "worker2", "grid_worker", grids=[own_grid])
+    version = store.version()
+    fill_form(at, where=other_point)
+    at.button(key="rep_submit").click().run()
+    assert any("不在您负责的网格内" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any(other_grid in e.value for e in at.error)
+    assert store.version() == version
+
+    fill_form(at, where=own_point)
+    at.button(key="rep_submit").click().run()
+    name = store.read_attributes("grids", ["name"], where={"grid_id": own_grid})["name"].iloc[0]
+    message = at.success[0].value
+    assert md(f"归属网格 {own_grid} · {name}，") in message  # Markdown-escaped (ui.text.md)
+    filed = store.read_attributes("reports", where={"category": "测试类别"})["report_id"].iloc[0]
+    table = next(df.value for df in at.dataframe if "办结时限" in df.value.columns)
+    assert filed in set(table["编号"])  # still in the filer's own list
+    assert at.selectbox(key="rep_detail").value == filed
 
 
 def test_heat_map_and_custom_range(page):
@@ -409,21 +433,58 @@ def test_window_bounds_and_filter():
     assert by_urgency(reports)["report_id"].tolist() == ["B", "A", "C"]
 
 
-def test_a_grid_worker_filing_in_another_grid_is_not_told_its_workers(demo_store):
+def test_the_table_key_changes_with_the_rows_and_their_order():
+    from ui.tables import row_key
+
+    assert row_key("t", ["R1", "R2"]) == row_key("t", ["R1", "R2"])
+    assert row_key("t", ["R1", "R2"]) != row_key("t", ["R2", "R1"])  # reordered by a step
+    assert row_key("t", ["R1", "R2"]) != row_key("t", ["R1", "R2", "R3"])
+
+
+def test_a_selection_is_acted_upon_once():
+    from ui.tables import newly_picked
+
+    picked, seen = newly_picked("k1", [1], ["R1", "R2"], None)
+    assert picked == "R2"
+    assert newly_picked("k1", [1], ["R1", "R2"], seen)[0] is None  # the same click, next run
+    assert newly_picked("k1", [0], ["R1", "R2"], seen)[0] == "R1"
+    assert newly_picked("k1", [], ["R1", "R2"], seen)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("shown", "selected", "expected"),
+    [
+        (["R1", "R2"], "R2", ["R1", "R2"]),
+        (["R1", "R2"], "R3", ["R3", "R1", "R2"]),  # filtered out but visible: kept, first
+        (["R1", "R2"], "R9", ["R1", "R2"]),  # not visible to this viewer (or gone)
+        ([], None, []),
+    ],
+)
+def test_detail_choices(shown, selected, expected):
+    from ui.reports import detail_choices
+
+    assert detail_choices(shown, {"R1", "R2", "R3"}, selected) == expected
+
+
+def test_a_grid_worker_filing_in_another_grid_is_refused_without_naming_it(demo_store):
+    # issue 18: a grid worker files within reach of their own grids (else the report would
+    # vanish from their list); the refusal names neither that grid nor who answers for it
     store = open_store(demo_store)
     grids = store.read_attributes("grids", ["grid_id"])["grid_id"]
     own, other = grids.iloc[0], grids.iloc[1]
     at = signed_in_app(demo_store, "worker_outside", "grid_worker", grids=[own])
     where, located = inside_point(demo_store, 1)
     assert located == other
+    version = store.version()
     fill_form(at, where=where)
     at.button(key="rep_submit").click().run()
     assert not at.exception
-    filed = store.read_attributes("reports", where={"category": "测试类别"})
-    assert filed["grid_id"].tolist() == [other]  # filed where it is
+    assert store.version() == version  # nothing filed
+    assert any("不在您负责的网格内" in e.value for e in at.error)
     staff = store.read_attributes("staff", ["staff_id", "name"], where={"grid_id": other})
-    shown = " ".join(e.value for kind in ("success", "info", "warning") for e in getattr(at, kind))
-    assert md(filed["report_id"].iloc[0]) in shown
+    shown = " ".join(
+        e.value for kind in ("success", "info", "warning", "error") for e in getattr(at, kind)
+    )
     leaked = [
         v for v in [*staff["name"], *staff["staff_id"], other] if v in shown or md(v) in shown
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import box
 
-from geo import auth, sessions
+from geo.access import auth, sessions
 from geo.cli import main
 from geo.store import open_store
 

@@ -1,15 +1,15 @@
 """AppTest of sign-in: refusals, expiry, the meeting switch, and what a planner's map carries."""
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
+from mappayload import drawn_payload, sent_text
 from signin import PASSWORD, ensure_user, sign_in
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import SESSION_HOURS, set_disabled
-from geo.demo import build_demo
+from geo.access.auth import SESSION_HOURS, set_disabled
+from geo.demo.build import build_demo
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui.text import md
@@ -35,15 +35,13 @@ def app(demo_store, monkeypatch) -> AppTest:
 
 
 def map_script(at: AppTest) -> str:
-    components = at.get("component_instance")
-    assert len(components) == 1
-    return json.loads(components[0].proto.json_args)["script"]
+    """Everything the map sends to the browser: the map itself and the page's view."""
+    return sent_text(at)
 
 
 def map_payload(at: AppTest) -> dict:
-    script = map_script(at)
-    start = script.index(",", script.index("gridmapDraw(")) + 1
-    return json.JSONDecoder().raw_decode(script[start:].lstrip())[0]
+    """The map as drawn: the map's payload with the page's view applied."""
+    return drawn_payload(at)
 
 
 def household_ids(location: str) -> list[str]:
@@ -155,7 +153,7 @@ def test_grid_worker_map_shows_only_their_grid(app, demo_store):
 
 
 def test_reveal_shows_one_household_and_is_audited(app, demo_store):
-    from geo.audit import read_audit
+    from geo.access.audit import read_audit
 
     grid = open_store(demo_store).read_attributes("grids", ["grid_id"])["grid_id"].iloc[0]
     sign_in(app, demo_store, "grid_worker", name="test_revealer", grids=[grid])

@@ -12,9 +12,11 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo import audit_chain
-from geo.schema import SCHEMA_VERSION, TABLES, WGS84
-from geo.store import GeoPackageStore, Store, open_store
+from geo.access import audit_chain
+from geo.store import open_store
+from geo.store.base import Store
+from geo.store.geopackage import GeoPackageStore
+from geo.store.schema import SCHEMA_VERSION, TABLES, WGS84
 
 STORES = ["gpkg", "postgis"]
 
@@ -663,7 +665,7 @@ def test_a_writer_waits_for_the_lock_then_says_the_store_is_busy(tmp_path):
     import sqlite3
     import time
 
-    from geo.store import StoreBusy
+    from geo.store.base import StoreBusy
 
     store = open_store(str(tmp_path / "busy.gpkg"))
     with store.transaction() as tx:

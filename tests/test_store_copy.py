@@ -6,11 +6,11 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from test_store import SAMPLES, _values, _write
 
-from geo.audit import verify_audit
+from geo.access.audit import verify_audit
 from geo.cli import main
-from geo.schema import TABLES
 from geo.store import open_store
-from geo.store_copy import metric_differences
+from geo.store.copy import metric_differences
+from geo.store.schema import TABLES
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""PostGIS-only behaviour: concurrent writers, migrations, the schema against geo.schema."""
+"""PostGIS-only behaviour: concurrent writers, migrations, the schema against geo.store.schema."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 from pg import pg_location  # noqa: F401  (fixture)
 from test_contract import AS_OF, _import_all, files  # noqa: F401  (fixture)
 
-from geo import pg_migrations
 from geo.cli import main
-from geo.schema import GEOMETRY_COLUMN, TABLES
-from geo.store import open_store
+from geo.store import open_store, pg_migrations
+from geo.store.schema import GEOMETRY_COLUMN, TABLES
 
 WRITERS = 2
 TRANSACTIONS = 10
@@ -126,7 +125,7 @@ def test_servers_starting_together_migrate_once(pg_location):  # noqa: F811
 
 
 def test_migrated_schema_matches_geo_schema(pg_location):  # noqa: F811
-    """A change to geo.schema without a new migration fails here."""
+    """A change to geo.store.schema without a new migration fails here."""
     import psycopg
 
     open_store(pg_location).upgrade()
@@ -168,7 +167,7 @@ def test_text_compares_bytewise_like_sqlite(pg_location):  # noqa: F811
 
 def test_messages_hide_the_password():
     pytest.importorskip("psycopg")
-    from geo.store_postgis import _redact
+    from geo.store.postgis import _redact
 
     assert "secret" not in _redact("postgresql://u:secret@127.0.0.1/db")
 
@@ -217,7 +216,7 @@ def test_contract_commands_give_identical_output_on_both_stores(files, pg_locati
 
 
 def test_reads_reuse_pooled_connections_until_closed(pg_location):  # noqa: F811
-    from geo import store_postgis
+    from geo.store import postgis as store_postgis
 
     store = open_store(pg_location)
     store.read("households")
@@ -271,7 +270,7 @@ def test_database_of_migration_1_reads_then_gains_the_verifications(pg_location)
     """A database an older gridmap migrated (version 1): reads work, the first write migrates."""
     import psycopg
 
-    from geo import store_postgis
+    from geo.store import postgis as store_postgis
 
     store = open_store(pg_location)
     with store.transaction() as tx:

@@ -9,22 +9,23 @@ import pytest
 from pypdf import PdfReader
 from shapely.geometry import Point, box
 
-from geo import weekly
-from geo.audit import read_audit
+from geo.access.audit import read_audit
 from geo.cli import main
-from geo.metrics import compute_metrics
-from geo.store import open_store
-from geo.weekly import (
+from geo.metrics.contract import compute_metrics
+from geo.outputs.weekly import figures
+from geo.outputs.weekly import font as weekly_font
+from geo.outputs.weekly import xlsx as weekly_xlsx
+from geo.outputs.weekly.figures import (
     Figure,
-    FontMissing,
     attention_grids,
     attention_reasons,
-    cjk_font,
     figure_texts,
     weekly_figures,
-    weekly_sheets,
-    write_weekly,
 )
+from geo.outputs.weekly.font import FontMissing, cjk_font
+from geo.outputs.weekly.pack import write_weekly
+from geo.outputs.weekly.xlsx import weekly_sheets
+from geo.store import open_store
 
 WGS84 = "EPSG:4326"
 AS_OF = dt.date(2026, 11, 27)
@@ -238,10 +239,13 @@ def test_figure_texts_suppress_small_counts_and_small_bases(figure, value_text, 
 @pytest.mark.parametrize(
     ("figure", "colour"),
     [
-        (Figure("reports_overdue", "count", 9, 5, None, None, higher_is_better=False), weekly.BAD),
-        (Figure("reports_overdue", "count", 4, 5, None, None, higher_is_better=False), weekly.GOOD),
-        (Figure("reports_new", "count", 9, 5, None, None, higher_is_better=None), weekly.NEUTRAL),
-        (Figure("freshness", "rate", 0.5, 0.6, 10, 10), weekly.BAD),
+        (Figure("reports_overdue", "count", 9, 5, None, None, higher_is_better=False), figures.BAD),
+        (
+            Figure("reports_overdue", "count", 4, 5, None, None, higher_is_better=False),
+            figures.GOOD,
+        ),
+        (Figure("reports_new", "count", 9, 5, None, None, higher_is_better=None), figures.NEUTRAL),
+        (Figure("freshness", "rate", 0.5, 0.6, 10, 10), figures.BAD),
     ],
 )
 def test_change_colour_follows_what_is_good_news(figure, colour):
@@ -270,8 +274,8 @@ def test_attention_score_is_the_documented_sum_and_ranks_grids():
         ["A", 11.0, 2],
         ["B", 0.5, 3],
     ]
-    assert attention_reasons(top.iloc[1]) == ["超期未办结事项 3 件", "走访合规率仅 50.0%"]
-    assert attention_reasons(top.iloc[0]) == ["数据新鲜度仅 0.0%", "未配备网格员", "未建网格党支部"]
+    assert attention_reasons(top.iloc[1]) == ["超期未办结事项 3 件", "走访达标率仅 50.0%"]
+    assert attention_reasons(top.iloc[0]) == ["信息更新率仅 0.0%", "未配备网格员", "未建网格党支部"]
 
 
 def test_attention_reasons_suppress_small_counts(street_store):
@@ -295,7 +299,7 @@ def test_pdf_holds_the_chinese_title_and_the_metrics_figures_and_no_personal_dat
     text = _compact(page.extract_text())
     now = compute_metrics(street_store, AS_OF)
     assert "新华街道网格民情周报" in text
-    assert "走访合规率" in text and "独居老人" in text and "最需关注的5个网格" in text
+    assert "走访达标率" in text and "独居老人" in text and "最需关注的5个网格" in text
     assert f"{now['visits']['overall']['rate'] * 100:.1f}%" in text
     assert f"{now['freshness']['rate'] * 100:.1f}%" in text
     assert "超期未办结事项<3件" in text  # G1's two overdue reports
@@ -310,6 +314,14 @@ def test_pdf_holds_the_chinese_title_and_the_metrics_figures_and_no_personal_dat
     assert "/FontFile2" in descriptor  # the glyphs travel inside the PDF
 
 
+def test_pdf_footnote_names_no_command_and_one_name_per_figure(street_store, tmp_path):
+    out = write_weekly(street_store, AS_OF, tmp_path / "weekly.pdf")
+    text = _compact(PdfReader(out).pages[0].extract_text())
+    assert "gridmap" not in text.lower()
+    assert "走访达标率" in text and "信息更新率" in text
+    assert "合规率" not in text and "新鲜度" not in text
+
+
 def test_pdf_in_english(street_store, tmp_path):
     out = write_weekly(street_store, AS_OF, tmp_path / "weekly-en.pdf", lang="en")
     text = _compact(PdfReader(out).pages[0].extract_text())
@@ -320,27 +332,67 @@ def test_pdf_in_english(street_store, tmp_path):
 def test_xlsx_has_one_sheet_per_section_with_small_counts_suppressed(street_store, tmp_path):
     out = write_weekly(street_store, AS_OF, tmp_path / "weekly.xlsx")
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["核心指标", "8周趋势", "重点关注网格", "各网格"]
+    assert book.sheetnames == ["核心指标", "8周趋势", "重点关注网格", "各网格", "说明"]
     headline = pd.read_excel(out, sheet_name="核心指标")
-    row = headline.set_index("key").loc["reports_overdue"]
-    assert row["本周"] == "<3"
-    assert pd.isna(row["变化"])
-    new = headline.set_index("key").loc["reports_new"]
+    assert "key" not in headline.columns  # no developer column in the Chinese workbook
+    row = headline.set_index("指标").loc["超期未办结"]
+    assert pd.isna(row["本周"]) and pd.isna(row["变化"])  # 2 overdue: hidden, not "<3" text
+    new = headline.set_index("指标").loc["本周新增事项"]
     assert (new["本周"], new["上周"], new["变化"]) == (3, 4, -1)
     grids = pd.read_excel(out, sheet_name="各网格")
-    assert grids.set_index("网格编号").loc["G1", "超期未办结"] == "<3"
+    assert pd.isna(grids.set_index("网格编号").loc["G1", "超期未办结"])
     trend = pd.read_excel(out, sheet_name="8周趋势")
-    assert trend.columns[:3].tolist() == ["周截止日", "走访合规率", "数据新鲜度"]
+    assert trend.columns[:3].tolist() == ["周截止日", "走访达标率", "信息更新率"]
     every_cell = " ".join(str(c.value) for ws in book for r in ws.iter_rows() for c in r)
     for personal in ("张三丰", "13812345678", "王小明", "东风路", "H1 ", "150102194501011234"):
         assert personal not in every_cell
 
 
-def test_sheets_keep_raw_rates_as_fractions(street_store):
+def test_xlsx_numbers_are_numbers_rounded_as_the_pdf_and_hidden_cells_are_marked(
+    street_store, tmp_path
+):
+    out = write_weekly(street_store, AS_OF, tmp_path / "weekly.xlsx")
+    book = openpyxl.load_workbook(out)
+    numeric = {
+        "户数",
+        "应走访户数",
+        "走访达标率",
+        "信息更新率",
+        "超期未办结",
+        "本周",
+        "上周",
+        "变化",
+    }
+    hidden = 0
+    for ws in book.worksheets[:4]:
+        header = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for name, cell in zip(header, row, strict=True):
+                if name in numeric:
+                    assert cell.value is None or isinstance(cell.value, int | float), (
+                        ws.title,
+                        name,
+                    )
+                if isinstance(cell.value, float):  # rates with the PDF's 0.1% (3 places)
+                    assert cell.value == round(cell.value, 3), (ws.title, name, cell.value)
+                if cell.value is None and cell.comment is not None:
+                    hidden += 1
+                    assert cell.fill.start_color.rgb.endswith(weekly_xlsx.HIDDEN_FILL)
+                    assert "小于3" in cell.comment.text
+    assert hidden >= 3  # G1's overdue reports in the headline, the grid table, the trend
+    rates = book["各网格"]
+    visit = [c.value for c in rates[1]].index("走访达标率")
+    assert rates.cell(row=2, column=visit + 1).number_format == "0.0%"
+    headline = book["核心指标"]
+    change = next(r for r in headline.iter_rows(min_row=2) if r[0].value == "走访达标率")[3]
+    assert "个百分点" in change.number_format
+
+
+def test_sheets_keep_rates_as_fractions_rounded_as_the_pdf(street_store):
     sheets = weekly_sheets(weekly_figures(street_store, AS_OF))
     trend = sheets["8周趋势"]
     now = compute_metrics(street_store, AS_OF)
-    assert trend.iloc[-1]["走访合规率"] == now["visits"]["overall"]["rate"]
+    assert trend.iloc[-1]["走访达标率"] == round(now["visits"]["overall"]["rate"], 3)
     assert list(weekly_sheets(weekly_figures(street_store, AS_OF), "en")) == [
         "Headline",
         "8-week trend",
@@ -355,11 +407,13 @@ def test_unknown_suffix_is_refused(street_store, tmp_path):
 
 
 def test_the_shipped_font_and_its_licence_come_with_gridmap(monkeypatch):
-    monkeypatch.delenv(weekly.FONT_ENV, raising=False)
+    monkeypatch.delenv(weekly_font.FONT_ENV, raising=False)
     font = cjk_font()
-    assert font.regular == weekly.FONT_DIR / "NotoSansSC-Regular.ttf" and font.regular.is_file()
-    assert font.bold == weekly.FONT_DIR / "NotoSansSC-Bold.ttf" and font.bold.is_file()
-    assert "SIL Open Font License" in (weekly.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+    assert (
+        font.regular == weekly_font.FONT_DIR / "NotoSansSC-Regular.ttf" and font.regular.is_file()
+    )
+    assert font.bold == weekly_font.FONT_DIR / "NotoSansSC-Bold.ttf" and font.bold.is_file()
+    assert "SIL Open Font License" in (weekly_font.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
 
 
 def test_the_shipped_font_draws_every_character_of_the_catalogue():
@@ -367,7 +421,7 @@ def test_the_shipped_font_draws_every_character_of_the_catalogue():
 
     from geo.i18n import catalogue
 
-    for path in (weekly.SHIPPED_REGULAR, weekly.SHIPPED_BOLD):
+    for path in (weekly_font.SHIPPED_REGULAR, weekly_font.SHIPPED_BOLD):
         covered = set(TTFont(path).getBestCmap())
         text = "".join(v for entry in catalogue().values() for v in entry.values())
         missing = sorted({c for c in text if ord(c) not in covered and not c.isspace()})
@@ -379,14 +433,14 @@ def test_the_shipped_font_draws_every_character_of_the_catalogue():
 
 
 def test_an_override_naming_no_file_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv(weekly.FONT_ENV, str(tmp_path / "none.ttc"))
+    monkeypatch.setenv(weekly_font.FONT_ENV, str(tmp_path / "none.ttc"))
     with pytest.raises(FontMissing, match="no such font file"):
         cjk_font()
 
 
 def test_font_override_by_environment(monkeypatch):
-    path = str(weekly.SHIPPED_BOLD)
-    monkeypatch.setenv(weekly.FONT_ENV, f"{path}#0")
+    path = str(weekly_font.SHIPPED_BOLD)
+    monkeypatch.setenv(weekly_font.FONT_ENV, f"{path}#0")
     font = cjk_font()
     assert (str(font.regular), font.index) == (path, 0)
 

@@ -1,4 +1,4 @@
-"""AppTest of the weekly page: the pack on screen equals geo.weekly, downloads are audited."""
+"""AppTest of the weekly page: the pack on screen equals geo.outputs.weekly.pack, downloads are audited."""
 
 import io
 import re
@@ -8,12 +8,12 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from geo.audit import read_audit
-from geo.auth import add_user, load_viewer
-from geo.demo import build_demo
+from geo.access.audit import read_audit
+from geo.access.auth import add_user, load_viewer
+from geo.demo.build import build_demo
+from geo.outputs.weekly.figures import TOP_GRIDS, figure_label, figure_texts, weekly_figures
 from geo.store import open_store
 from geo.timeutil import now_local, today
-from geo.weekly import TOP_GRIDS, figure_label, figure_texts, weekly_figures
 from ui import session
 from ui.coverage import weekly_download
 
@@ -105,7 +105,7 @@ def test_a_grid_workers_pack_holds_only_their_grids(demo_store, monkeypatch):
     """Tiles, attention list, map and both downloads: computed from the worker's grid alone."""
     import openpyxl
 
-    from geo.scope import GridScope
+    from geo.access.scope import GridScope
 
     monkeypatch.setenv("GRIDMAP_DB", demo_store)
     store = open_store(demo_store)

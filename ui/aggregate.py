@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from geo.i18n import t
+from geo.outputs.figures import count_text, rate_text, ratio_text
 from geo.store import open_store
-from ui import data, session
+from ui import auth, data, session
 
 # (figure column, catalogue key of its header)
 GRID_COLUMNS = (
@@ -39,25 +40,27 @@ COMMUNITY_COLUMNS = (
     ("households_per_worker", "map_fill_households_per_worker"),
 )
 _RATES = {"visit_rate", "freshness_rate"}
+_TEXT = {"grid_id", "name", "community"}
 
 
 def _display(
     figures: pd.DataFrame, columns: tuple[tuple[str, str], ...], lang: str
 ) -> pd.DataFrame:
-    """Figures as text ("<3" and "–" kept as such; one dtype per column for Arrow)."""
+    """Figures as text, formatted as everywhere (geo.outputs.figures): "<3" kept as such, rates
+    rounded alike; one dtype per column for Arrow."""
     out = {}
     for column, key in columns:
         if column not in figures.columns:
             continue
         values = figures[column]
         if column in _RATES:
-            text = pd.to_numeric(values, errors="coerce").map(
-                lambda v: "–" if pd.isna(v) else f"{v:.0%}"
-            )
+            text = values.map(rate_text)
+        elif column == "households_per_worker":
+            text = values.map(ratio_text)
+        elif column in _TEXT:
+            text = values.map(lambda v: "" if v is None or v != v else str(v))
         else:
-            text = values.map(
-                lambda v: "–" if v is None or (isinstance(v, float) and v != v) else str(v)
-            )
+            text = values.map(count_text)
         out[t(key, lang)] = text.astype(str).to_numpy()
     return pd.DataFrame(out)
 
@@ -78,7 +81,7 @@ def aggregate_page(title_key: str) -> Callable[[], None]:
 
     def page() -> None:
         lang = session.lang()
-        location = session.location()
+        location = auth.location()
         st.title(t(title_key, lang))
         st.info(t("auth_aggregate_notice", lang))
         store = open_store(location)

@@ -1,7 +1,7 @@
 """Sign-in before any data: the form, the session checks run on every page, sign-out, OIDC.
 
 Every run of ``app.py`` calls ``current_viewer`` first. A sign-in opens a session record
-in the store (``geo.sessions``); when the server runs with the cookie routes (server.py,
+in the store (``geo.access.sessions``); when the server runs with the cookie routes (server.py,
 ``ui.web``) and the page is in a secure context (HTTPS, or the machine itself), the
 browser is sent once through ``/_gridmap/signin`` to receive an http-only cookie, so the
 session survives a refresh and opens in a new tab. On every run the record is checked: a
@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from geo.auth import (
+from geo.access.auth import (
     LOCK_MINUTES,
     SESSION_HOURS,
     AuthError,
@@ -34,11 +34,13 @@ from geo.auth import (
     load_viewer,
     session_expired,
 )
+from geo.access.sessions import SessionEnded, check_session, end_session, find_session, open_session
 from geo.i18n import t
-from geo.sessions import SessionEnded, check_session, end_session, find_session, open_session
-from geo.store import Store, open_store
+from geo.store import open_store, resolve_location
+from geo.store.base import Store
 from geo.timeutil import now_local, parse_timestamp
 from ui import session, web
+from ui.navigation import use_app_navigation
 from ui.text import md_t
 
 DEMO_DECLINED_KEY = "auth_demo_declined"
@@ -213,6 +215,19 @@ def require_viewer() -> Viewer:
         sign_in_page_for("")()
         st.stop()
     return viewer
+
+
+def location() -> str:
+    """The data location, for a signed-in session only: a page run without sign-in stops here.
+
+    app.py shows the sign-in form before any page; a page file run on its own (Streamlit's
+    legacy ``pages/`` routing, on a fresh server started without server.py) is rerun through
+    app.py first (``ui.navigation.use_app_navigation``); the check (expiry, disabled account)
+    is repeated here all the same.
+    """
+    use_app_navigation()
+    require_viewer()
+    return resolve_location(None)
 
 
 def _refusal(exc: AuthError, lang: str) -> str:

@@ -20,20 +20,24 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.audit import log_event
-from geo.coords import transform_geometry, wgs84_to_gcj02
-from geo.coverage import (
+from geo.access.audit import log_event
+from geo.access.auth import Viewer
+from geo.access.scope import GridScope
+from geo.care.coverage import (
     boundary_coverage,
     coverage_gaps,
     staff_role_matrix,
-    visit_worklist,
+    worklist_from_status,
     worklist_xlsx,
 )
 from geo.i18n import t
-from geo.scope import GridScope
+from geo.inputs.coords import transform_geometry, wgs84_to_gcj02
+from geo.outputs.weekly.charts import map_png, trend_png
+from geo.outputs.weekly.figures import weekly_figures
+from geo.outputs.weekly.pdf import write_pdf
+from geo.outputs.weekly.xlsx import write_xlsx
 from geo.store import open_store
-from geo.weekly import map_png, trend_png, weekly_figures, write_pdf, write_xlsx
-from ui import session
+from ui import data, session
 
 DEFAULT_ACTOR = "web"  # only when nobody is signed in (app.py signs in before any page)
 UNCOVERED_COLOUR = "#c62828"
@@ -68,41 +72,78 @@ def scoped_gaps(
     return out
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# Each loader takes the store's data version and keys its cache on the version of the part
+# of the data it depends on (ui.data.stable_version): a visit logged leaves the gaps, the
+# staff and the outline as they were, so they are not recomputed for it.
+
+
+def _structure(location: str, version: int) -> int:
+    return data.stable_version(location, version, data.STRUCTURE)
+
+
 def gaps(location: str, version: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
-    """``geo.coverage.coverage_gaps`` as of ``as_of``."""
+    """``geo.care.coverage.coverage_gaps`` as of ``as_of``."""
+    return _gaps(location, _structure(location, version), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _gaps(location: str, version: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
     del version
     return coverage_gaps(open_store(location), as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def boundary_cover(location: str, version: int) -> dict[str, Any] | None:
-    """``geo.coverage.boundary_coverage`` (None when no boundary is loaded)."""
+    """``geo.care.coverage.boundary_coverage`` (None when no boundary is loaded)."""
+    return _boundary_cover(location, _structure(location, version))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _boundary_cover(location: str, version: int) -> dict[str, Any] | None:
     del version
     return boundary_coverage(open_store(location))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def role_matrix(location: str, version: int, by: str) -> pd.DataFrame:
-    """``geo.coverage.staff_role_matrix`` per grid or community."""
+    """``geo.care.coverage.staff_role_matrix`` per grid or community."""
+    return _role_matrix(location, _structure(location, version), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _role_matrix(location: str, version: int, by: str) -> pd.DataFrame:
     del version
     return staff_role_matrix(open_store(location), by=by)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def worklist(
-    location: str, version: int, as_of: dt.date, scope: tuple[str, ...] | None = None
+    location: str,
+    version: int,
+    as_of: dt.date,
+    scope: tuple[str, ...] | None = None,
+    viewer: Viewer | None = None,
 ) -> pd.DataFrame:
-    """``geo.coverage.visit_worklist`` as of ``as_of`` for the grids in ``scope`` (None = all).
+    """``geo.care.coverage.visit_worklist`` as of ``as_of`` for the grids in ``scope`` (None = all).
 
-    Filtered where it is read: a grid worker's session never holds another grid's rows.
+    Built from the viewer's household statuses (``ui.data.household_statuses``: loaded for
+    the viewer's scope only, and shared with the map page, so not computed twice).
     """
-    del version
-    where = None if scope is None else {"grid_id": list(scope)}
-    return visit_worklist(open_store(location), as_of, where)
+    status = data.household_statuses(location, version, as_of, viewer)
+    if scope is not None:
+        status = status[status["grid_id"].isin(scope)]
+    return _worklist(location, data.household_version(location, version), as_of, scope, status)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _worklist(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    scope: tuple[str, ...] | None,
+    _status: pd.DataFrame,
+) -> pd.DataFrame:
+    del version, scope  # cache key only (the statuses are those of this version and scope)
+    return worklist_from_status(open_store(location), _status, as_of)
+
+
 def staff_options(
     location: str, version: int, scope: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
@@ -110,6 +151,11 @@ def staff_options(
 
     A grid worker's visit form lists the people of their own grids, not the whole street's.
     """
+    return _staff_options(location, _structure(location, version), scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _staff_options(location: str, version: int, scope: tuple[str, ...] | None) -> pd.DataFrame:
     del version
     where = None if scope is None else {"grid_id": list(scope)}
     staff = pd.DataFrame(open_store(location).read("staff", ["staff_id", "name", "role"], where))
@@ -126,10 +172,10 @@ def _scoped(location: str, scope: tuple[str, ...] | None) -> Any:
 def weekly(
     location: str, version: int, as_of: dt.date, scope: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
-    """``geo.weekly.weekly_figures`` for the week ending ``as_of``, of the grids in ``scope``.
+    """``geo.outputs.weekly.pack.weekly_figures`` for the week ending ``as_of``, of the grids in ``scope``.
 
     A grid worker's or community clerk's pack is computed from their grids only
-    (``geo.scope.GridScope``): no other grid's figures, names or shapes.
+    (``geo.access.scope.GridScope``): no other grid's figures, names or shapes.
     """
     del version
     return weekly_figures(_scoped(location, scope), as_of)

@@ -15,6 +15,8 @@ DataFrame (Streamlit hashes big frames from a sample and could return a stale re
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -23,15 +25,15 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.audit import log_event
-from geo.auth import Viewer
-from geo.metrics import (
-    _community_table_from,
-    grid_table,
-    household_status,
-    report_states,
-)
-from geo.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table
+from geo.access.audit import log_event
+from geo.access.auth import Viewer
+from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
+from geo.care.rules import household_status
+from geo.care.status import grid_table_of
+from geo.metrics.contract import household_counters_of
+from geo.metrics.tables import _community_table_from, grid_table
+from geo.outputs import figures as fig
+from geo.reports.states import report_states
 from geo.store import open_store
 from ui import session
 
@@ -50,6 +52,12 @@ _REPORT_COLUMNS = [
 Scope = tuple[str | None, ...] | None
 
 
+def map_max_points() -> int:
+    """Above this many households a map draws points only for a chosen community or grid,
+    and nothing loads every household's status (``GRIDMAP_MAP_MAX_POINTS``, 150,000)."""
+    return int(os.environ.get("GRIDMAP_MAP_MAX_POINTS", "150000"))
+
+
 class AccessDenied(PermissionError):
     """The viewer's role may not load this (household-level data for an aggregate viewer)."""
 
@@ -57,6 +65,106 @@ class AccessDenied(PermissionError):
 def data_version(location: str) -> int:
     """The store's current data version (changes with every committed write)."""
     return open_store(location).version()
+
+
+# Parts of the data a write can leave as it was, so that what depends on them only is not
+# recomputed: STRUCTURE = grids, staff, the boundary and which grid each household is in;
+# HOUSEHOLDS = that and every household figure (households, visits, verifications).
+# (location, version) -> {part: an earlier version with the same part}
+STRUCTURE = "structure"
+HOUSEHOLDS = "households"
+_SAME_PARTS: dict[tuple[str, int], dict[str, int]] = {}
+
+
+def stable_version(location: str, version: int, part: str) -> int:
+    """The oldest data version whose ``part`` (STRUCTURE or HOUSEHOLDS) equals ``version``'s."""
+    return _SAME_PARTS.get((location, version), {}).get(part, version)
+
+
+def household_version(location: str, version: int) -> int:
+    """The oldest data version whose households, visits, grids and staff equal ``version``'s."""
+    return stable_version(location, version, HOUSEHOLDS)
+
+
+def note_write(location: str, before: int, after: int, keeps: Sequence[str]) -> None:
+    """Record that the write taking the store from ``before`` to ``after`` left ``keeps`` as
+    they were (a visit keeps STRUCTURE; a report keeps STRUCTURE and HOUSEHOLDS).
+
+    Only a step of exactly one version counts: had anyone else written meanwhile, the
+    version would have moved further, and every figure is recomputed.
+    """
+    if after == before + 1:
+        _SAME_PARTS[(location, after)] = {
+            part: stable_version(location, before, part) for part in keeps
+        }
+
+
+# A visit logged or a household re-verified changes those households' statuses only: the
+# statuses of the version after are the ones before with their rows computed again.
+# (location, household version after) -> (household version before, household ids)
+_EDITS: dict[tuple[str, int], tuple[int, tuple[str, ...]]] = {}
+_PATCHED: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_PATCHED_MAX = 8
+_CHAIN_MAX = 20  # edits carried over in a row before statuses are computed afresh
+
+
+def note_household_edit(
+    location: str, before: int, after: int, household_ids: Sequence[str]
+) -> None:
+    """Record that the write from ``before`` to ``after`` was a visit or a re-verification of
+    ``household_ids``: grids and staff stay as they were, and only those households'
+    statuses are computed again (a step of exactly one version only, as ``note_write``)."""
+    if after != before + 1:
+        return
+    note_write(location, before, after, (STRUCTURE,))
+    _EDITS[(location, after)] = (household_version(location, before), tuple(household_ids))
+
+
+def _statuses(
+    location: str, households: int, as_of: dt.date, scope: Scope, depth: int = 0
+) -> pd.DataFrame:
+    """``_household_statuses`` of a household version, carried over single-household edits."""
+    edit = _EDITS.get((location, households))
+    if edit is None or depth > _CHAIN_MAX:
+        return _household_statuses(location, households, as_of, scope)
+    key = (location, households, as_of, scope)
+    if key in _PATCHED:
+        _PATCHED.move_to_end(key)
+        return _PATCHED[key]
+    previous, ids = edit
+    frame = _statuses(location, previous, as_of, scope, depth + 1)
+    edited = frame["household_id"].isin(ids).to_numpy()
+    fresh = (
+        household_status(
+            open_store(location),
+            as_of,
+            where={"household_id": frame.loc[edited, "household_id"].tolist()},
+        )
+        if edited.any()
+        else frame.iloc[:0]
+    )
+    order = frame["household_id"]
+    patched = (
+        pd.concat([frame[~edited], fresh[frame.columns]], ignore_index=True)
+        .set_index("household_id")
+        .loc[order]
+        .reset_index()
+    )
+    _PATCHED[key] = patched
+    while len(_PATCHED) > _PATCHED_MAX:
+        _PATCHED.popitem(last=False)
+    return patched
+
+
+def note_reports_only_write(location: str, before: int, after: int) -> None:
+    """``note_write`` for a write that touched reports only (filed, a workflow step)."""
+    note_write(location, before, after, (STRUCTURE, HOUSEHOLDS))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _household_counters(location: str, household_version: int, as_of: dt.date) -> pd.DataFrame:
+    del household_version  # cache key only
+    return household_counters_of(open_store(location), as_of)
 
 
 def _who(viewer: Viewer | None) -> Viewer:
@@ -71,7 +179,8 @@ def _grid_communities(location: str, version: int) -> pd.DataFrame:
 
 def grid_scope(location: str, version: int, viewer: Viewer | None = None) -> Scope:
     """The sorted grid ids ``viewer`` may see, or None for all (unassigned rows included)."""
-    ids = _who(viewer).grid_filter(_grid_communities(location, version))
+    grids = _grid_communities(location, stable_version(location, version, STRUCTURE))
+    ids = _who(viewer).grid_filter(grids)
     return None if ids is None else tuple(sorted(ids))
 
 
@@ -85,6 +194,15 @@ def _refuse_aggregate_only(viewer: Viewer) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _households_in(location: str, version: int, scope: Scope) -> int:
+    del version  # cache key only (which grid each household is in is part of STRUCTURE)
+    store = open_store(location)
+    if scope is None:
+        return store.count("households")
+    return len(store.read_attributes("households", ["household_id"], where=_where(scope)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFrame:
     del version
     return open_store(location).read("grids", where=_where(scope))
@@ -92,15 +210,25 @@ def _grid_polygons(location: str, version: int, scope: Scope) -> gpd.GeoDataFram
 
 def grid_polygons(location: str, version: int, viewer: Viewer | None = None) -> gpd.GeoDataFrame:
     """Grid polygons in scope with their attributes, EPSG:4326."""
-    return _grid_polygons(location, version, grid_scope(location, version, viewer))
+    scope = grid_scope(location, version, viewer)
+    return _grid_polygons(location, stable_version(location, version, STRUCTURE), scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _grid_figures(
     location: str, version: int, as_of: dt.date, scope: Scope, suppressed: bool
 ) -> pd.DataFrame:
-    del version
-    figures = grid_table(open_store(location), as_of)
+    households = household_version(location, version)
+    store = open_store(location)
+    if _households_in(location, stable_version(location, version, STRUCTURE), scope) <= (
+        map_max_points()
+    ):
+        # the viewer's pages hold the per-household frame of their scope (map points and
+        # legend, work list): the grid figures are summed from it, the visits folded once;
+        # a frame of the scope's households gives the scope's grid rows exactly
+        figures = grid_table_of(store, as_of, _statuses(location, households, as_of, scope))
+    else:  # level of detail: no page holds every household; the lean fold of all of them
+        figures = grid_table(store, as_of, _household_counters(location, households, as_of))
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
     return suppress_table(figures) if suppressed else figures
@@ -109,13 +237,39 @@ def _grid_figures(
 def grid_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.grid_table`` as of ``as_of`` for the grids in scope.
+    """``geo.metrics.tables.grid_table`` as of ``as_of`` for the grids in scope.
 
-    For aggregate-only viewers small counts are ``"<3"`` (``geo.privacy.suppress_table``).
+    For aggregate-only viewers small counts are ``"<3"`` (``geo.access.privacy.suppress_table``).
     """
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _grid_figures(location, version, as_of, scope, viewer.aggregates_only)
+
+
+def scope_totals(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    grid_ids: Sequence[str] | None = None,
+    households: pd.DataFrame | None = None,
+    viewer: Viewer | None = None,
+) -> dict[str, object]:
+    """``geo.outputs.figures.scope_totals`` of the chosen grids (default: every grid in scope).
+
+    Summed from the raw grid figures, then suppressed for aggregate-only viewers: the one
+    place a page's totals are suppressed, after all summing. ``households``: the filtered
+    household status rows a page shows (not for aggregate-only viewers).
+    """
+    viewer = _who(viewer)
+    scope = grid_scope(location, version, viewer)
+    raw = _grid_figures(location, version, as_of, scope, False)
+    if grid_ids is not None:
+        raw = raw[raw["grid_id"].isin(list(grid_ids))]
+    if viewer.aggregates_only:
+        if households is not None:
+            raise AccessDenied(f"{viewer.role} sees aggregates only: no household rows")
+        return suppress_totals(fig.scope_totals(raw))
+    return fig.scope_totals(raw, households)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -131,7 +285,7 @@ def _community_figures(
 def community_figures(
     location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
 ) -> pd.DataFrame:
-    """``geo.metrics.community_table`` as of ``as_of``, summed over the grids in scope."""
+    """``geo.metrics.tables.community_table`` as of ``as_of``, summed over the grids in scope."""
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _community_figures(location, version, as_of, scope, viewer.aggregates_only)
@@ -158,7 +312,9 @@ def household_statuses(
     viewer: Viewer | None = None,
     grid_ids: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
-    """``geo.metrics.household_status`` (no personal fields) of the households in scope.
+    """The per-household frame (``geo.care.rules.household_status``, no personal fields) of
+    the households in scope: the map's points and legend and the work list read it, and the
+    grid figures of the same scope are summed from it (``_grid_figures``).
 
     ``grid_ids``: only the households of these grids (None in it: the unassigned ones),
     within the viewer's scope; default all in scope. Raises AccessDenied for
@@ -174,7 +330,7 @@ def household_statuses(
             wanted = [g for g in wanted if g in allowed]
         # sorted (None first) so one choice is one cache entry whatever the order asked
         scope = tuple(sorted(wanted, key=lambda g: (g is not None, g or "")))
-    return _household_statuses(location, version, as_of, scope)
+    return _statuses(location, household_version(location, version), as_of, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

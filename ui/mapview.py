@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.mapping import STATIC_URL, use_local_assets
+from geo.outputs.map.leaflet import STATIC_URL, detach_view, use_local_assets
 
 _CLICK_KEY = "_gm_last_tooltip_{}"
 
@@ -16,12 +18,23 @@ def setup_map_assets() -> None:
     use_local_assets(STATIC_URL)
 
 
-def show_map(fmap: folium.Map, *, key: str, height: int = 640) -> str | None:
+def show_map(
+    fmap: folium.Map,
+    *,
+    key: str,
+    height: int = 640,
+    on_grid: Callable[[str], None] | None = None,
+) -> str | None:
     """Draw ``fmap``; return the grid id of a grid polygon the user has just clicked, else None.
+
+    ``on_grid``: called with the clicked grid's id as a widget callback, before the run the
+    click causes, so that run already shows the grid chosen (one run, no second one).
 
     Only the clicked polygon's tooltip is returned to Python, so panning and zooming never
     rerun the page; a click on a grid reruns it once (drill-down). Household clicks open a
-    popup in the browser only.
+    popup in the browser only. The view (filters, selection, fill, reports, legends) is sent
+    apart from the map (``geo.outputs.map.leaflet.detach_view``): changing it updates the drawn map in
+    place instead of reloading it.
     """
     setup_map_assets()
     out = st_folium(
@@ -30,6 +43,8 @@ def show_map(fmap: folium.Map, *, key: str, height: int = 640) -> str | None:
         height=height,
         use_container_width=True,
         returned_objects=["last_object_clicked_tooltip"],
+        feature_group_to_add=detach_view(fmap),
+        on_change=None if on_grid is None else lambda: _clicked_grid(key, on_grid),
     )
     tooltip = (out or {}).get("last_object_clicked_tooltip")
     seen_key = _CLICK_KEY.format(key)
@@ -40,6 +55,15 @@ def show_map(fmap: folium.Map, *, key: str, height: int = 640) -> str | None:
         return None
     st.session_state[seen_key] = tooltip
     return grid_id_from_tooltip(tooltip)
+
+
+def _clicked_grid(key: str, on_grid: Callable[[str], None]) -> None:
+    """st_folium's change callback: the clicked grid (its value is in the session under key)."""
+    tooltip = (st.session_state.get(key) or {}).get("last_object_clicked_tooltip")
+    grid_id = grid_id_from_tooltip(tooltip) if tooltip else None
+    if grid_id:
+        st.session_state[_CLICK_KEY.format(key)] = tooltip  # handled: not returned again
+        on_grid(grid_id)
 
 
 def grid_id_from_tooltip(tooltip: str) -> str | None:

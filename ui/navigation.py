@@ -10,7 +10,7 @@ Streamlit keeps its legacy ``pages/`` directory routing until some session has r
 ``st.navigation``: on a freshly started server the first request for ``/reports`` would
 run ``pages/reports.py`` alone. server.py switches that off at start-up
 (``disable_legacy_pages_routing``); every page file also calls ``use_app_navigation``
-(``ui.session.location``), in case the app was started without server.py.
+(``ui.auth.location``), in case the app was started without server.py.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd
@@ -19,12 +20,14 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.auth import Viewer
-from geo.coords import wgs84_to_gcj02
+from geo.access.auth import Viewer
 from geo.i18n import t
-from geo.mapping import GridmapLayer, TileProvider, build_map
-from geo.metrics import report_states
-from geo.reports import to_wgs84
+from geo.inputs.coords import wgs84_to_gcj02
+from geo.outputs.map.build import build_map
+from geo.outputs.map.leaflet import GridmapLayer, detach_view
+from geo.outputs.map.tiles import TileProvider
+from geo.reports.states import report_states
+from geo.reports.workflow import to_wgs84
 from geo.store import open_store
 from geo.timeutil import end_of_day, format_timestamp, now_local, today
 from ui import data, session
@@ -169,6 +172,14 @@ def by_urgency(reports: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def detail_choices(shown_ids: list[str], visible_ids: set[str], selected: str | None) -> list[str]:
+    """The reports the detail panel offers: those shown, plus the selected one when the
+    filters hide it (just filed, or picked before a filter changed), first."""
+    if selected in visible_ids and selected not in shown_ids:
+        return [selected, *shown_ids]
+    return list(shown_ids)
+
+
 def countdown(hours_left: float, lang: str) -> str:
     """'12 h left' / 'overdue by 1 d 3 h' for an unresolved report; '' once resolved (NaN)."""
     if hours_left is None or pd.isna(hours_left):
@@ -253,6 +264,15 @@ def _picked_marker(
     return group
 
 
+def _clicked_point(key: str, on_pick: Callable[[tuple[float, float]], None]) -> None:
+    """st_folium's change callback: a click on the map (its value is in the session under key)."""
+    clicked = (st.session_state.get(key) or {}).get("last_clicked")
+    if clicked:
+        point = (round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6))
+        st.session_state[_SEEN_CLICK.format(key)] = point  # handled: not returned again
+        on_pick(point)
+
+
 def report_map(
     grids: gpd.GeoDataFrame,
     reports: pd.DataFrame,
@@ -265,12 +285,15 @@ def report_map(
     picked_coords: str,
     key: str,
     height: int = 560,
+    on_pick: Callable[[tuple[float, float]], None] | None = None,
 ) -> tuple[float, float] | None:
     """Draw the reports over the grids; return (lon, lat) of a new click on the map, else None.
 
     Only ``last_clicked`` comes back to Python, so pans and zooms never rerun the page;
     a click reruns it once. The returned point is in the map's datum (GCJ-02 on Gaode tiles).
-    The chosen location is passed as ``feature_group_to_add`` so moving it keeps the map mounted.
+    The chosen location and the reports (the view) are passed as ``feature_group_to_add``
+    so a new location, a filter or a step keeps the map mounted. ``on_pick``: called with a
+    clicked point as a widget callback, before the run the click causes.
     """
     setup_map_assets()
     households = pd.DataFrame({column: pd.Series(dtype=object) for column in _HOUSEHOLD_COLUMNS})
@@ -278,16 +301,17 @@ def report_map(
         grids, households, reports[MAP_COLUMNS], lang=lang, as_of=as_of, tiles=tiles, heat=heat
     )
     _without_household_legend(fmap)
-    # fractional zoom: the grids fill the narrow map column instead of a third of it
-    fmap.options["zoom_snap"] = 0.25
-    fmap.options["zoom_delta"] = 0.5
     out = st_folium(
         fmap,
         key=key,
         height=height,
         use_container_width=True,
         returned_objects=["last_clicked"],
-        feature_group_to_add=_picked_marker(picked, picked_coords, bool(tiles and tiles.gcj02)),
+        feature_group_to_add=[
+            detach_view(fmap),
+            _picked_marker(picked, picked_coords, bool(tiles and tiles.gcj02)),
+        ],
+        on_change=None if on_pick is None else lambda: _clicked_point(key, on_pick),
     )
     clicked = (out or {}).get("last_clicked")
     seen_key = _SEEN_CLICK.format(key)

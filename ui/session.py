@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo.auth import Viewer
+from geo.access.auth import Viewer
 from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from geo.store import resolve_location
 from geo.timeutil import today
@@ -16,7 +16,7 @@ LANG_KEY = "ui_lang"
 AS_OF_KEY = "ui_as_of"
 VIEWER_KEY = "auth_viewer"  # the signed-in account's Viewer (role and scope)
 SIGNED_IN_AT_KEY = "auth_signed_in_at"  # local datetime of the sign-in (SESSION_HOURS)
-SESSION_ID_KEY = "auth_session_id"  # the session's record in the store (geo.sessions)
+SESSION_ID_KEY = "auth_session_id"  # the session's record in the store (geo.access.sessions)
 MEETING_KEY = "ui_meeting_mode"  # the sidebar's meeting switch: aggregates only, for any role
 DEMO_KEY = "auth_demo_session"  # this session was opened automatically on an untouched demo store
 USER_KEY = "ui_user"  # the name edits and exports are logged under (ui.coverage.actor)
@@ -40,23 +40,6 @@ def as_of() -> dt.date:
 
 def store_location() -> str:
     """The data location: ``$GRIDMAP_DB`` or the default store (for sign-in; pages use ``location``)."""
-    return resolve_location(None)
-
-
-def location() -> str:
-    """The data location, for a signed-in session only: a page run without sign-in stops here.
-
-    app.py shows the sign-in form before any page; a page file run on its own (Streamlit's
-    legacy ``pages/`` routing, on a fresh server started without server.py) is rerun through
-    app.py first (``ui.navigation.use_app_navigation``); the check (expiry, disabled account)
-    is repeated here all the same.
-    """
-    # here, not at the top: both import this module
-    from ui.auth import require_viewer
-    from ui.navigation import use_app_navigation
-
-    use_app_navigation()
-    require_viewer()
     return resolve_location(None)
 
 

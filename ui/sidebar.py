@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.auth import Viewer
+from geo.access.auth import Viewer
 from geo.i18n import LANGUAGES, t
 from geo.timeutil import today
 from ui.session import AS_OF_KEY, DEMO_KEY, LANG_KEY, MEETING_KEY, lang, store_location

@@ -4,7 +4,7 @@ A websocket message cannot set a cookie, and a cookie script can set is readable
 script on the page; an http-only one must come with an HTTP response. So, as ``st.login``
 does for its identity cookie, the app sends the browser (``redirect``) to a route of the
 server: ``/_gridmap/signin?ticket=...&next=/reports`` exchanges a one-time ticket for the
-session token (``geo.sessions.redeem_ticket``), sets it as a ``Secure; HttpOnly;
+session token (``geo.access.sessions.redeem_ticket``), sets it as a ``Secure; HttpOnly;
 SameSite=Strict`` cookie that expires with the session, and sends the browser on to the
 page it asked for. ``/_gridmap/signout`` revokes the session and deletes the cookie.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from geo.sessions import end_session, find_session, redeem_ticket
+from geo.access.sessions import end_session, find_session, redeem_ticket
 from geo.store import open_store, resolve_location
 from geo.timeutil import now_local, parse_timestamp
 

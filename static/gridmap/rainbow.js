@@ -10,8 +10,39 @@
 (function () {
   "use strict";
 
+  // Leaflet's canvas renderer handles at most one mousemove per 32 ms and drops the rest,
+  // so a pointer that stops just after crossing into a grid leaves the previous grid's
+  // tooltip (and hover) showing, while a click opens the grid truly under it. The last
+  // dropped position is handled once the 32 ms are over: pointer, tooltip and click agree.
+  if (L.Canvas) {
+    var hover = L.Canvas.prototype._handleMouseHover;
+    L.Canvas.prototype._handleMouseHover = function (e, point) {
+      this._gmLastMove = [e, point];
+      if (!this._mouseHoverThrottled) return hover.call(this, e, point);
+      if (this._gmTrailing) return;
+      var renderer = this;
+      this._gmTrailing = setTimeout(function () {
+        renderer._gmTrailing = null;
+        var last = renderer._gmLastMove;  // again through this function: still throttled, wait on
+        if (renderer._map && last) renderer._handleMouseHover(last[0], last[1]);
+      }, 40);
+    };
+  }
+
   var OVERDUE = 128;
   var MAX_CATEGORIES = 7;  // bits 0..6 of the bitmask (geo/mapping.py MAX_CATEGORIES)
+
+  // Leaflet 1.9 focuses the map on mousedown (keyboard navigation) with a plain focus(),
+  // which scrolls a partly hidden element into view. In the app's iframe that scrolls the
+  // host page: between mousedown and click the map moves under the pointer, and the click
+  // lands on a neighbouring grid. Focus without scrolling, as Leaflet 2 does. Patched at
+  // load, before any map exists: the handler is bound when a map is created.
+  if (L.Map.Keyboard) {
+    L.Map.Keyboard.prototype._onMouseDown = function () {
+      if (this._focused) return;
+      this._map._container.focus({ preventScroll: true });
+    };
+  }
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -25,21 +56,6 @@
     return new Date(t).toISOString().slice(0, 10);
   }
 
-  function control(map, position, className, html, id) {
-    if (!html) return null;
-    var c = L.control({ position: position });
-    c.onAdd = function () {
-      var div = L.DomUtil.create("div", "gm-legend " + className);
-      if (id) div.id = id;
-      div.innerHTML = html;
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    };
-    c.addTo(map);
-    return c;
-  }
-
   function labelMinZoom(map, bounds, text) {
     // the zoom from which the label fits inside its grid's width
     var w0 = map.project(bounds.getNorthEast(), 0).x - map.project(bounds.getSouthWest(), 0).x;
@@ -47,24 +63,30 @@
     return w0 > 0 ? Math.ceil(Math.log(need / w0) / Math.LN2) : 99;
   }
 
+  function gridStyle(fill, selected) {
+    return {
+      color: selected ? "#1f2d3d" : "#455a64",
+      weight: selected ? 3.5 : 1.6,
+      opacity: 0.9,
+      fillColor: fill || "#ffffff",
+      fillOpacity: fill ? 0.5 : 0.08
+    };
+  }
+
   function drawGrids(map, P, renderer, stats) {
     var labels = [];
+    var layers = [];  // grid polygons in feature order (the view's fill, sel and k follow it)
+    var points = [];  // each grid's label point
     var bubbles = L.layerGroup();
     var communityLabels = [];  // {marker, minZoom}: a name shows once it fits its community
     var grids = L.geoJSON(P.g, {
       renderer: renderer,
-      style: function (f) {
-        var p = f.properties;
-        return {
-          color: p.s ? "#1f2d3d" : "#455a64",
-          weight: p.s ? 3.5 : 1.6,
-          opacity: 0.9,
-          fillColor: p.c || "#ffffff",
-          fillOpacity: p.c ? 0.5 : 0.08
-        };
-      },
+      style: function (f) { return gridStyle(f.properties.c, f.properties.s); },
       onEachFeature: function (f, layer) {
         var p = f.properties;
+        layer._gmIndex = layers.length;
+        layers.push(layer);
+        points.push([p.ly, p.lx]);
         layer.bindTooltip(p.t, { sticky: true, direction: "top", className: "gm-tip" });
         var shortIcon = L.divIcon({ className: "gm-label", html: "<span>" + esc(p.n) + "</span>", iconSize: null });
         var fullIcon = L.divIcon({ className: "gm-label", html: "<span>" + esc(p.fn || p.n) + "</span>", iconSize: null });
@@ -74,12 +96,6 @@
           minZoom: labelMinZoom(map, layer.getBounds(), p.n),
           fullZoom: labelMinZoom(map, layer.getBounds(), p.fn || p.n)
         });
-        if (p.k !== null && p.k !== undefined) {
-          bubbles.addLayer(L.marker([p.ly, p.lx], {
-            icon: L.divIcon({ className: "gm-bubble", html: "<span>" + p.k + "</span>", iconSize: null }),
-            interactive: false, keyboard: false
-          }));
-        }
         stats.grids += 1;
       }
     });
@@ -103,7 +119,29 @@
     if ((P.g.communities || []).length > 1) outlines.addTo(map);
     var zooms = labels.map(function (l) { return l.minZoom; }).sort(function (a, b) { return a - b; });
     var gridLabelZoom = zooms.length ? zooms[Math.floor(zooms.length / 2)] : 0;
-    return { grids: grids, labels: labels, bubbles: bubbles, communityLabels: communityLabels, gridLabelZoom: gridLabelZoom };
+    return {
+      grids: grids, layers: layers, points: points, labels: labels, bubbles: bubbles,
+      communityLabels: communityLabels, gridLabelZoom: gridLabelZoom
+    };
+  }
+
+  // the grids' fill, the selected ones and the count labels shown when points are hidden
+  function styleGrids(g, V) {
+    var selected = {};
+    (V.sel || []).forEach(function (id) { selected[id] = true; });
+    g.layers.forEach(function (layer, i) {
+      var p = layer.feature.properties;
+      layer.setStyle(gridStyle((V.fill || [])[i], selected[p.i]));
+      if (selected[p.i]) layer.bringToFront();
+    });
+    g.bubbles.clearLayers();
+    (V.k || []).forEach(function (k, i) {
+      if (k === null || k === undefined) return;
+      g.bubbles.addLayer(L.marker(g.points[i], {
+        icon: L.divIcon({ className: "gm-bubble", html: "<span>" + esc(k) + "</span>", iconSize: null }),
+        interactive: false, keyboard: false
+      }));
+    });
   }
 
   // --- households: one canvas layer for every point --------------------------------------
@@ -223,6 +261,7 @@
       this._cellItems = new Int32Array(n);
       this._nv = 0;
       this._ids = null;  // split lazily: 1M ids are only needed when a popup opens
+      this._visible = null;  // Uint8Array: 1 = drawn (the view's filter); null = every point
       this._onDown = this._onDown.bind(this);
       this._onClick = this._onClick.bind(this);
       this._onMove = this._onMove.bind(this);
@@ -321,8 +360,10 @@
       var wx = this._world.x, wy = this._world.y, group = this._group, sprites = this._sprites;
       var vis = this._vis, vx = this._vx, vy = this._vy;
       var m = 6, nv = 0;
+      var visible = this._visible;
       // payload order: ordinary households first, care households drawn over them
       for (var i = 0; i < this._n; i++) {
+        if (visible && !visible[i]) continue;
         var x = wx[i] * k - ox, y = wy[i] * k - oy;
         if (x < -m || y < -m || x > w + m || y > h + m) continue;
         vis[nv] = i; vx[nv] = x; vy[nv] = y; nv++;
@@ -375,6 +416,15 @@
       return best;
     },
 
+    /** Draw only the households the view's filter lets through (see filterMask). */
+    setVisible: function (visible) {
+      this._visible = visible;
+      var shown = this._n;
+      if (visible) { shown = 0; for (var i = 0; i < this._n; i++) shown += visible[i]; }
+      this._stats.markers = shown;
+      if (this._map) this._redraw();
+    },
+
     size: function () { return this._n; },
     latLng: function (i) { return L.latLng(this._lat[i], this._lng[i]); },
     containerPoint: function (i) { return this._map.latLngToContainerPoint(this.latLng(i)); },
@@ -425,6 +475,26 @@
     }
   });
 
+  // Which households the view shows: any of the chosen categories, overdue only, in the
+  // chosen grids (geo.mapping.HouseholdFilter). null: all of them.
+  function filterMask(H, show) {
+    if (!show) return null;
+    var grids = null, n = H.n, visible = new Uint8Array(n);
+    if (show.grids) {
+      grids = {};
+      show.grids.forEach(function (j) { grids[j] = true; });
+      if (show.loose) grids[-1] = true;
+    }
+    for (var i = 0; i < n; i++) {
+      var m = H.c[i];
+      if (show.cats && !(m & show.cats)) continue;
+      if (show.overdue && !(m & OVERDUE)) continue;
+      if (grids && !grids[H.g ? H.g[i] : -1]) continue;
+      visible[i] = 1;
+    }
+    return visible;
+  }
+
   function drawHouseholds(map, P, stats) {
     if (!map.getPane("gmHouseholds")) {
       // above the grid polygons (overlayPane, 400), below labels and report markers (600)
@@ -434,14 +504,35 @@
     return new HouseholdLayer(P, stats);
   }
 
-  function drawReports(map, P, stats) {
-    var R = P.r, T = P.text;
+  // A heat layer scaled to the data: by default leaflet.heat saturates a cell at an
+  // intensity of 1, so with a few dozen reports nearly every cell reads red. Here the
+  // densest cells of the view (95th percentile) are red and the rest in proportion.
+  function scaledHeat(points) {
+    var heat = L.heatLayer(points, { radius: 22, blur: 16, maxZoom: 17, minOpacity: 0.3, max: 1e9 });
+    var onAdd = heat.onAdd;
+    heat.onAdd = function (map) {
+      onAdd.call(this, map);
+      var simple = this._heat, data = simple.data;
+      simple.data = function (cells) {
+        var values = cells.map(function (c) { return c[2]; }).sort(function (a, b) { return a - b; });
+        var top = values.length ? values[Math.floor(0.95 * (values.length - 1))] : 1;
+        simple.max(top > 0 ? top : 1);
+        heat._gmMax = top;  // for tests
+        return data.call(simple, cells);
+      };
+      this._redraw();
+    };
+    return heat;
+  }
+
+  function drawReports(map, P, V, stats) {
+    var R = V.r, T = P.text;
+    stats.reports = R ? R.n : 0;
     if (!R || !R.n) return null;
-    stats.reports = R.n;
-    if (P.heat && L.heatLayer) {
+    if (V.heat && L.heatLayer) {
       var pts = [];
       for (var j = 0; j < R.n; j++) pts.push([R.lat[j], R.lon[j], 1]);
-      return L.heatLayer(pts, { radius: 22, blur: 16, maxZoom: 17, minOpacity: 0.35 });
+      return scaledHeat(pts);
     }
     var group = L.featureGroup();
     for (var i = 0; i < R.n; i++) {
@@ -470,9 +561,92 @@
     return group;
   }
 
+  // A legend box in a corner of the map; hidden while it has nothing to say.
+  function legendBox(map, position, className, id) {
+    var c = L.control({ position: position });
+    c.onAdd = function () {
+      var div = L.DomUtil.create("div", "gm-legend " + className);
+      div.id = id;
+      div.style.display = "none";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    c.addTo(map);
+    return c.getContainer();
+  }
+
+  function setLegend(div, html) {
+    div.innerHTML = html || "";
+    div.style.display = html ? "" : "none";
+  }
+
+  // Fit bounds with the legends kept off them: each corner legend takes its width from one
+  // side or its height from the top or bottom, whichever leaves the larger zoom.
+  function fitClear(map, bounds, boxes) {
+    var size = function (div, corner) {
+      if (!div || div.style.display === "none") return null;
+      return { w: div.offsetWidth + 10, h: div.offsetHeight + 10, corner: corner };
+    };
+    var corners = [size(boxes.main, "br"), size(boxes.fill, "bl"), size(boxes.reports, "tr")]
+      .filter(function (b) { return b; });
+    var best = null;
+    for (var choice = 0; choice < (1 << corners.length); choice++) {
+      var tl = [12, 12], br = [12, 12];
+      corners.forEach(function (b, j) {
+        var sideways = choice & (1 << j);
+        if (b.corner === "br") { if (sideways) br[0] = Math.max(br[0], b.w); else br[1] = Math.max(br[1], b.h); }
+        if (b.corner === "bl") { if (sideways) tl[0] = Math.max(tl[0], b.w); else br[1] = Math.max(br[1], b.h); }
+        if (b.corner === "tr") { if (sideways) br[0] = Math.max(br[0], b.w); else tl[1] = Math.max(tl[1], b.h); }
+      });
+      var zoom = map.getBoundsZoom(bounds, false, L.point(tl[0] + br[0], tl[1] + br[1]));
+      if (!best || zoom > best.zoom) best = { zoom: zoom, tl: tl, br: br };
+    }
+    map.fitBounds(bounds, {
+      paddingTopLeft: best ? best.tl : [12, 12],
+      paddingBottomRight: best ? best.br : [12, 12],
+      animate: false
+    });
+    return { size: map.getSize(), corners: corners, padding: best, zoom: map.getZoom() };
+  }
+
+  // A tooltip near the map's edge is kept inside it: below the pointer in the top row,
+  // shifted sideways at the left and right edges (the iframe would cut it off).
+  var placeTooltip = L.Tooltip.prototype._setPosition;
+  L.Tooltip.prototype._setPosition = function (pos) {
+    if (!this._container || !L.DomUtil.hasClass(this._container, "gm-tip") || !this._map) {
+      return placeTooltip.call(this, pos);
+    }
+    var map = this._map, el = this._container, margin = 4;
+    this.options.direction = "top";
+    placeTooltip.call(this, pos);
+    var at = map.layerPointToContainerPoint(L.DomUtil.getPosition(el));
+    if (at.y < margin) {
+      this.options.direction = "bottom";
+      placeTooltip.call(this, pos);
+      at = map.layerPointToContainerPoint(L.DomUtil.getPosition(el));
+    }
+    var width = el.offsetWidth, right = map.getSize().x - margin, dx = 0;
+    if (at.x < margin) dx = margin - at.x;
+    else if (at.x + width > right) dx = right - at.x - width;
+    if (dx) L.DomUtil.setPosition(el, L.DomUtil.getPosition(el).add([dx, 0]));
+  };
+
+  // The view of a whole payload (geo.mapping.build_map): what split_payload sends apart.
+  function viewOf(P) {
+    var features = P.g.features;
+    return {
+      legend: P.legend, fillLegend: P.fillLegend, reportLegend: P.reportLegend,
+      r: P.r, heat: P.heat, show: P.show, focus: P.focus,
+      fill: features.map(function (f) { return f.properties.c; }),
+      sel: features.filter(function (f) { return f.properties.s; }).map(function (f) { return f.properties.i; }),
+      k: features.map(function (f) { return f.properties.k; })
+    };
+  }
+
   window.gridmapDraw = function (map, P) {
     var t0 = (window.performance || Date).now();
-    var stats = { households: P.h.n, markers: 0, grids: 0, reports: 0, drawMs: 0, pointsShown: false, pointsDrawn: 0 };
+    var stats = { households: P.h.n, markers: 0, grids: 0, reports: 0, drawMs: 0, pointsShown: false, pointsDrawn: 0, views: 0 };
     window.gridmapStats = stats;
     window.gridmapMap = map;  // for tests and the bench (streamlit-folium also sets window.map)
     map.getContainer().classList.add("gm-map");
@@ -480,13 +654,49 @@
     var g = drawGrids(map, P, renderer, stats);
     var households = drawHouseholds(map, P, stats);
     window.gridmapHouseholds = households;  // for tests: size(), containerPoint(i), hit(point), openPopup(i)
-    var reports = drawReports(map, P, stats);
 
     L.control.scale({ imperial: false }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
-    control(map, "bottomright", "gm-legend-main", P.legend, "gm-legend");
-    control(map, "bottomleft", "gm-legend-fill", P.fillLegend, "gm-legend-fill");
-    if (P.reportLegend && !P.heat) control(map, "topright", "gm-legend-reports", P.reportLegend, "gm-legend-reports");
+    var boxes = {
+      main: legendBox(map, "bottomright", "gm-legend-main", "gm-legend"),
+      fill: legendBox(map, "bottomleft", "gm-legend-fill", "gm-legend-fill"),
+      reports: legendBox(map, "topright", "gm-legend-reports", "gm-legend-reports")
+    };
+    var state = map._gm = { started: false, pending: null, reports: null, focus: null, bounds: null, auto: false };
+
+    // Frame the chosen area clear of the legends; again whenever a legend or the map changes
+    // size (web fonts arriving, the iframe's final width), until the user moves the map.
+    // the sizes a fit was made for: only a real change (not the observer's first report)
+    // refits, so a view that is ready stays where it is
+    function sizes() {
+      return [map.getContainer(), boxes.main, boxes.fill, boxes.reports]
+        .map(function (e) { return e.offsetWidth + "x" + e.offsetHeight; }).join(",");
+    }
+    function frame() {
+      if (!state.bounds) return;
+      stats.fit = fitClear(map, state.bounds, boxes);
+      state.sizes = sizes();
+    }
+    var refit = null;
+    function refitSoon() {
+      if (!state.auto || refit) return;
+      refit = L.Util.requestAnimFrame(function () {
+        refit = null;
+        if (!state.auto || sizes() === state.sizes) return;
+        document.documentElement.setAttribute("data-gridmap-ready", "0");
+        map.invalidateSize({ pan: false });
+        frame();
+        markReady();
+      });
+    }
+    ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (type) {
+      map.getContainer().addEventListener(type, function () { state.auto = false; }, true);
+    });
+    if (window.ResizeObserver) {
+      var watch = new ResizeObserver(refitSoon);
+      watch.observe(map.getContainer());
+      watch.observe(boxes.main); watch.observe(boxes.fill); watch.observe(boxes.reports);
+    }
 
     function levelOfDetail() {
       var z = map.getZoom();
@@ -515,11 +725,39 @@
       stats.pointsShown = showPoints;
     }
 
-    function start() {
+    // What the page's choices change, applied in place: no reload of the map.
+    function apply(V) {
+      document.documentElement.setAttribute("data-gridmap-ready", "0");
+      styleGrids(g, V);
+      households.setVisible(filterMask(P.h, V.show));
+      setLegend(boxes.main, V.legend);
+      setLegend(boxes.fill, V.fillLegend);
+      setLegend(boxes.reports, V.heat ? "" : V.reportLegend);
+      if (state.reports) map.removeLayer(state.reports);
+      state.reports = drawReports(map, P, V, stats);
+      if (state.reports) state.reports.addTo(map);
+      // re-frame only when the chosen area changed: a filter keeps the user's view
+      var bounds = V.focus || P.bounds, key = JSON.stringify(bounds);
+      if (bounds && key !== state.focus) {
+        state.focus = key; state.bounds = bounds; state.auto = true;
+        frame();
+      }
       levelOfDetail();
-      if (reports) reports.addTo(map);
-      map.on("zoomend", levelOfDetail);
+      stats.views += 1;
       markReady();
+    }
+
+    state.view = function (V) { if (state.started) apply(V); else state.pending = V; };
+    state.pending = map._gmPending || ("legend" in P ? viewOf(P) : null);
+
+    function start() {
+      // folium's fitBounds animates the zoom from zoom_start; a view fitted meanwhile would
+      // be undone when that animation ends
+      if (map._animatingZoom) { map.once("zoomend", function () { setTimeout(start, 0); }); return; }
+      state.started = true;
+      map.on("zoomend", levelOfDetail);
+      if (state.pending) apply(state.pending); else { levelOfDetail(); markReady(); }
+      state.pending = null;
     }
 
     // "ready" once the canvas has painted the frame holding every layer at the final view
@@ -538,5 +776,10 @@
     // after the current script: streamlit-folium binds its click handlers to the layers
     // present when the map script ends; households must not be among them
     if (map._loaded) setTimeout(start, 0); else map.whenReady(function () { setTimeout(start, 0); });
+  };
+
+  /** Apply a view (geo.mapping.split_payload) to a map drawn by gridmapDraw, now or once drawn. */
+  window.gridmapView = function (map, V) {
+    if (map._gm) map._gm.view(V); else map._gmPending = V;
   };
 })();

@@ -1,0 +1,1 @@
+"""The synthetic street office ``gridmap demo`` builds."""

@@ -1,0 +1,186 @@
+"""Data-quality findings (``gridmap check``): gaps a street office should fix.
+
+Households and reports outside every grid, grids that overlap, grids with no grid
+worker or party branch, stale household verification, and rows that name unknown
+households or grids. Findings are facts about the stored data; nothing is changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from geo.config import load_config
+from geo.i18n import t
+from geo.store.base import Store
+from geo.timeutil import day_text
+
+SEVERITIES = ("error", "warning", "info")
+_SHOWN_IDS = 10
+
+
+@dataclass
+class Finding:
+    """One data-quality finding: what kind, how serious, a message, and the ids concerned."""
+
+    kind: str
+    severity: str
+    message: str
+    ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (kind, severity, message, ids)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        shown = ", ".join(self.ids[:_SHOWN_IDS])
+        more = f" … (+{len(self.ids) - _SHOWN_IDS})" if len(self.ids) > _SHOWN_IDS else ""
+        return f"[{self.severity}] {self.kind}: {self.message}" + (
+            f": {shown}{more}" if self.ids else ""
+        )
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+
+
+def _ids(series: pd.Series) -> list[str]:
+    return sorted(str(v) for v in series)
+
+
+def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Finding]:
+    """Every finding about the store as of ``as_of`` (messages in ``lang``), errors first."""
+    from geo.inputs.assign import overlapping_grids
+
+    config = load_config()
+    findings: list[Finding] = []
+    grids = store.read("grids", ["grid_id", "party_branch"])
+    grid_ids = set(_text(grids["grid_id"]))
+
+    households = store.read_attributes("households", ["household_id", "grid_id", "last_verified"])
+    household_grid = _text(households["grid_id"])
+    outside = households.loc[(household_grid == "").to_numpy(), "household_id"]
+    if len(outside):
+        findings.append(
+            Finding(
+                "household_outside_grids",
+                "warning",
+                t("check_household_outside", lang, n=len(outside)),
+                _ids(outside),
+            )
+        )
+    unknown = households.loc[
+        ((household_grid != "") & ~household_grid.isin(grid_ids)).to_numpy(), "household_id"
+    ]
+    if len(unknown):
+        findings.append(
+            Finding(
+                "household_unknown_grid",
+                "error",
+                t("check_household_unknown_grid", lang, n=len(unknown)),
+                _ids(unknown),
+            )
+        )
+
+    for row in overlapping_grids(grids).itertuples(index=False):
+        area = f"{row.area_m2:,.0f}"
+        findings.append(
+            Finding(
+                "grids_overlap",
+                "warning",
+                t("check_grids_overlap", lang, a=row.grid_a, b=row.grid_b, area=area),
+                [str(row.grid_a), str(row.grid_b)],
+            )
+        )
+
+    staff = store.read_attributes("staff", ["staff_id", "role", "grid_id"])
+    worker_grids = set(
+        _text(staff.loc[(_text(staff["role"]) == "grid_worker").to_numpy(), "grid_id"])
+    )
+    no_worker = sorted(g for g in grid_ids if g and g not in worker_grids)
+    if no_worker:
+        findings.append(
+            Finding(
+                "grid_without_worker",
+                "warning",
+                t("check_grid_without_worker", lang, n=len(no_worker)),
+                no_worker,
+            )
+        )
+    no_branch = _ids(_text(grids["grid_id"])[(_text(grids["party_branch"]) == "").to_numpy()])
+    if no_branch:
+        findings.append(
+            Finding(
+                "grid_without_party_branch",
+                "warning",
+                t("check_grid_without_party_branch", lang, n=len(no_branch)),
+                no_branch,
+            )
+        )
+
+    first_fresh = day_text(as_of - dt.timedelta(days=config.freshness_days - 1))
+    next_day = day_text(as_of + dt.timedelta(days=1))
+    verified = _text(households["last_verified"])
+    stale = households.loc[
+        ((verified == "") | (verified < first_fresh) | (verified >= next_day)).to_numpy(),
+        "household_id",
+    ]
+    if len(stale):
+        share = f"{len(stale) / len(households):.1%}"
+        findings.append(
+            Finding(
+                "stale_verification",
+                "warning",
+                t(
+                    "check_stale_verification",
+                    lang,
+                    n=len(stale),
+                    share=share,
+                    days=config.freshness_days,
+                ),
+                _ids(stale),
+            )
+        )
+
+    for kind, table, column, ref_table, ref_column, key in (
+        (
+            "visit_unknown_household",
+            "visits",
+            "household_id",
+            "households",
+            "household_id",
+            "check_visit_unknown_household",
+        ),
+        ("staff_unknown_grid", "staff", "grid_id", "grids", "grid_id", "check_staff_unknown_grid"),
+        (
+            "report_unknown_grid",
+            "reports",
+            "grid_id",
+            "grids",
+            "grid_id",
+            "check_report_unknown_grid",
+        ),
+    ):
+        dangling = store.dangling_references(table, column, ref_table, ref_column)
+        if dangling:
+            findings.append(
+                Finding(kind, "error", t(key, lang, n=len(dangling)), [str(v) for v in dangling])
+            )
+
+    reports = store.read_attributes("reports", ["report_id", "grid_id"])
+    unassigned = reports.loc[(_text(reports["grid_id"]) == "").to_numpy(), "report_id"]
+    if len(unassigned):
+        findings.append(
+            Finding(
+                "report_unassigned",
+                "warning",
+                t("check_report_unassigned", lang, n=len(unassigned)),
+                _ids(unassigned),
+            )
+        )
+
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(findings, key=lambda f: order[f.severity])

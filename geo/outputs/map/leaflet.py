@@ -1,0 +1,118 @@
+"""The Leaflet side of the map: locally served assets, the gridmap layer and view elements, the payload split sent to the browser, the map's HTML."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+STATIC_URL = "/app/static"
+
+
+# payload keys that change with the page's choices (filters, selection, fill, overlay): a
+# page sends them apart from the rest (split_payload), so the map is not rebuilt for them
+VIEW_KEYS = ("legend", "fillLegend", "reportLegend", "r", "heat", "show", "focus")
+# per-grid properties that are part of the view: fill colour, selected, count label
+_VIEW_PROPERTIES = {"c": "", "s": 0, "k": None}
+
+
+def use_local_assets(base_url: str = STATIC_URL) -> None:
+    """Point folium's class-level script/stylesheet lists at the vendored copies.
+
+    Process-wide and idempotent. jQuery, Bootstrap and Font Awesome are dropped: the
+    maps built here use none of them.
+    """
+    folium.Map.default_js = [("leaflet", f"{base_url}/leaflet/leaflet.js")]
+    folium.Map.default_css = [("leaflet_css", f"{base_url}/leaflet/leaflet.css")]
+    GridmapLayer.default_js = [
+        ("leaflet_heat", f"{base_url}/leaflet.heat/leaflet-heat.js"),
+        ("gridmap_rainbow", f"{base_url}/gridmap/rainbow.js"),
+    ]
+    GridmapLayer.default_css = [("gridmap_css", f"{base_url}/gridmap/rainbow.css")]
+
+
+class GridmapLayer(JSCSSMixin, MacroElement):
+    """Draws the payload with ``gridmapDraw`` from the vendored ``rainbow.js``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapDraw({{ this._parent.get_name() }}, {{ this.payload_json }});
+        {% endmacro %}
+        """
+    )
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, payload: dict) -> None:
+        super().__init__()
+        self._name = "GridmapLayer"
+        # data inside a script: "<" written as \u003c, so no "</script>" in a name can end it
+        self.payload_json = (
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
+
+
+class GridmapView(MacroElement):
+    """A view (``split_payload``) for the map ``GridmapLayer`` drew; added to a FeatureGroup of
+    that map, whose script can be sent on its own (st_folium's ``feature_group_to_add``)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapView({{ this._parent._parent.get_name() }}, {{ this.view_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, view: dict) -> None:
+        super().__init__()
+        self._name = "GridmapView"
+        self.view_json = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
+
+
+def gridmap_layer(fmap: folium.Map) -> GridmapLayer | None:
+    """The GridmapLayer of a map built by ``build_map`` (None for any other map)."""
+    return next((c for c in fmap._children.values() if isinstance(c, GridmapLayer)), None)
+
+
+def detach_view(fmap: folium.Map) -> folium.FeatureGroup:
+    """Part ``fmap``'s payload (``split_payload``): the map keeps what stays the same, the
+    returned FeatureGroup holds the view, to be sent apart; add other changing layers to it."""
+    group = folium.FeatureGroup(name="gridmap-view")
+    layer = gridmap_layer(fmap)
+    if layer is not None:
+        base, view = split_payload(json.loads(layer.payload_json))
+        layer.payload_json = json.dumps(base, ensure_ascii=False, separators=(",", ":"))
+        group.add_child(GridmapView(view))
+    return group
+
+
+def split_payload(payload: dict) -> tuple[dict, dict]:
+    """(the map itself, the view): ``payload`` of ``build_map`` parted so that the first stays
+    the same while a page's choices change (``VIEW_KEYS`` and per-grid fill colour, selection
+    and count go to the view, as ``fill``, ``sel`` and ``k`` lists in feature order)."""
+    base = {k: v for k, v in payload.items() if k not in VIEW_KEYS}
+    view = {k: payload.get(k) for k in VIEW_KEYS}
+    features = payload["g"]["features"]
+    view["fill"] = [f["properties"].get("c", "") for f in features]
+    view["sel"] = [f["properties"]["i"] for f in features if f["properties"].get("s")]
+    view["k"] = [f["properties"].get("k") for f in features]
+    base["g"] = {
+        **payload["g"],
+        "features": [
+            {**f, "properties": {**f["properties"], **_VIEW_PROPERTIES}} for f in features
+        ],
+    }
+    return base, view
+
+
+def map_html(fmap: folium.Map) -> str:
+    """The map as one standalone HTML page (what a browser would load)."""
+    return fmap.get_root().render()

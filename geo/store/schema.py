@@ -1,0 +1,203 @@
+"""The tables of the store: one definition shared by every store implementation.
+
+Timestamps are stored as text ``YYYY-MM-DD HH:MM:SS`` in the deployment's local time
+zone (see ``geo.config``), dates as ``YYYY-MM-DD``: lexical order is time order, and the
+values read the same in QGIS, ogrinfo and psql.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WGS84 = "EPSG:4326"
+SCHEMA_VERSION = 3  # 2: verifications; 3: sessions, the audit log's hash chain
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: its columns (name, SQL type), key columns and geometry type (None = attributes)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    geometry: str | None = None
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        """Attribute column names, in order (without the geometry)."""
+        return [name for name, _ in self.columns]
+
+
+GEOMETRY_COLUMN = "geom"
+# columns added to an existing table by a later schema version: a store an older gridmap
+# wrote lacks them until its next write migrates it (reads give None meanwhile)
+ADDED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"entry_hash"})}  # 3
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "grids",
+            (
+                ("grid_id", "TEXT"),
+                ("name", "TEXT"),
+                ("community", "TEXT"),
+                ("street", "TEXT"),
+                ("party_branch", "TEXT"),
+            ),
+            key=("grid_id",),
+            geometry="MULTIPOLYGON",
+        ),
+        Table(
+            "households",
+            (
+                ("household_id", "TEXT"),
+                ("grid_id", "TEXT"),
+                ("categories", "TEXT"),  # ';'-joined category codes in display order
+                ("address", "TEXT"),
+                ("building", "TEXT"),
+                ("head_name", "TEXT"),
+                ("phone", "TEXT"),
+                ("id_number", "TEXT"),
+                ("members", "INTEGER"),
+                ("last_verified", "TEXT"),
+            ),
+            key=("household_id",),
+            geometry="POINT",
+            indexes=(("grid_id",),),
+        ),
+        Table(
+            "visits",
+            (
+                ("visit_id", "TEXT"),
+                ("household_id", "TEXT"),
+                ("visited_at", "TEXT"),
+                ("staff_id", "TEXT"),
+                ("kind", "TEXT"),
+                ("note", "TEXT"),
+            ),
+            key=("visit_id",),
+            indexes=(("visited_at",), ("household_id", "visited_at")),
+        ),
+        Table(
+            # every verification of a household (households.last_verified keeps the
+            # latest): freshness as of a past day needs the one on or before that day
+            "verifications",
+            (
+                ("household_id", "TEXT"),
+                ("verified_on", "TEXT"),  # 'YYYY-MM-DD'
+                ("actor", "TEXT"),
+                ("source", "TEXT"),  # import / web / demo
+            ),
+            key=("household_id", "verified_on"),
+            indexes=(("verified_on",),),
+        ),
+        Table(
+            "staff",
+            (
+                ("staff_id", "TEXT"),
+                ("name", "TEXT"),
+                ("role", "TEXT"),
+                ("grid_id", "TEXT"),
+                ("department", "TEXT"),
+                ("phone", "TEXT"),
+            ),
+            key=("staff_id", "grid_id"),
+            indexes=(("grid_id",),),
+        ),
+        Table(
+            "reports",
+            (
+                ("report_id", "TEXT"),
+                ("source", "TEXT"),
+                ("category", "TEXT"),
+                ("description", "TEXT"),
+                ("reporter_id", "TEXT"),
+                ("reported_at", "TEXT"),
+                ("responded_at", "TEXT"),
+                ("resolved_at", "TEXT"),
+                ("followed_up_at", "TEXT"),
+                ("satisfaction", "TEXT"),
+                ("photo", "TEXT"),
+                ("grid_id", "TEXT"),
+                ("duplicate_of", "TEXT"),
+            ),
+            key=("report_id",),
+            geometry="POINT",
+            indexes=(("grid_id",), ("reported_at",)),
+        ),
+        Table(
+            "report_steps",
+            (
+                ("report_id", "TEXT"),
+                ("step", "TEXT"),  # reported / responded / resolved / followed_up
+                ("at", "TEXT"),
+                ("actor", "TEXT"),
+                ("note", "TEXT"),
+                ("recorded_at", "TEXT"),
+            ),
+            key=("report_id", "step"),
+            indexes=(("report_id",),),
+        ),
+        Table(
+            "photos",
+            (("report_id", "TEXT"), ("mime", "TEXT"), ("data", "BLOB")),
+            key=("report_id",),
+        ),
+        Table(
+            "boundary",
+            (("boundary_id", "TEXT"), ("name", "TEXT"), ("adcode", "TEXT")),
+            key=("boundary_id",),
+            geometry="MULTIPOLYGON",
+        ),
+        Table(
+            "users",
+            (
+                ("username", "TEXT"),
+                ("role", "TEXT"),
+                ("community", "TEXT"),
+                ("grids", "TEXT"),  # ';'-joined grid ids for grid workers
+                ("password_hash", "TEXT"),
+                ("disabled", "INTEGER"),
+                ("failed_attempts", "INTEGER"),
+                ("locked_until", "TEXT"),
+                ("created_at", "TEXT"),
+            ),
+            key=("username",),
+        ),
+        Table(
+            "audit_log",
+            (
+                ("at", "TEXT"),
+                ("actor", "TEXT"),
+                ("action", "TEXT"),
+                ("detail", "TEXT"),
+                ("records", "TEXT"),
+                # sha256 over this entry and the previous entry's hash (geo.access.audit_chain):
+                # an entry changed or removed breaks every link after it
+                ("entry_hash", "TEXT"),
+            ),
+            key=(),
+            indexes=(("at",),),
+        ),
+        Table(
+            # signed-in sessions (geo.access.sessions): what the browser's cookie names, by hash only
+            "sessions",
+            (
+                ("session_id", "TEXT"),  # random; held server-side in the Streamlit session
+                ("username", "TEXT"),
+                ("grants", "TEXT"),  # role|community|grids at sign-in: a change ends the session
+                ("token_hash", "TEXT"),  # sha256 of the cookie's token
+                ("ticket_hash", "TEXT"),  # sha256 of the one-time ticket that sets the cookie
+                ("ticket_expires", "TEXT"),
+                ("created_at", "TEXT"),
+                ("expires_at", "TEXT"),
+                ("revoked_at", "TEXT"),
+                ("revoked_why", "TEXT"),  # signed_out / disabled / role_changed / password
+            ),
+            key=("session_id",),
+            indexes=(("token_hash",), ("ticket_hash",), ("username",)),
+        ),
+    )
+}
