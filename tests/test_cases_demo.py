@@ -8,7 +8,7 @@ import pytest
 from geo.cases.demo import build_case_demo
 from geo.cases.owners import propose_owners
 from geo.cases.settings import case_settings
-from geo.demo import build_demo
+from geo.demo.build import build_demo
 from geo.store import open_store
 
 AS_OF = dt.date(2026, 11, 27)
@@ -72,7 +72,7 @@ def test_every_report_dispatched_on_arrival_and_owner_follows_transfers(demo_fra
     # the owner stored with the report is the one of its last owner event
     last = (
         events[events["event"].isin(["assigned", "transferred"])]
-        .sort_values("seq")
+        .sort_values("event_no")
         .drop_duplicates("report_id", keep="last")
     )
     stored = cases.report_columns.set_index("report_id")
@@ -98,7 +98,7 @@ def test_extensions_are_requested_then_approved_by_an_approver(cases):
     requests = events[events["event"] == "extension_requested"]
     assert len(granted) > 0 and len(requests) == len(granted) + 2  # two still wait
     assert set(granted["actor_role"]) <= SETTINGS.approver_roles
-    asked = requests.set_index(["report_id", "seq"])
+    asked = requests.set_index(["report_id", "event_no"])
     for row in granted.itertuples():
         request = asked.loc[(row.report_id, int(row.request_seq))]
         assert request["hours"] == row.hours and request["at"] < row.at and request["reason"]

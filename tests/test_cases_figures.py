@@ -616,7 +616,7 @@ def test_case_figures_of_a_week():
 
 
 def test_followup_rate_agrees_with_the_metrics():
-    from geo.metrics import _report_flags
+    from geo.reports.states import _report_flags
 
     reports = _frame(CASES)
     flags = _report_flags(reports, AS_OF)

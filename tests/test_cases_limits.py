@@ -17,7 +17,7 @@ from geo.cases.timeline import (
     extension_hours_as_of,
     owners_as_of,
 )
-from geo.metrics import report_states
+from geo.reports.states import report_states
 
 SETTINGS = case_settings()  # 120 h, reminders at 24 h
 NOW = dt.datetime(2026, 12, 1, 12, 0)

@@ -107,7 +107,7 @@ def test_a_failed_reminder_is_tried_again(reports):
     )
     assert (
         failed["status"].tolist() == ["failed"]
-        and "case_hook_http_status" in failed["detail"].iloc[0]
+        and failed["detail"].iloc[0] == "提醒通知接口返回了错误状态 503"  # the catalogue's
     )
     assert reminders_due(reports, clock, failed)["report_id"].tolist() == ["R1"]
 

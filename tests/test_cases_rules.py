@@ -155,6 +155,7 @@ def test_extension_request_by_owner_and_grant_by_approver_only():
         ({}, 0, "x", WORKER, "case_err_extension_hours"),
         ({}, -5, "x", WORKER, "case_err_extension_hours"),
         ({}, SETTINGS.max_extension_hours + 1, "x", WORKER, "case_err_extension_hours"),
+        ({}, 12.5, "x", WORKER, "case_err_extension_hours"),
         ({}, 24, "x", OTHER_WORKER, "case_err_extend_not_allowed"),
         ({}, 24, "x", PLANNER, "case_err_extend_not_allowed"),
         ({"resolved": True}, 24, "x", WORKER, "case_err_extend_resolved"),

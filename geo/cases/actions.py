@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from geo.audit import audit_row
+from geo.access.audit import audit_row
 from geo.cases.hook import call_hook
 from geo.cases.limits import case_clock
 from geo.cases.mediation import check_mediation, check_session
@@ -30,7 +30,7 @@ from geo.cases.rules import (
 )
 from geo.cases.settings import CaseSettings, case_settings
 from geo.cases.timeline import CaseStatus, case_status, event_row
-from geo.reports import ReportError, check_step
+from geo.reports.workflow import ReportError, check_step
 from geo.timeutil import format_timestamp, now_local
 
 WORK_STEPS = ("responded", "resolved", "followed_up", "closed")
@@ -95,6 +95,12 @@ def dispatch_unowned(tx, now: dt.datetime, settings: CaseSettings | None = None)
                 {"owner_kind": r.owner_kind, "owner_id": r.owner_id},
             )
     return len(rows)
+
+
+def dispatch_new(store, settings: CaseSettings | None = None) -> int:
+    """Dispatch the reports that arrived since the last dispatch (one transaction)."""
+    with store.transaction() as tx:
+        return dispatch_unowned(tx, now_local(), settings)
 
 
 def assign_case(

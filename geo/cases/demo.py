@@ -113,7 +113,7 @@ def build_case_demo(
         events.append(
             {
                 "report_id": reports.at[i, "report_id"],
-                "seq": int(seq[i]),
+                "event_no": int(seq[i]),
                 "event": name,
                 "at": format_timestamp(at.to_pydatetime()),
                 "actor": actor,

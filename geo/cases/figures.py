@@ -22,7 +22,8 @@ from geo.cases.limits import case_clock, judged_at
 from geo.cases.mediation import OPEN_STATES, mediation_states, propose_kind
 from geo.cases.settings import CaseSettings
 from geo.cases.timeline import owners_as_of
-from geo.metrics import _rate, _report_flags
+from geo.metrics.asof import _rate
+from geo.reports.states import _report_flags
 
 OWNER_KIND_KEYS = ("staff", "department", "mediation")
 

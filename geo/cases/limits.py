@@ -23,7 +23,8 @@ def judged_at(as_of: dt.date, now: dt.datetime | None = None) -> tuple[dt.dateti
     """The moment of judgement (``now`` for a live countdown, else the end of ``as_of``) and
     the stored-text cutoff: what happened before it counts."""
     if now is not None:  # as geo.metrics judges a live countdown
-        return now, format_timestamp(now)
+        # stamps are whole seconds: what was recorded in the current second has happened
+        return now, format_timestamp(now + dt.timedelta(seconds=1))
     return end_of_day(as_of), day_text(as_of + dt.timedelta(days=1))
 
 

@@ -127,7 +127,8 @@ def _check_extension(case: CaseStatus, hours: float, settings: CaseSettings) -> 
             n=case.extensions,
             max=settings.max_extensions,
         )
-    if not (0 < hours <= settings.max_extension_hours):
+    # whole hours: the store keeps an extension's hours as an integer
+    if not (0 < hours <= settings.max_extension_hours) or hours != int(hours):
         raise CaseError("case_err_extension_hours", max=f"{settings.max_extension_hours:g}")
 
 

@@ -13,9 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from geo.config import load_config
-
-DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+from geo.config import DEFAULTS_PATH, load_config
 
 
 @dataclass(frozen=True)

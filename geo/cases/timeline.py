@@ -1,7 +1,7 @@
 """A case's timeline: the case events (assigned, transferred, extensions) beside the report's
 steps (reported, responded, resolved, followed_up, closed), and what they add up to.
 
-Case events are rows of the ``case_events`` table, numbered per report (``seq``) in the
+Case events are rows of the ``case_events`` table, numbered per report (``event_no``) in the
 order they were recorded. The owner of a case as the data stood at a time is the owner named
 by its last assigned/transferred event by then; the limit in force adds the hours of the
 extensions approved by then.
@@ -23,7 +23,7 @@ EVENTS = ("assigned", "transferred", "extension_requested", "extended", "extensi
 OWNER_EVENTS = ("assigned", "transferred")
 EVENT_COLUMNS = (
     "report_id",
-    "seq",
+    "event_no",
     "event",
     "at",
     "actor",
@@ -43,7 +43,7 @@ STEP_ORDER = ("reported", "responded", "resolved", "followed_up", "closed")
 def empty_events() -> pd.DataFrame:
     """A case_events frame with no rows."""
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS})
-    return frame.astype({"seq": "int64", "hours": float})
+    return frame.astype({"event_no": "int64", "hours": float})
 
 
 def event_row(
@@ -66,7 +66,7 @@ def event_row(
         raise ValueError(f"unknown case event {event!r}")
     return {
         "report_id": report_id,
-        "seq": int(seq),
+        "event_no": int(seq),
         "event": event,
         "at": format_timestamp(at),
         "actor": actor,
@@ -94,7 +94,7 @@ class CaseStatus:
     closed: bool
     extensions: int
     extension_hours: float
-    pending_request: int | None  # seq of an extension request not yet decided
+    pending_request: int | None  # event_no of an extension request not yet decided
     pending_hours: float | None
     next_seq: int
 
@@ -105,7 +105,7 @@ def _done(value: object) -> bool:
 
 def case_status(report: Mapping, events: pd.DataFrame) -> CaseStatus:
     """The status of one case from its report row (steps, owner columns) and its events."""
-    mine = events[events["report_id"] == report["report_id"]].sort_values("seq")
+    mine = events[events["report_id"] == report["report_id"]].sort_values("event_no")
     owner = Owner.of(report.get("owner_kind"), report.get("owner_id"))
     moves = mine[mine["event"].isin(OWNER_EVENTS)]
     if len(moves):
@@ -117,7 +117,7 @@ def case_status(report: Mapping, events: pd.DataFrame) -> CaseStatus:
         .dropna()
         .astype(int)
     )
-    requests = mine[(mine["event"] == "extension_requested") & ~mine["seq"].isin(decided)]
+    requests = mine[(mine["event"] == "extension_requested") & ~mine["event_no"].isin(decided)]
     pending = requests.iloc[-1] if len(requests) else None
     return CaseStatus(
         report_id=str(report["report_id"]),
@@ -128,9 +128,9 @@ def case_status(report: Mapping, events: pd.DataFrame) -> CaseStatus:
         closed=_done(report.get("closed_at")),
         extensions=len(granted),
         extension_hours=float(granted["hours"].astype(float).sum()),
-        pending_request=None if pending is None else int(pending["seq"]),
+        pending_request=None if pending is None else int(pending["event_no"]),
         pending_hours=None if pending is None else float(pending["hours"]),
-        next_seq=int(mine["seq"].max()) + 1 if len(mine) else 1,
+        next_seq=int(mine["event_no"].max()) + 1 if len(mine) else 1,
     )
 
 
@@ -138,7 +138,7 @@ def owners_as_of(events: pd.DataFrame, cutoff: str) -> pd.DataFrame:
     """Each case's owner as the data stood before ``cutoff`` (stored-text order): columns
     report_id, owner_kind, owner_id, from the last assigned/transferred event before it."""
     moves = events[events["event"].isin(OWNER_EVENTS) & (events["at"].astype(str) < cutoff)]
-    last = moves.sort_values(["report_id", "at", "seq"], kind="stable").drop_duplicates(
+    last = moves.sort_values(["report_id", "at", "event_no"], kind="stable").drop_duplicates(
         "report_id", keep="last"
     )
     return last[["report_id", "owner_kind", "owner_id"]].reset_index(drop=True)
@@ -177,7 +177,7 @@ def case_timeline(steps: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
             "owner_id": events["owner_id"],
             "from_kind": events["from_kind"],
             "from_id": events["from_id"],
-            "_order": 10 + events["seq"].astype(float),
+            "_order": 10 + events["event_no"].astype(float),
         }
     )
     frames = [f for f in (step_rows, event_rows) if len(f)]
