@@ -41,7 +41,7 @@ reference, now = ui_reports.reference_time(as_of)
 hours = f"{config.resolution_limit_hours:g}"
 st.caption(t("rep_caption", lang, at=reference.strftime("%Y-%m-%d %H:%M"), hours=hours))
 all_reports = ui_reports.report_table(location, version)
-reports = ui_reports.with_states(all_reports, as_of, now)
+reports = ui_reports.with_states(all_reports, as_of, now, ui_reports.extensions(location, version))
 grids = drill.grid_layer(
     data.grid_polygons(location, version), data.grid_figures(location, version, as_of)
 )

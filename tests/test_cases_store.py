@@ -286,3 +286,21 @@ def test_older_store_reads_then_upgrades_on_the_first_case_write(store):
     report = _report(store, filed.report_id)
     assert (report["owner_kind"], report["owner_id"]) == ("staff", "S1")
     assert store.read("case_events")["event"].tolist() == ["assigned"]
+
+
+def test_metrics_overdue_counts_from_the_limit_in_force(store):
+    """Contract §6 (docs/contract-notes.md): an approved extension moves the limit for the
+    as-of days from its approval on; a request still waiting moves nothing."""
+    from geo.metrics.contract import compute_metrics
+
+    rid = _file(store, hours_ago=24 * 8)  # eight days old, not resolved
+    today = now_local().date()
+    overdue = lambda day: compute_metrics(store, day)["reports"]["overdue"]  # noqa: E731
+    assert overdue(today) == 1
+    actions.request_extension(store, rid, 48, "需协调产权单位", CLERK)  # waits for the leader
+    assert overdue(today) == 1
+    actions.decide_extension(store, rid, True, None, LEADER)
+    assert overdue(today) == 1  # 8 days > 120 h + 48 h
+    actions.request_extension(store, rid, 72, "涉及多个部门会商", LEADER)  # granted at once
+    assert overdue(today) == 0  # 192 h, judged at the end of today: 120 + 48 + 72 = 240 h
+    assert overdue(today - dt.timedelta(days=1)) == 1  # approved today: not yet yesterday

@@ -231,12 +231,19 @@ def build_case_demo(
         .drop_duplicates("grid_id")
         .set_index("grid_id")["staff_id"]
     )
+    anyone = (
+        staff.sort_values("staff_id").drop_duplicates("grid_id").set_index("grid_id")["staff_id"]
+    )
     closed_steps = pd.DataFrame(
         {
             "report_id": reports["report_id"][closed_ok],
             "step": "closed",
             "at": closed_at[closed_ok],
-            "actor": reports["grid_id"][closed_ok].map(closers).fillna(DEMO_APPROVER),
+            # the grid leader, else anyone of the grid's staff, closes it
+            "actor": reports["grid_id"][closed_ok]
+            .map(closers)
+            .fillna(reports["grid_id"][closed_ok].map(anyone))
+            .fillna(DEMO_APPROVER),
             "note": "回访完毕，结案归档",
             "recorded_at": closed_at[closed_ok],
         }

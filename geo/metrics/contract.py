@@ -57,10 +57,16 @@ _REPORT_COUNTERS = [
 ]
 
 
+def granted_extensions(store: Store) -> pd.DataFrame:
+    """The approved extensions (case events): overdue counts from the limit in force."""
+    columns = ["report_id", "event", "at", "hours"]
+    return store.read_attributes("case_events", columns, where={"event": "extended"})
+
+
 def _report_frame(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Counted reports (reported by as_of, not duplicates) with one bool column per counter."""
     reports = _plain(store.read_attributes("reports", _REPORT_COLUMNS))
-    flags = _report_flags(reports, as_of)
+    flags = _report_flags(reports, as_of, extensions=granted_extensions(store))
     counted = flags["counted"]
     frame = pd.DataFrame(
         {name: flags[name][counted] for name in _REPORT_COUNTERS if name != "total"}
