@@ -53,25 +53,21 @@ clock = case_clock(cases.reports, cases.events, settings, as_of, now=now)
 pending = views.pending_extensions(cases.events)
 labels = ui_cases.owner_labels(cases, lang, config)
 mine = views.my_owners(who)
-approver = who.role in settings.approver_roles
 
-views_offered = ["mine", "all"] if mine else ["all"]
+offered_views = views.views_for(who, settings)
 whose = st.radio(
     t("case_view", lang),
-    views_offered,
+    offered_views,
     horizontal=True,
     key="case_view",
     format_func=lambda v: t(f"case_view_{v}", lang),
 )
 listed = views.desk_cases(cases.reports, clock, pending, mine if whose == "mine" else None)
-m_open, m_overdue, m_nearing, m_pending, m_unowned = st.columns(5)
-m_open.metric(t("case_m_open", lang), f"{len(listed):,}")
-m_overdue.metric(t("case_m_overdue", lang), f"{int(listed['overdue'].sum()):,}")
-m_nearing.metric(
-    t("case_m_nearing", lang, h=f"{settings.reminder_hours:g}"), f"{int(listed['nearing'].sum()):,}"
-)
-m_pending.metric(t("case_m_pending", lang), f"{int(listed['pending'].sum()):,}")
-m_unowned.metric(t("case_m_unowned", lang), f"{int(listed['owner_kind'].isna().sum()):,}")
+if whose == "approve":
+    listed = listed[listed["pending"]].reset_index(drop=True)
+with st.container(horizontal=True, gap="large"):  # wraps on a phone instead of stacking
+    for label, value in views.desk_counts(listed, settings, lang):
+        st.metric(label, f"{value:,}", width="content")
 
 tab_list, tab_owners, tab_room = st.tabs(
     [t("case_tab_list", lang), t("case_tab_owners", lang), t("case_tab_room", lang)]

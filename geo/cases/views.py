@@ -43,7 +43,7 @@ ACTIONS = (
     "closed",
     "mediation",
 )
-VIEWS = ("mine", "all")
+VIEWS = ("mine", "approve", "all")  # my cases, extensions awaiting my decision, all in scope
 
 
 def actor_for(
@@ -88,6 +88,15 @@ def my_owners(actor: Actor) -> list[Owner]:
     if actor.department:
         return [Owner("department", actor.department)]
     return []
+
+
+def views_for(actor: Actor, settings: CaseSettings) -> list[str]:
+    """The case lists the desk offers ``actor``: its own cases when it owns any kind, the
+    extensions waiting for its decision when it approves them, and all cases in scope."""
+    offered = ["mine"] if my_owners(actor) else []
+    if actor.role in settings.approver_roles:
+        offered.append("approve")
+    return [*offered, "all"]
 
 
 def owner_label(
@@ -140,6 +149,18 @@ def desk_cases(
         out[column] = clock.loc[chosen, column].to_numpy()
     out["pending"] = out["report_id"].isin(pending.index[pending.to_numpy(bool)])
     return out.sort_values(["hours_left", "report_id"], kind="stable").reset_index(drop=True)
+
+
+def desk_counts(listed: pd.DataFrame, settings: CaseSettings, lang: str) -> list[tuple[str, int]]:
+    """The desk's key figures over the listed cases: open, overdue, nearing, an extension
+    waiting, not dispatched."""
+    return [
+        (t("case_m_open", lang), len(listed)),
+        (t("case_m_overdue", lang), int(listed["overdue"].sum())),
+        (t("case_m_nearing", lang, h=f"{settings.reminder_hours:g}"), int(listed["nearing"].sum())),
+        (t("case_m_pending", lang), int(listed["pending"].sum())),
+        (t("case_m_unowned", lang), int(listed["owner_kind"].isna().sum())),
+    ]
 
 
 def desk_table(
