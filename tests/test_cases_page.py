@@ -244,3 +244,25 @@ def test_demo_desk_renders_for_each_role(tmp_path, monkeypatch):
             in_scope = set(shown.loc[shown["grid_id"] == first, "report_id"])
             at.radio(key="case_view").set_value("all").run()
             assert set(at.dataframe[0].value.iloc[:, 0]) <= in_scope
+
+
+def test_a_report_filed_on_the_reports_page_is_dispatched_at_once(desk):
+    """The intake form files the report, then auto-dispatch gives it to the grid's worker."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    store = open_store(desk)
+    add_user(store, "desk", "street_leader", "correct-horse-9")
+    at.session_state[session.VIEWER_KEY] = load_viewer(store, "desk")
+    at.session_state[session.SIGNED_IN_AT_KEY] = now_local()
+    at.session_state[session.USER_KEY] = "desk"
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    at.selectbox(key="rep_category").set_value("__other__").run()
+    at.text_input(key="rep_category_text").input("测试类别")
+    at.text_area(key="rep_description").input("楼道灯坏了")
+    at.text_input(key="rep_location").input("111.705, 40.845")
+    at.button(key="rep_submit").click().run()
+    assert not at.exception
+    filed = store.read_attributes("reports")
+    assert (filed["owner_kind"].tolist(), filed["owner_id"].tolist()) == (["staff"], ["S1"])
+    events = store.read("case_events")
+    assert events["event"].tolist() == ["assigned"] and events["actor"].tolist() == ["system"]

@@ -304,3 +304,65 @@ def test_metrics_overdue_counts_from_the_limit_in_force(store):
     actions.request_extension(store, rid, 72, "涉及多个部门会商", LEADER)  # granted at once
     assert overdue(today) == 0  # 192 h, judged at the end of today: 120 + 48 + 72 = 240 h
     assert overdue(today - dt.timedelta(days=1)) == 1  # approved today: not yet yesterday
+
+
+def test_cli_cases_remind_calls_the_hook_once_per_limit(tmp_path, monkeypatch, capsys):
+    """`gridmap cases remind` with a command hook (a local stub that appends what it gets):
+    dispatches the report that arrived, sends one reminder, and nothing more on a rerun."""
+    import json
+    import sys
+
+    from geo.cli import main
+
+    location = str(tmp_path / "cli.gpkg")
+    store = open_store(location)
+    _seed(store)
+    received = tmp_path / "received.jsonl"
+    stub = f"import sys; open({str(received)!r}, 'a').write(sys.stdin.read() + '\\n')"
+    config = tmp_path / "hook.toml"
+    config.write_text(
+        f"[cases.hook]\ncommand = {json.dumps([sys.executable, '-c', stub])}\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("GRIDMAP_CONFIG", str(config))
+    case_settings.cache_clear()
+    try:
+        filed = rp.file_report(
+            store,
+            source="hotline",
+            category="环境卫生",
+            lon=111.705,
+            lat=40.845,
+            actor="desk",
+            reported_at=now_local() - dt.timedelta(hours=100),
+        )
+        assert main(["cases", "remind", "--db", location]) == 0
+        assert "新派单 1 件；提醒已发送 1 条，未送达 0 条" in capsys.readouterr().out
+        lines = received.read_text(encoding="utf-8").splitlines()
+        assert [json.loads(x) for x in lines] == [
+            {"case_id": filed.report_id, "owner_id": "staff:S1"}  # ids only: no personal data
+        ]
+        assert main(["cases", "remind", "--db", location]) == 0
+        assert "新派单 0 件；提醒已发送 0 条" in capsys.readouterr().out
+        assert len(received.read_text(encoding="utf-8").splitlines()) == 1
+    finally:
+        case_settings.cache_clear()
+
+
+def test_cli_cases_remind_reports_a_failed_hook_and_exits_non_zero(tmp_path, capsys, monkeypatch):
+    from geo.cli import main
+
+    location = str(tmp_path / "cli.gpkg")
+    store = open_store(location)
+    _seed(store)
+    config = tmp_path / "hook.toml"
+    config.write_text('[cases.hook]\ncommand = ["/nonexistent/notify"]\n', encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_CONFIG", str(config))
+    case_settings.cache_clear()
+    try:
+        _file(store, hours_ago=100)
+        assert main(["cases", "remind", "--db", location]) == 1
+        err = capsys.readouterr().err
+        assert "提醒未送达" in err and "staff:S1" in err
+        assert store.read("case_reminders")["status"].tolist() == ["failed"]
+    finally:
+        case_settings.cache_clear()
