@@ -366,3 +366,76 @@ def test_cli_cases_remind_reports_a_failed_hook_and_exits_non_zero(tmp_path, cap
         assert store.read("case_reminders")["status"].tolist() == ["failed"]
     finally:
         case_settings.cache_clear()
+
+
+def test_the_desk_the_leaders_view_and_metrics_agree_on_the_demo(tmp_path):
+    """As of a past day: the desk's list of all open cases, the per-owner counts and
+    `gridmap metrics --json` count the same open and overdue cases, and the contract's
+    overdue (limit in force) is the cases section's."""
+    import json
+
+    from geo.cases.limits import case_clock
+    from geo.cases.views import desk_cases, pending_extensions
+    from geo.cases.workload import cases_per_owner
+    from geo.cli import main
+    from geo.demo.build import build_demo
+
+    as_of = dt.date(2026, 11, 27)
+    location = str(tmp_path / "demo.gpkg")
+    store = open_store(location)
+    build_demo(store, households=3000, as_of=as_of)
+    assert main(["metrics", "--json", "--db", location, "--as-of", "2026-11-27"]) == 0
+    reports = store.read_attributes("reports")
+    counted = reports[reports["duplicate_of"].isna()].reset_index(drop=True)
+    events = store.read_attributes("case_events")
+    clock = case_clock(counted, events, SETTINGS, as_of)
+    listed = desk_cases(counted, clock, pending_extensions(events), None)
+    per_owner = cases_per_owner(counted, clock)
+    from geo.metrics.contract import compute_metrics
+
+    metrics = compute_metrics(store, as_of)
+    cases = metrics["cases"]
+    assert cases["open"] == len(listed) == int(per_owner["open"].sum()) > 0
+    assert cases["overdue"] == int(listed["overdue"].sum()) == int(per_owner["overdue"].sum())
+    assert metrics["reports"]["overdue"] == cases["overdue"]
+    assert cases["transfers"] > 0 and cases["extensions"] > 0 and cases["closed"] > 0
+    assert sum(cases["return_visits_by_method"].values()) == cases["return_visits"]
+    assert cases["mediation"]["cases"] == sum(
+        c["cases"] for c in cases["mediation"]["by_community"].values()
+    )
+    json.dumps(metrics)  # plain JSON: no numpy numbers
+
+
+def test_weekly_pack_shows_the_return_visits_by_method_and_the_nearing_cases(tmp_path):
+    """The week's case figures in the XLSX sheet and the PDF: return visits by method, the
+    return-visit rate, the cases nearing their limit, reminders; small counts hidden."""
+    import re
+
+    import openpyxl
+    from pypdf import PdfReader
+
+    from geo.demo.build import build_demo
+    from geo.metrics.contract import compute_metrics
+    from geo.outputs.weekly.figures import weekly_figures
+    from geo.outputs.weekly.pack import write_weekly
+    from geo.outputs.weekly.xlsx import Hidden, weekly_sheets
+
+    as_of = dt.date(2026, 11, 27)
+    store = open_store(str(tmp_path / "demo.gpkg"))
+    build_demo(store, households=3000, as_of=as_of)
+    figures = weekly_figures(store, as_of)
+    week = figures["cases"]
+    whole = compute_metrics(store, as_of)["cases"]
+    assert week["open"] == whole["open"] and week["overdue"] == whole["overdue"]
+    assert week["return_visits"] <= whole["return_visits"] and week["return_visits"] > 0
+    sheet = weekly_sheets(figures)["案件办理"].set_index("指标")["本周"]
+    phone = week["return_visits_by_method"]["phone"]
+    shown = sheet.loc["　其中电话回访"]
+    assert shown == phone if phone == 0 or phone >= 3 else isinstance(shown, Hidden)
+    assert sheet.loc["回访率（一事一回访）"] == round(week["followup_rate"], 3)
+    assert "临期" in sheet.index and "本周发送提醒" in sheet.index
+    out = write_weekly(store, as_of, tmp_path / "weekly.pdf")
+    text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "案件办理（本周）" in text and f"回访率{100 * week['followup_rate']:.1f}%" in text
+    book = openpyxl.load_workbook(write_weekly(store, as_of, tmp_path / "weekly.xlsx"))
+    assert "案件办理" in book.sheetnames

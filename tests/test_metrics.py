@@ -409,7 +409,17 @@ def test_report_states_at_now():
 def test_empty_store_gives_zeros_and_null_rates(tmp_path):
     store = open_store(str(tmp_path / "missing.gpkg"))
     result = compute_metrics(store, AS_OF)
-    assert list(result) == ["as_of", "households", "visits", "freshness", "grids", "reports"]
+    assert list(result) == [
+        "as_of",
+        "households",
+        "visits",
+        "freshness",
+        "grids",
+        "reports",
+        "cases",  # issue 19
+    ]
+    assert result["cases"]["open"] == result["cases"]["owned"] == 0
+    assert result["cases"]["followup_rate"] is None
     assert result["as_of"] == "2026-11-27"
     assert result["households"] == {
         "total": 0,

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo.care.rules import _category_matrix, _household_frame
+from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.metrics.asof import _plain, _rate, _text
 from geo.reports.states import _report_flags
@@ -257,4 +258,5 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
             "mean_staff_per_grid": round(len(staff) / n_grids, 2) if n_grids else 0.0,
         },
         "reports": _report_section(counts.report_total),
+        "cases": cases_section(store, as_of),  # issue 19 (docs/cases.md)
     }

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs.figures import count_text, rate_text
@@ -258,6 +259,8 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         "trend": pd.DataFrame(rows),
         "attention": attention_grids(grids),
         "grids": grids,
+        # issue 19: the week's case figures (happenings of the week, states at its end)
+        "cases": cases_section(snapshot, as_of, since=as_of - dt.timedelta(days=6)),  # type: ignore[arg-type]
     }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.cases.weekly import case_rows
 from geo.i18n import t
 from geo.outputs.weekly.figures import _small_base, attention_reasons, figure_label
 from geo.outputs.xlsx import as_text
@@ -145,7 +146,22 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
         t("weekly_sheet_trend", lang): _translate_columns(trend, lang),
         t("weekly_sheet_attention", lang): _translate_columns(attention, lang),
         t("weekly_sheet_grids", lang): _translate_columns(grids, lang),
+        t("case_wk_sheet", lang): _case_sheet(figures, lang),
     }
+
+
+def _case_sheet(figures: dict[str, Any], lang: str) -> pd.DataFrame:
+    """The week's case figures (issue 19), small counts and rates over them hidden."""
+    rows = case_rows(figures["cases"], lang) if "cases" in figures else []
+    return pd.DataFrame(
+        {
+            t("weekly_col_indicator", lang): [label for label, *_ in rows],
+            t("weekly_col_value", lang): [
+                _rate_cell(value, base) if kind == "rate" else _count_cell(value)
+                for _, value, kind, base in rows
+            ],
+        }
+    )
 
 
 def _translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
