@@ -19,6 +19,7 @@ from geo.reports import workflow as rp
 from geo.store import open_store
 from geo.timeutil import now_local
 from ui import session
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -247,7 +248,8 @@ def test_demo_desk_renders_for_each_role(tmp_path, monkeypatch):
 
 
 def test_a_report_filed_on_the_reports_page_is_dispatched_at_once(desk):
-    """The intake form files the report, then auto-dispatch gives it to the grid's worker."""
+    """The intake form files the report, then auto-dispatch gives it to the grid's worker,
+    shown as its owner in the reports page's table and facts."""
     at = AppTest.from_file(APP, default_timeout=90)
     store = open_store(desk)
     add_user(store, "desk", "street_leader", "correct-horse-9")
@@ -266,3 +268,7 @@ def test_a_report_filed_on_the_reports_page_is_dispatched_at_once(desk):
     assert (filed["owner_kind"].tolist(), filed["owner_id"].tolist()) == (["staff"], ["S1"])
     events = store.read("case_events")
     assert events["event"].tolist() == ["assigned"] and events["actor"].tolist() == ["system"]
+    # the owner is shown in the reports page's table and in the report's facts
+    table = next(f.value for f in at.dataframe if "负责方" in f.value.columns)
+    assert table["负责方"].tolist() == ["王芳 (S1)"]
+    assert f"**负责方**: {md('王芳 (S1)')}" in _texts(at)  # data, escaped

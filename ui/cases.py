@@ -17,7 +17,7 @@ from geo.cases.rules import Actor, CaseError
 from geo.cases.settings import CaseSettings, case_settings
 from geo.cases.timeline import case_status
 from geo.cases.views import actor_for, owner_label, staff_names
-from geo.config import Config
+from geo.config import Config, load_config
 from geo.i18n import t
 from geo.store import open_store
 from geo.store.base import StoreBusy
@@ -114,6 +114,29 @@ def owner_labels(cases: CaseData, lang: str, config: Config) -> dict[str, str]:
         for k, i in keys
         if isinstance(k, str) and isinstance(i, str)
     }
+
+
+def with_owner_labels(
+    reports: pd.DataFrame, location: str, version: int, lang: str
+) -> pd.DataFrame:
+    """``reports`` with ``owner``: each case's owner as shown (the reports page's table and facts)."""
+    if "owner_kind" not in reports.columns or reports.empty:
+        return reports
+    staff = _staff(location, version)
+    names = staff_names(staff)
+    config = load_config()
+    return reports.assign(
+        owner=[
+            owner_label(k, i, names, lang, config) if isinstance(k, str) else ""
+            for k, i in zip(reports["owner_kind"], reports["owner_id"], strict=True)
+        ]
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _staff(location: str, version: int) -> pd.DataFrame:
+    del version  # cache key only
+    return open_store(location).read_attributes("staff", ["staff_id", "name"])
 
 
 def result() -> None:
