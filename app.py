@@ -22,6 +22,7 @@ setup_map_assets()
 PAGES = [
     ("pages/map.py", "ui_page_map"),
     ("pages/reports.py", "ui_page_reports"),
+    ("pages/cases.py", "ui_page_cases"),
     ("pages/coverage.py", "ui_page_coverage"),
     ("pages/weekly.py", "ui_page_weekly"),
     ("pages/today.py", "ui_page_today"),

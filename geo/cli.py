@@ -124,6 +124,10 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     mig.add_argument("--merge", action="store_true", help=h("merge"))
     mig.set_defaults(db=None)
 
+    cas = sub.add_parser("cases", help=h("cases"))
+    cas_sub = cas.add_subparsers(dest="cases_command", required=True)
+    common(cas_sub.add_parser("remind", help=h("cases_remind")))
+
     bak = common(sub.add_parser("backup", help=h("backup")))
     bak.add_argument("--out", required=True, help=h("backup_out"))
 
@@ -157,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": _backup,
         "restore": _restore,
         "template": _template,
+        "cases": _cases,
     }[args.command]
     try:
         return handler(store, args)
@@ -229,6 +234,10 @@ def _import(store, args) -> int:
             print(line, file=sys.stderr)
         print(t("cli_import_refused", args.lang, count=report.problem_count), file=sys.stderr)
         return 1
+    if args.kind == "reports":  # the reports that arrived are dispatched at once
+        from geo.cases.actions import dispatch_new
+
+        dispatch_new(store)
     print(
         t(
             "cli_import_done",
@@ -239,6 +248,36 @@ def _import(store, args) -> int:
         )
     )
     return 0
+
+
+def _cases(store, args) -> int:
+    """``gridmap cases remind``: dispatch what arrived, then remind the cases nearing their limit."""
+    from geo.cases.actions import dispatch_new, run_reminders
+
+    dispatched = dispatch_new(store)
+    rows = run_reminders(store)
+    failed = rows[rows["status"] == "failed"]
+    for row in failed.itertuples():
+        print(
+            t(
+                "cli_cases_failed",
+                args.lang,
+                id=row.report_id,
+                owner=row.owner_kind + ":" + row.owner_id,
+                reason=row.detail,
+            ),
+            file=sys.stderr,
+        )
+    print(
+        t(
+            "cli_cases_reminded",
+            args.lang,
+            dispatched=dispatched,
+            sent=int((rows["status"] == "sent").sum()),
+            failed=len(failed),
+        )
+    )
+    return 1 if len(failed) else 0
 
 
 def _metrics(store, args) -> int:

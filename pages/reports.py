@@ -15,6 +15,7 @@ from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports import views as rv
 from geo.store import open_store
 from ui import auth, data, employment, session
+from ui import cases as ui_cases
 from ui import reports as ui_reports
 from ui.rainbow import keep
 from ui.report_detail import choose_report, facts, step_result, workflow
@@ -44,7 +45,8 @@ observers = employment.observer_summary(location, version, as_of, lang)  # issue
 if observers:
     st.caption(observers)
 all_reports = ui_reports.report_table(location, version)
-reports = ui_reports.with_states(all_reports, as_of, now)
+reports = ui_reports.with_states(all_reports, as_of, now, ui_reports.extensions(location, version))
+reports = ui_cases.with_owner_labels(reports, location, version, lang)  # the case's owner
 grids = drill.grid_layer(
     data.grid_polygons(location, version), data.grid_figures(location, version, as_of)
 )

@@ -66,7 +66,7 @@ def test_every_page_shows_markup_from_the_data_as_text(page, hostile_server, tmp
     frame = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000).content_frame()
     frame.wait_for_function(READY, timeout=60_000)
     seen_as_text = set()
-    for path in ["/", "/reports", "/coverage", "/weekly", "/audit"]:
+    for path in ["/", "/reports", "/cases", "/coverage", "/weekly", "/audit"]:
         if path != "/":
             page.goto(hostile_server.url + path)
         _settled(page)

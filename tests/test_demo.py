@@ -270,7 +270,8 @@ def test_reports_have_all_sources_and_realistic_timelines(tables):
     reports, steps = tables["reports"], tables["report_steps"]
     assert set(reports["source"]) == set(load_config().sources)
     assert reports["report_id"].is_unique
-    stamps = reports[["reported_at", "responded_at", "resolved_at", "followed_up_at"]]
+    # closed_at: 结案 after the return visit (issue 19's demo cases)
+    stamps = reports[["reported_at", "responded_at", "resolved_at", "followed_up_at", "closed_at"]]
     for earlier, later in zip(stamps.columns[:-1], stamps.columns[1:], strict=True):
         both = stamps[earlier].notna() & stamps[later].notna()
         assert (stamps.loc[both, earlier] <= stamps.loc[both, later]).all()
@@ -294,9 +295,9 @@ def test_reports_have_all_sources_and_realistic_timelines(tables):
     assert observers.str.fullmatch(r"(KD|QS|CZ)-\d{4}").all()
     # one step row per recorded timestamp, by a member of staff
     assert len(steps) == stamps.notna().sum().sum()
-    assert set(steps["step"]) == {"reported", "responded", "resolved", "followed_up"}
+    assert set(steps["step"]) == {"reported", "responded", "resolved", "followed_up", "closed"}
     assert steps["actor"].isin(tables["staff"]["staff_id"]).all()
     merged = steps.merge(reports, on="report_id")
-    for step in ("reported", "responded", "resolved", "followed_up"):
+    for step in ("reported", "responded", "resolved", "followed_up", "closed"):
         rows = merged[merged["step"] == step]
         assert (rows["at"] == rows[f"{step}_at"]).all()

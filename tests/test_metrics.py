@@ -411,10 +411,13 @@ def test_empty_store_gives_zeros_and_null_rates(tmp_path):
     result = compute_metrics(store, AS_OF)
     assert list(result) == [
         *("as_of", "households", "visits", "freshness", "grids", "reports"),
+        "cases",  # issue 19
         "new_employment",
     ]
     assert result["new_employment"]["insured_rate"] is None
     assert set(result["new_employment"].values()) == {0, None}
+    assert result["cases"]["open"] == result["cases"]["owned"] == 0
+    assert result["cases"]["followup_rate"] is None
     assert result["as_of"] == "2026-11-27"
     assert result["households"] == {
         "total": 0,

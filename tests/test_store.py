@@ -123,6 +123,11 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "photo": [None],
             "grid_id": ["G1"],
             "duplicate_of": [None],
+            "owner_kind": ["staff"],
+            "owner_id": ["S1"],
+            "followup_method": [None],
+            "followup_by": [None],
+            "closed_at": [None],
         },
         geometry=[Point(0.25, 0.75)],
         crs=WGS84,
@@ -235,6 +240,64 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "expires_at": ["2026-11-20 17:00:00"],
             "revoked_at": [None],
             "revoked_why": [None],
+        }
+    ),
+    "case_events": pd.DataFrame(
+        {
+            "report_id": ["R1", "R1"],
+            "event_no": [1, 2],
+            "event": ["assigned", "extended"],
+            "at": ["2026-11-20 09:00:00", "2026-11-21 09:00:00"],
+            "actor": ["system", "街道刘"],
+            "actor_role": ["system", "street_leader"],
+            "owner_kind": ["staff", None],
+            "owner_id": ["S1", None],
+            "from_kind": [None, None],
+            "from_id": [None, None],
+            "hours": [None, 48],
+            "reason": [None, "需协调产权单位"],
+            "request_seq": [None, 1],
+            "recorded_at": ["2026-11-20 09:00:00", "2026-11-21 09:00:00"],
+        }
+    ),
+    "case_reminders": pd.DataFrame(
+        {
+            "report_id": ["R1"],
+            "due_at": ["2026-11-25 09:00:00"],
+            "owner_kind": ["staff"],
+            "owner_id": ["S1"],
+            "sent_at": ["2026-11-24 09:00:00"],
+            "status": ["sent"],
+            "detail": [None],
+        }
+    ),
+    "mediations": pd.DataFrame(
+        {
+            "report_id": ["R1"],
+            "dispute_kind": ["neighbour"],
+            "mediation_type": ["people"],
+            "room": ["东河社区"],
+            "opened_at": ["2026-11-20 10:00:00"],
+            "opened_by": ["社区张"],
+        }
+    ),
+    "mediation_sessions": pd.DataFrame(
+        {
+            "report_id": ["R1"],
+            "session_no": [1],
+            "held_at": ["2026-11-21 15:00:00"],
+            "outcome": ["success"],
+            "note": ["双方达成和解"],
+            "recorded_by": ["社区张"],
+            "recorded_at": ["2026-11-21 16:00:00"],
+        }
+    ),
+    "mediation_mediators": pd.DataFrame(
+        {
+            "report_id": ["R1", "R1"],
+            "session_no": [1, 1],
+            "staff_id": ["S9", "S8"],
+            "capacity": ["old_party_member", "judicial"],
         }
     ),
 }

@@ -332,7 +332,7 @@ def test_pdf_in_english(street_store, tmp_path):
 def test_xlsx_has_one_sheet_per_section_with_small_counts_suppressed(street_store, tmp_path):
     out = write_weekly(street_store, AS_OF, tmp_path / "weekly.xlsx")
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["核心指标", "8周趋势", "重点关注网格", "各网格", "说明"]
+    assert book.sheetnames == ["核心指标", "8周趋势", "重点关注网格", "各网格", "案件办理", "说明"]
     headline = pd.read_excel(out, sheet_name="核心指标")
     assert "key" not in headline.columns  # no developer column in the Chinese workbook
     row = headline.set_index("指标").loc["超期未办结"]
@@ -398,6 +398,7 @@ def test_sheets_keep_rates_as_fractions_rounded_as_the_pdf(street_store):
         "8-week trend",
         "Attention",
         "Grids",
+        "Cases",  # issue 19
     ]
 
 

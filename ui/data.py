@@ -30,7 +30,7 @@ from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.buildings.read import read_buildings
 from geo.care.rules import household_status
-from geo.metrics.contract import household_counters_of
+from geo.metrics.contract import granted_extensions, household_counters_of
 from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
 from geo.outputs import figures as fig
 from geo.reports.states import report_states
@@ -357,7 +357,7 @@ def _report_points(location: str, version: int, as_of: dt.date, scope: Scope) ->
     frame = pd.DataFrame(reports.drop(columns=reports.geometry.name))
     frame["lon"] = shapely.get_x(geoms)
     frame["lat"] = shapely.get_y(geoms)
-    frame = report_states(frame, as_of)
+    frame = report_states(frame, as_of, extensions=granted_extensions(open_store(location)))
     return frame[frame["state"].notna()].reset_index(drop=True)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geo.cases.actions import dispatch_new
 from geo.config import Config
 from geo.i18n import t
 from geo.reports.views import duplicates_table, filed_note, source_label, with_descriptions
@@ -94,7 +95,13 @@ def _file(duplicate_of: str | None = None) -> None:
     except ReportError as error:
         state[FILE_REFUSED] = t("rep_refused", current, reason=error.message(current))
         return
-    data.note_reports_only_write(where, before, target.version())
+    filed = target.version()
+    data.note_reports_only_write(where, before, filed)
+    try:  # a report arrives: dispatched at once (gridmap cases remind catches any left)
+        dispatch_new(target)
+    except StoreBusy:
+        pass
+    data.note_reports_only_write(where, filed, target.version())
     state[FILED] = filed_note(result, data.grid_scope(where, target.version()), duplicate_of)
     # the form is emptied for the next report, and the detail panel opens on this one
     for key in ("rep_description", "rep_location", "rep_category_text", "rep_reporter"):

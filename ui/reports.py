@@ -23,6 +23,7 @@ from streamlit_folium import st_folium
 from geo.access.auth import Viewer
 from geo.i18n import t
 from geo.inputs.coords import wgs84_to_gcj02
+from geo.metrics.contract import granted_extensions
 from geo.outputs.map.build import build_map
 from geo.outputs.map.leaflet import GridmapLayer, detach_view
 from geo.outputs.map.tiles import TileProvider
@@ -117,9 +118,22 @@ def reference_time(as_of: dt.date) -> tuple[dt.datetime, dt.datetime | None]:
     return end_of_day(as_of), None
 
 
-def with_states(reports: pd.DataFrame, as_of: dt.date, now: dt.datetime | None) -> pd.DataFrame:
-    """Reports reported by the reference time with ``state`` and ``hours_left``."""
-    states = report_states(reports, as_of, now=now)
+@st.cache_data(show_spinner=False, max_entries=4)
+def extensions(location: str, version: int) -> pd.DataFrame:
+    """The approved extensions of cases (overdue and the countdown use the limit in force)."""
+    del version  # cache key only
+    return granted_extensions(open_store(location))
+
+
+def with_states(
+    reports: pd.DataFrame,
+    as_of: dt.date,
+    now: dt.datetime | None,
+    granted: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Reports reported by the reference time with ``state`` and ``hours_left`` (the limit
+    in force: ``granted`` extensions move it)."""
+    states = report_states(reports, as_of, now=now, extensions=granted)
     return states[states["state"].notna()].reset_index(drop=True)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.demo.buildings import demo_buildings
+from geo.demo.cases import add_cases
 from geo.demo.employment import add_employment
 from geo.demo.households import _households, _verifications
 from geo.demo.layout import DISTRICT_ADCODE, DISTRICT_CODE, _area_name, _grids_frame, _layout
@@ -65,6 +66,7 @@ def build_demo(
         )
         counts["staff"] = tx.replace("staff", staff["frame"])
         counts["visits"] = tx.replace("visits", visit_chunks)
+        reports, steps = add_cases(tx, reports, steps, staff["frame"], grids, seed, as_of, counts)
         counts["reports"] = tx.replace("reports", reports)
         counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", boundary)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
+from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.employment.load import metrics_section, metrics_sections_by_grid
 from geo.reports.states import _report_flags
@@ -58,10 +59,16 @@ _REPORT_COUNTERS = [
 ]
 
 
+def granted_extensions(store: Store) -> pd.DataFrame:
+    """The approved extensions (case events): overdue counts from the limit in force."""
+    columns = ["report_id", "event", "at", "hours"]
+    return store.read_attributes("case_events", columns, where={"event": "extended"})
+
+
 def _report_frame(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Counted reports (reported by as_of, not duplicates) with one bool column per counter."""
     reports = attributes_only(store.read_attributes("reports", _REPORT_COLUMNS))
-    flags = _report_flags(reports, as_of)
+    flags = _report_flags(reports, as_of, extensions=granted_extensions(store))
     counted = flags["counted"]
     frame = pd.DataFrame(
         {name: flags[name][counted] for name in _REPORT_COUNTERS if name != "total"}
@@ -254,5 +261,6 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
             "mean_staff_per_grid": round(len(staff) / n_grids, 2) if n_grids else 0.0,
         },
         "reports": _report_section(counts.report_total),
+        "cases": cases_section(store, as_of),  # issue 19 (docs/cases.md)
         "new_employment": metrics_section(store, as_of),  # contract section 7
     }

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.asof import happened_before, is_present, next_day_text, stored_text
+from geo.cases.timeline import extension_hours_as_of
 from geo.config import load_config
 from geo.timeutil import end_of_day, format_timestamp
 
@@ -18,10 +19,16 @@ REPORT_STATES = ("open", "overdue", "resolved", "followed_up")
 
 
 def _report_flags(
-    reports: pd.DataFrame, as_of: dt.date, now: dt.datetime | None = None
+    reports: pd.DataFrame,
+    as_of: dt.date,
+    now: dt.datetime | None = None,
+    extensions: pd.DataFrame | None = None,
 ) -> dict[str, np.ndarray]:
     """Per report bool arrays (reported, responded, resolved, followed_up, overdue, satisfied,
-    unsatisfied, counted) and hours_left, as of the end of ``as_of`` (or ``now`` if given)."""
+    unsatisfied, counted) and hours_left, as of the end of ``as_of`` (or ``now`` if given).
+
+    ``extensions``: case events (report_id, event, at, hours); the extensions approved by
+    then move a report's limit (the limit in force, geo.cases.limits)."""
     config = load_config()
     reference = now if now is not None else end_of_day(as_of)
     cutoff = next_day_text(as_of) if now is None else format_timestamp(reference)
@@ -42,8 +49,12 @@ def _report_flags(
         stored_text(column("reported_at")), format="ISO8601", errors="coerce"
     )
     elapsed = (pd.Timestamp(reference) - reported_time).dt.total_seconds().to_numpy(float) / 3600.0
-    hours_left = config.resolution_limit_hours - elapsed
-    overdue = reported & ~resolved & (elapsed > config.resolution_limit_hours)
+    limit = np.full(len(reports), config.resolution_limit_hours, dtype=float)
+    if extensions is not None and len(extensions):
+        granted = extensions[extensions["event"] == "extended"]
+        limit = limit + extension_hours_as_of(granted, reports["report_id"], cutoff)
+    hours_left = limit - elapsed
+    overdue = reported & ~resolved & (elapsed > limit)
     # stored as a code; zh labels (满意/不满意) are accepted too
     codes = {v.lower(): k for k, v in config.satisfaction.items()} | {
         k: k for k in config.satisfaction
@@ -66,15 +77,19 @@ def _report_flags(
 
 
 def report_states(
-    reports: pd.DataFrame, as_of: dt.date, now: dt.datetime | None = None
+    reports: pd.DataFrame,
+    as_of: dt.date,
+    now: dt.datetime | None = None,
+    extensions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``reports`` with ``state`` (open/overdue/resolved/followed_up) and ``hours_left`` added.
 
     Judged at ``now`` when given (a live countdown), else at the end of the as-of day.
     hours_left = hours until the resolution limit (negative when overdue, NaN once
     resolved). Reports not yet reported by then get state None. Duplicates are kept.
+    ``extensions`` (case events) move the limit by the extensions approved by then.
     """
-    flags = _report_flags(reports, as_of, now)
+    flags = _report_flags(reports, as_of, now, extensions)
     state = np.full(len(reports), None, dtype=object)
     state[flags["reported"]] = "open"
     state[flags["overdue"]] = "overdue"

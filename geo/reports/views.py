@@ -44,7 +44,8 @@ def report_table(
     shown: pd.DataFrame, lang: str, config: Config, countdown: Callable[[float, str], str]
 ) -> pd.DataFrame:
     """The reports as listed: id, reported (to the minute), source, category, state,
-    countdown, community, grid ("unassigned" for none), description, duplicate of."""
+    countdown, community, grid ("unassigned" for none), description, duplicate of, and the
+    case's owner when ``shown`` has an ``owner`` label column."""
     return pd.DataFrame(
         {
             t("rep_col_id", lang): shown["report_id"],
@@ -57,6 +58,12 @@ def report_table(
             t("map_grid", lang): shown["grid_id"].fillna(t("rep_unassigned", lang)),
             t("rep_col_description", lang): shown["description"].fillna(""),
             t("rep_col_duplicate_of", lang): shown["duplicate_of"].fillna(""),
+            # the case's owner (issue 19), labelled by the page's glue (ui.cases)
+            **(
+                {t("case_col_owner", lang): shown["owner"].fillna("")}
+                if "owner" in shown.columns
+                else {}
+            ),
         }
     ).reset_index(drop=True)
 
@@ -119,6 +126,8 @@ def report_facts(
         ),
         (t("rep_col_location", lang), f"{report['lon']:.6f}, {report['lat']:.6f}"),
     ]
+    if isinstance(report.get("owner"), str) and report["owner"]:  # the case's owner (issue 19)
+        facts.append((t("case_col_owner", lang), report["owner"]))
     if isinstance(report.get("duplicate_of"), str):
         facts.append((t("rep_col_duplicate_of", lang), report["duplicate_of"]))
     value = report.get("satisfaction")

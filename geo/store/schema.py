@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 5  # 2: verifications; 3: sessions, the audit log's hash chain;
-# 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings
+SCHEMA_VERSION = 6  # 2: verifications; 3: sessions, the audit log's hash chain;
+# 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
+# 6: cases
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,11 @@ class Table:
 GEOMETRY_COLUMN = "geom"
 # columns added to an existing table by a later schema version: a store an older gridmap
 # wrote lacks them until its next write migrates it (reads give None meanwhile)
-ADDED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"entry_hash"})}  # 3
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "audit_log": frozenset({"entry_hash"}),  # 3
+    # 6: cases (geo.cases)
+    "reports": frozenset({"owner_kind", "owner_id", "followup_method", "followup_by", "closed_at"}),
+}
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -139,6 +144,13 @@ TABLES: dict[str, Table] = {
                 ("photo", "TEXT"),
                 ("grid_id", "TEXT"),
                 ("duplicate_of", "TEXT"),
+                # 6: cases (geo.cases): the owner (staff / department / mediation), the
+                # return visit's method and who made it, and 结案
+                ("owner_kind", "TEXT"),
+                ("owner_id", "TEXT"),
+                ("followup_method", "TEXT"),
+                ("followup_by", "TEXT"),
+                ("closed_at", "TEXT"),
             ),
             key=("report_id",),
             geometry="POINT",
@@ -156,6 +168,82 @@ TABLES: dict[str, Table] = {
             ),
             key=("report_id", "step"),
             indexes=(("report_id",),),
+        ),
+        Table(
+            # 6: a case's dispatches, transfers and extensions (geo.cases.timeline), numbered
+            # per report in the order recorded
+            "case_events",
+            (
+                ("report_id", "TEXT"),
+                ("event_no", "INTEGER"),
+                (
+                    "event",
+                    "TEXT",
+                ),  # assigned / transferred / extension_requested / extended / extension_refused
+                ("at", "TEXT"),
+                ("actor", "TEXT"),
+                ("actor_role", "TEXT"),
+                ("owner_kind", "TEXT"),
+                ("owner_id", "TEXT"),
+                ("from_kind", "TEXT"),
+                ("from_id", "TEXT"),
+                ("hours", "INTEGER"),  # an extension's whole hours
+                ("reason", "TEXT"),
+                ("request_seq", "INTEGER"),  # the request a decision answers
+                ("recorded_at", "TEXT"),
+            ),
+            key=("report_id", "event_no"),
+            indexes=(("at",),),
+        ),
+        Table(
+            # 6: one reminder per limit in force (geo.cases.reminders)
+            "case_reminders",
+            (
+                ("report_id", "TEXT"),
+                ("due_at", "TEXT"),
+                ("owner_kind", "TEXT"),
+                ("owner_id", "TEXT"),
+                ("sent_at", "TEXT"),
+                ("status", "TEXT"),  # sending / sent / failed
+                ("detail", "TEXT"),
+            ),
+            key=("report_id", "due_at"),
+        ),
+        Table(
+            # 6: the mediation record of a dispute (geo.cases.mediation)
+            "mediations",
+            (
+                ("report_id", "TEXT"),
+                ("dispute_kind", "TEXT"),
+                ("mediation_type", "TEXT"),
+                ("room", "TEXT"),  # the community whose mediation room holds it
+                ("opened_at", "TEXT"),
+                ("opened_by", "TEXT"),
+            ),
+            key=("report_id",),
+        ),
+        Table(
+            "mediation_sessions",
+            (
+                ("report_id", "TEXT"),
+                ("session_no", "INTEGER"),
+                ("held_at", "TEXT"),
+                ("outcome", "TEXT"),  # success / failed / litigation
+                ("note", "TEXT"),
+                ("recorded_by", "TEXT"),
+                ("recorded_at", "TEXT"),
+            ),
+            key=("report_id", "session_no"),
+        ),
+        Table(
+            "mediation_mediators",
+            (
+                ("report_id", "TEXT"),
+                ("session_no", "INTEGER"),
+                ("staff_id", "TEXT"),
+                ("capacity", "TEXT"),  # 老党员, 人民调解员, 民警 ... (cases.mediation.capacities)
+            ),
+            key=("report_id", "session_no", "staff_id"),
         ),
         Table(
             "photos",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.i18n import t
 from geo.outputs.figures import count_text, rate_text
@@ -271,6 +272,8 @@ def weekly_figures(store: Store, as_of: dt.date) -> dict[str, Any]:
         "grids": grids,
         "employment": employment,
         "buildings": coverage_by_building(store, as_of),  # per grid, counts only (issue 17)
+        # issue 19: the week's case figures (happenings of the week, states at its end)
+        "cases": cases_section(snapshot, as_of, since=as_of - dt.timedelta(days=6)),  # type: ignore[arg-type]
     }
 
 

@@ -11,15 +11,18 @@ from typing import Any
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT
+from geo.cases.weekly import case_line
 from geo.config import load_config
 from geo.employment.view import aggregate_rows
 from geo.i18n import t
+from geo.outputs.figures import rate_text
 from geo.outputs.weekly.charts import map_png, trend_png
 from geo.outputs.weekly.figures import (
     BAD,
     NEUTRAL,
     TOP_GRIDS,
     Figure,
+    _count_text,
     attention_reasons,
     figure_label,
     figure_texts,
@@ -128,6 +131,16 @@ def write_pdf(store: Store, figures: dict[str, Any], out_path: Path, lang: str =
     pdf.set_font("cjk", "", 7)
     pdf.set_text_color(*NEUTRAL)
     pdf.multi_cell(98, 3.6, t("weekly_trend_note", lang))
+
+    if "cases" in figures:  # issue 19: the week's cases, under the grids to watch
+        pdf.set_xy(112, 160)
+        pdf.set_font("cjk", "B", 8.5)
+        pdf.set_text_color(*INK)
+        pdf.cell(104, 5, t("case_wk_title", lang))
+        pdf.set_xy(112, 166)
+        pdf.set_font("cjk", "", 7.5)
+        line = case_line(figures["cases"], lang, _count_text, rate_text)
+        pdf.multi_cell(104, 4, line)
 
     # footer
     pdf.set_draw_color(200, 200, 200)

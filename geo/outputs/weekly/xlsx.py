@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT, suppress_small
+from geo.cases.weekly import case_rows
 from geo.employment.view import aggregate_rows
 from geo.employment.view import header as employment_header
 from geo.i18n import t
@@ -152,6 +153,7 @@ def weekly_sheets(figures: dict[str, Any], lang: str = "zh-CN") -> dict[str, pd.
         t("weekly_sheet_trend", lang): _translate_columns(trend, lang),
         t("weekly_sheet_attention", lang): _translate_columns(attention, lang),
         t("weekly_sheet_grids", lang): _translate_columns(grids, lang),
+        t("case_wk_sheet", lang): _case_sheet(figures, lang),
     }
     if figures.get("employment"):  # issue 14: the new-employment block, when there is data
         sheets[t("emp_weekly_sheet", lang)] = _figure_rows(_employment_figures(figures), lang)
@@ -186,6 +188,20 @@ def _firm_rows(firms: pd.DataFrame, lang: str) -> pd.DataFrame:
 def _employment_figures(figures: dict[str, Any]) -> list[Figure]:
     block = figures["employment"]
     return [*block["figures"], *block["gaps"], *block["reports"]]
+
+
+def _case_sheet(figures: dict[str, Any], lang: str) -> pd.DataFrame:
+    """The week's case figures (issue 19), small counts and rates over them hidden."""
+    rows = case_rows(figures["cases"], lang) if "cases" in figures else []
+    return pd.DataFrame(
+        {
+            t("weekly_col_indicator", lang): [label for label, *_ in rows],
+            t("weekly_col_value", lang): [
+                _rate_cell(value, base) if kind == "rate" else _count_cell(value)
+                for _, value, kind, base in rows
+            ],
+        }
+    )
 
 
 def _translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
