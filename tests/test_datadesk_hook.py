@@ -65,7 +65,7 @@ def test_without_the_hook_the_import_writes(location, tmp_path):
 
 def test_a_clerks_commit_is_checked_in_the_same_call(location, tmp_path):
     clerk = Viewer("clerk", "community_staff", community=EAST)
-    folder = tempfile.mkdtemp()
+    folder = tempfile.mkdtemp(dir=tmp_path)
     options = {"encoding": None, "coords": "wgs84", "crs": None, "replace": False}
     copy = desk.UploadedCopy(folder, "h.csv", "households", options)
     copy.path.write_text("户编号,经度,纬度\nH9,111.725,40.845\n", encoding="utf-8")  # 西河's G3

@@ -53,7 +53,8 @@ def page_as(page: str, location: str, username: str, role: str, **scope) -> AppT
 
 def uploaded(location, viewer, kind, name, text, lang="zh-CN", **options) -> desk.UploadedCopy:
     """What the page keeps after "check and preview" of a file ``name`` holding ``text``."""
-    folder = tempfile.mkdtemp(prefix="gridmap-upload-test-")
+    # next to the test's store: pytest's tmp folder, removed with it
+    folder = tempfile.mkdtemp(prefix="upload-", dir=Path(location).parent)
     opts = {"encoding": None, "coords": "wgs84", "crs": None, "replace": False, **options}
     copy = desk.UploadedCopy(folder, name, kind, opts)
     copy.path.write_text(text, encoding="utf-8")

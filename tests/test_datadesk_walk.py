@@ -80,7 +80,7 @@ def test_the_walk(location, tmp_path):
     clerk = signed_in(DATA_PAGE, location, "clerk1")
     viewer = load_viewer(store, "clerk1")
     options = {"encoding": None, "coords": "wgs84", "crs": None, "replace": False}
-    copy = desk.UploadedCopy(tempfile.mkdtemp(), filled.name, "households", options)
+    copy = desk.UploadedCopy(tempfile.mkdtemp(dir=tmp_path), filled.name, "households", options)
     shutil.copy(filled, copy.path)
     desk.preview_upload(location, viewer, copy, "zh-CN")
     clerk.session_state[desk.UPLOAD_KEY] = copy
@@ -99,7 +99,7 @@ def test_the_walk(location, tmp_path):
     del fixed_book[fixed_book.sheetnames[1]]
     fixed = tmp_path / "fixed.xlsx"
     fixed_book.save(fixed)
-    copy2 = desk.UploadedCopy(tempfile.mkdtemp(), "fixed.xlsx", "households", options)
+    copy2 = desk.UploadedCopy(tempfile.mkdtemp(dir=tmp_path), "fixed.xlsx", "households", options)
     shutil.copy(fixed, copy2.path)
     desk.preview_upload(location, viewer, copy2, "zh-CN")
     clerk.session_state[desk.UPLOAD_KEY] = copy2
