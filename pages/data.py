@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.access.upload_scope import may_import
+from geo.access.upload_scope import CLERK_UPLOADS, may_import
 from geo.i18n import t
 from geo.inputs.importers.columns import KINDS
 from geo.inputs.importers.core import COORDS
@@ -17,7 +17,8 @@ from ui.mapview import show_map
 from ui.text import md
 
 ENCODINGS = ["", "utf-8", "gbk", "gb18030"]  # "" = detect
-CLERK_KINDS = [k for k in KINDS if k != "boundary"]
+# a community clerk uploads only the kinds the scope rule (geo.access.upload_scope) checks
+CLERK_KINDS = [k for k in KINDS if k in CLERK_UPLOADS]
 RESULT_KEY = "ds_result"  # (level, text) of the last commit, shown once after the rerun
 
 lang = session.lang()

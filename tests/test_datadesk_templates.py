@@ -14,7 +14,15 @@ from geo.inputs.importers.core import import_file
 from geo.inputs.templates import LISTS_SHEET, header_of, template_columns, template_file
 from geo.store import open_store
 
-ORDER = ["grids", "households", "visits", "staff", "reports", "boundary"]
+ORDER = [
+    *("grids", "households", "visits", "staff", "reports", "boundary", "buildings"),
+    *(
+        "firms",
+        "outlets",
+        "workers",
+        "stations",
+    ),  # section 7: firms before their outlets and workers
+]
 
 
 def _save(tmp_path, kind, lang="zh-CN"):
@@ -42,6 +50,10 @@ def test_the_round_trip_every_template_imports_cleanly(tmp_path):
     assert households["categories"].tolist() == ["red"]
     assert store.read("staff")["role"].tolist() == ["grid_worker"]
     assert store.read("reports")["source"].tolist() == ["observer"]
+    assert store.read("firms")["sector"].tolist() == ["express"]
+    workers = store.read("workers")
+    assert workers[["party", "party_relation"]].values.tolist() == [["member", "local"]]
+    assert store.read("buildings")["grid_id"].tolist() == ["G001"]
 
 
 def test_a_filled_template_imports_its_rows(tmp_path):
@@ -59,7 +71,20 @@ def test_a_filled_template_imports_its_rows(tmp_path):
     assert stored == {"H0001": "red", "H0002": "pink;blue", "H0003": "yellow"}
 
 
-@pytest.mark.parametrize("kind", ["households", "visits", "staff", "reports"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "households",
+        "visits",
+        "staff",
+        "reports",
+        "buildings",
+        "firms",
+        "outlets",
+        "workers",
+        "stations",
+    ],
+)
 def test_xlsx_headers_are_chinese_and_required_ones_marked(kind):
     book = openpyxl.load_workbook(io.BytesIO(template_file(kind).data))
     sheet = book.worksheets[0]

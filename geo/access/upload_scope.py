@@ -42,6 +42,10 @@ class UploadRefused(PermissionError):
         self.msg = Msg("ds_scope_role")
 
 
+CLERK_UPLOADS = ("grids", "households", "visits", "staff", "reports")
+"""The kinds a community clerk may upload; any other kind is refused for a clerk."""
+
+
 def may_import(viewer: Viewer) -> bool:
     """Whether ``viewer`` may upload files (in some scope)."""
     return viewer.role in IMPORT_ROLES and not viewer.presenting

@@ -1,6 +1,7 @@
 """Templates a clerk fills in: one per kind, with the Chinese headers the importer reads.
 
-A table kind (households, visits, staff, reports) is an XLSX: a header row in Chinese
+A table kind (households, visits, staff, reports, buildings and the new-employment kinds
+firms, outlets, workers, stations) is an XLSX: a header row in Chinese
 (required columns marked ``*``, which the importer's header matching ignores), one
 example row, drop-down lists on the coded columns (category, source, role, visit kind,
 satisfaction; taken from the configuration, so they always match what the importer
@@ -23,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from geo.config import Config, load_config
+from geo.employment.values import PARTY, RELATION, SECTOR
 from geo.i18n import t
 from geo.inputs.importers.columns import ALIASES, KINDS, POLYGON_KINDS, REQUIRED
 from geo.outputs.xlsx import write_sheet
@@ -43,6 +45,7 @@ EXAMPLE_SQUARE = [
     [111.70, 40.84],
 ]
 VISIT_KIND_CHOICES = ("入户", "电话", "视频")  # geo.coverage.VISIT_KINDS as stored
+YES_NO_CHOICES = ("是", "否")  # section 7's yes/no columns
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,13 @@ def coded_choices(kind: str, config: Config | None = None) -> dict[str, list[str
         "reports": {
             "source": list(config.sources.values()),
             "satisfaction": list(config.satisfaction.values()),
+        },
+        "firms": {"sector": list(SECTOR.names.values())},
+        "workers": {
+            "party": list(PARTY.names.values()),
+            "party_relation": list(RELATION.names.values()),
+            "insured": list(YES_NO_CHOICES),
+            "observer": list(YES_NO_CHOICES),
         },
     }
     return choices.get(kind, {})
@@ -141,6 +151,57 @@ def example_row(kind: str, day: dt.date | None = None) -> dict[str, object]:
             "photo": None,
         },
         "boundary": {"boundary_id": "150102", "name": "示例街道", "adcode": "150102"},
+        "buildings": {
+            "building_id": "B001",
+            "grid_id": "G001",
+            "name": "1号楼",
+            "lon": EXAMPLE_LON,
+            "lat": EXAMPLE_LAT,
+            "party_group": "1号楼党小组",
+            "units": 3,
+            "floors": 6,
+        },
+        "firms": {
+            "firm_id": "F001",
+            "name": "示例快递公司",
+            "sector": SECTOR.names["express"],
+            "party_org": "示例快递公司党支部",
+            "union": "示例快递公司工会",
+        },
+        "outlets": {
+            "outlet_id": "O001",
+            "firm_id": "F001",
+            "lon": EXAMPLE_LON,
+            "lat": EXAMPLE_LAT,
+            "name": "示例快递示例路网点",
+            "address": "示例路2号",
+            "party_org": None,
+        },
+        "workers": {
+            "worker_id": "W001",
+            "firm_id": "F001",
+            "name": "李四",
+            "outlet_id": "O001",
+            "phone": "13700000000",
+            "id_number": None,
+            "party": PARTY.names["member"],
+            "party_relation": RELATION.names["local"],
+            "returned_on": day.isoformat(),
+            "insured": YES_NO_CHOICES[0],
+            "insured_on": day.isoformat(),
+            "observer": YES_NO_CHOICES[0],
+            "registered_on": day.isoformat(),
+            "community": "示例社区",
+        },
+        "stations": {
+            "station_id": "Z001",
+            "name": "示例红蜂驿站",
+            "lon": EXAMPLE_LON,
+            "lat": EXAMPLE_LAT,
+            "services": "休息;饮水;充电",
+            "host": "示例社区党群服务中心",
+            "opened_on": day.isoformat(),
+        },
     }
     return rows[kind]
 
