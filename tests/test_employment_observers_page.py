@@ -25,7 +25,9 @@ def test_an_observer_report_names_the_observer_picked(demo_store):  # noqa: F811
     labels = picker.options[1:]  # as shown
     assert any(label.startswith(observer["worker_id"] + " · ") for label in labels)
     assert not any(name in " ".join(labels) for name in workers["name"])
+    assert any(getattr(w, "key", None) == "rep_reporter" for w in at.text_input)  # still there
     picker.set_value(observer["worker_id"]).run()
+    at.text_input(key="rep_reporter").input("someone else")  # the picked observer wins
     where, _ = inside_point(demo_store)
     fill_form(at, where=where, category="观察员测试")
     at.button(key="rep_submit").click().run()

@@ -166,7 +166,8 @@ def _observer_choices(location: str, version: int) -> pd.DataFrame:
 def observer_picker(location: str, version: int, lang: str) -> bool:
     """On the report form of an observer (随手拍) report: the registered observers to name as
     the reporter, found by typing a worker id or a masked name (labels carry no full name).
-    False when the store keeps no observer (the form's free reporter field is used)."""
+    A picked observer is the report's ``reporter_id`` (before the form's free reporter field).
+    False when the store keeps no observer (nothing drawn)."""
     choices = _observer_choices(location, version)
     if choices.empty:
         return False
@@ -174,7 +175,7 @@ def observer_picker(location: str, version: int, lang: str) -> bool:
     st.selectbox(
         t("emp_observer_pick", lang),
         ["", *choices["worker_id"]],
-        format_func=lambda w: t("rep_reporter_anonymous", lang) if w == "" else labels[w],
+        format_func=lambda w: t("emp_observer_none", lang) if w == "" else labels[w],
         key=OBSERVER_KEY,
         help=t("emp_observer_pick_help", lang),
     )

@@ -208,15 +208,16 @@ def intake_form(
             check_photo(photo.getvalue(), photo.name)
         except ReportError as error:
             st.error(md(error.message(lang)))
-    # an observer report names its observer (issue 14), picked by worker id or masked name
-    picker = st.session_state.get("rep_source") == "observer"
-    if not (picker and employment.observer_picker(location, version, lang)):
-        st.text_input(
-            t("rep_reporter", lang),
-            key="rep_reporter",
-            placeholder=t("rep_reporter_anonymous", lang),
-            on_change="ignore",
-        )
+    # an observer report names its observer (issue 14), picked by worker id or masked name;
+    # the free field stays for a reporter who is no registered observer
+    if st.session_state.get("rep_source") == "observer":
+        employment.observer_picker(location, version, lang)
+    st.text_input(
+        t("rep_reporter", lang),
+        key="rep_reporter",
+        placeholder=t("rep_reporter_anonymous", lang),
+        on_change="ignore",
+    )
     location_text = st.text_input(
         t("rep_location", lang),
         key="rep_location",
