@@ -6,7 +6,7 @@ page needs the households of the viewer's scope (points, legend, tables) and the
 of the scope. Before, only a whole-street viewer's grid figures were summed from its
 household statuses; a limited viewer's were computed by a second fold of every household
 (``household_counters_of``). Now every viewer's grid figures are summed from the frame of its
-scope (``geo.care.status.grid_table_of``). Both paths run here on the same demo store,
+scope (``geo.metrics.tables.grid_table_of``). Both paths run here on the same demo store,
 interleaved, best of ``--repeat`` runs each (the whole street's two paths are the same: a
 control row for the machine's noise); the grid rows of the scope are checked equal. Prints one line per
 viewer and the ratio.
@@ -23,10 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from geo.care.rules import household_status
-from geo.care.status import grid_table_of
 from geo.demo.build import build_demo
 from geo.metrics.contract import household_counters_of
-from geo.metrics.tables import grid_table
+from geo.metrics.tables import grid_table, grid_table_of
 from geo.store import open_store
 
 

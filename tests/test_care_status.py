@@ -8,7 +8,7 @@ import pytest
 from geo.care import status
 from geo.care.rules import household_status
 from geo.demo.build import build_demo
-from geo.metrics.tables import grid_table
+from geo.metrics.tables import grid_table, grid_table_of
 from geo.store import open_store
 
 
@@ -28,14 +28,14 @@ def test_grid_table_of_the_frame_equals_the_metrics_grid_table(demo, days_back):
     frame = household_status(demo, as_of)
     expected = grid_table(demo, as_of)
     assert expected["visit_required"].sum() > 0 and expected["fresh"].sum() > 0
-    pd.testing.assert_frame_equal(status.grid_table_of(demo, as_of, frame), expected)
+    pd.testing.assert_frame_equal(grid_table_of(demo, as_of, frame), expected)
 
 
 def test_a_frame_of_some_grids_gives_those_grids_rows_exactly(demo):
     as_of = dt.date.today()
     grids = sorted(demo.read("grids", columns=["grid_id"])["grid_id"])[:3]
     frame = household_status(demo, as_of, where={"grid_id": grids})
-    mine = status.grid_table_of(demo, as_of, frame).set_index("grid_id")
+    mine = grid_table_of(demo, as_of, frame).set_index("grid_id")
     everyone = grid_table(demo, as_of).set_index("grid_id")
     pd.testing.assert_frame_equal(mine.loc[grids], everyone.loc[grids])
     others = mine.drop(index=grids)

@@ -30,9 +30,8 @@ from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.buildings.read import read_buildings
 from geo.care.rules import household_status
-from geo.care.status import grid_table_of
 from geo.metrics.contract import household_counters_of
-from geo.metrics.tables import _community_table_from, grid_table
+from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
 from geo.outputs import figures as fig
 from geo.reports.states import report_states
 from geo.store import open_store

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from geo.asof import attributes_only, next_day_text, stored_text
 from geo.care.categories import split_codes
 from geo.config import Config, load_config
-from geo.metrics.asof import _next_day, _plain, _text
 from geo.store.base import Store
 from geo.timeutil import day_text
 
@@ -72,7 +72,7 @@ def _household_frame(
     columns = ["household_id", "grid_id", "categories", "last_verified", *extra]
     read = store.read if with_geometry else store.read_attributes
     raw = read("households", columns, where)
-    households = _plain(raw)
+    households = attributes_only(raw)
     if with_geometry:
         if len(raw) and "geometry" in raw.columns:
             households["lon"] = raw.geometry.x.to_numpy()
@@ -108,11 +108,11 @@ def _household_frame(
     first_fresh = day_text(as_of - dt.timedelta(days=config.freshness_days - 1))
     verified = _verified_as_of(store, as_of, households, only=where is not None)
     households["fresh"] = (
-        (verified >= first_fresh) & (verified < _next_day(as_of)) & (verified != "")
+        (verified >= first_fresh) & (verified < next_day_text(as_of)) & (verified != "")
     ).to_numpy(bool)
     # the last verification as the data stood then (not one made after the as-of day)
     households["last_verified"] = np.where(verified != "", verified.to_numpy(object), None)
-    grid = _text(households["grid_id"])
+    grid = stored_text(households["grid_id"])
     households["_grid"] = grid.to_numpy(object)
 
     if last_visits is not None:
@@ -155,8 +155,8 @@ def _verified_as_of(
     the verification history gives the latest one on or before the as-of day. A missing
     ``last_verified`` stays missing (not fresh), as the contract says.
     """
-    verified = _text(households["last_verified"])
-    later = (verified >= _next_day(as_of)).to_numpy(bool)  # '' sorts first: never later
+    verified = stored_text(households["last_verified"])
+    later = (verified >= next_day_text(as_of)).to_numpy(bool)  # '' sorts first: never later
     if not later.any():  # as of today: no store query at all
         return verified
     wanted_ids = households["household_id"][later].astype(object).tolist() if only else None
@@ -257,7 +257,7 @@ def _last_visit_delta(last: pd.DataFrame, as_of: dt.date, households: pd.DataFra
             last["household_id"].astype(object)
         )
         days = pd.to_datetime(
-            _text(last["last_visited_at"]).str[:10], format="%Y-%m-%d", errors="coerce"
+            stored_text(last["last_visited_at"]).str[:10], format="%Y-%m-%d", errors="coerce"
         )
         known = (index >= 0) & days.notna().to_numpy()
         values = (days.to_numpy("datetime64[D]") - np.datetime64(as_of, "D")).astype(np.int64)

@@ -3,29 +3,15 @@
 The frame is ``geo.care.rules.household_status`` (one row per household: categories,
 required, compliant, overdue, last visit, next due, fresh, failed rules, lon/lat). Everything a page shows about
 households is derived from it: the points and the legend (rows), the grid table (its counters,
-``grid_table_of``), the work list. A page never folds the visits a second time.
+``geo.metrics.tables.grid_table_of``), the work list. A page never folds the visits a second time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
-
-from geo.metrics.contract import household_counters_from_status
-from geo.metrics.tables import grid_table
-from geo.store.base import Store
-
-
-def grid_table_of(store: Store, as_of: dt.date, frame: pd.DataFrame) -> pd.DataFrame:
-    """``geo.metrics.tables.grid_table`` with the household figures summed from ``frame`` (no second fold).
-
-    ``frame``: ``household_status`` rows of the same day; a frame of some grids' households
-    gives those grids' rows exactly (other grids then count no household).
-    """
-    return grid_table(store, as_of, household_counters_from_status(frame))
 
 
 def in_grids(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo.asof import stored_text
 from geo.buildings.linking import link_households
 from geo.config import load_config
 from geo.i18n import t
@@ -45,10 +46,6 @@ class Finding:
         )
 
 
-def _text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
-
-
 def _ids(series: pd.Series) -> list[str]:
     return sorted(str(v) for v in series)
 
@@ -60,10 +57,10 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
     config = load_config()
     findings: list[Finding] = []
     grids = store.read("grids", ["grid_id", "party_branch"])
-    grid_ids = set(_text(grids["grid_id"]))
+    grid_ids = set(stored_text(grids["grid_id"]))
 
     households = store.read_attributes("households", ["household_id", "grid_id", "last_verified"])
-    household_grid = _text(households["grid_id"])
+    household_grid = stored_text(households["grid_id"])
     outside = households.loc[(household_grid == "").to_numpy(), "household_id"]
     if len(outside):
         findings.append(
@@ -100,7 +97,7 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
 
     staff = store.read_attributes("staff", ["staff_id", "role", "grid_id"])
     worker_grids = set(
-        _text(staff.loc[(_text(staff["role"]) == "grid_worker").to_numpy(), "grid_id"])
+        stored_text(staff.loc[(stored_text(staff["role"]) == "grid_worker").to_numpy(), "grid_id"])
     )
     no_worker = sorted(g for g in grid_ids if g and g not in worker_grids)
     if no_worker:
@@ -112,7 +109,9 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
                 no_worker,
             )
         )
-    no_branch = _ids(_text(grids["grid_id"])[(_text(grids["party_branch"]) == "").to_numpy()])
+    no_branch = _ids(
+        stored_text(grids["grid_id"])[(stored_text(grids["party_branch"]) == "").to_numpy()]
+    )
     if no_branch:
         findings.append(
             Finding(
@@ -125,7 +124,7 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
 
     first_fresh = day_text(as_of - dt.timedelta(days=config.freshness_days - 1))
     next_day = day_text(as_of + dt.timedelta(days=1))
-    verified = _text(households["last_verified"])
+    verified = stored_text(households["last_verified"])
     stale = households.loc[
         ((verified == "") | (verified < first_fresh) | (verified >= next_day)).to_numpy(),
         "household_id",
@@ -173,7 +172,7 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
             )
 
     reports = store.read_attributes("reports", ["report_id", "grid_id"])
-    unassigned = reports.loc[(_text(reports["grid_id"]) == "").to_numpy(), "report_id"]
+    unassigned = reports.loc[(stored_text(reports["grid_id"]) == "").to_numpy(), "report_id"]
     if len(unassigned):
         findings.append(
             Finding(

@@ -1,6 +1,6 @@
 """The metrics of the data contract (section 6): ``compute_metrics``, the ``gridmap metrics --json`` object.
 
-Everything is computed "as the data stood at the end of the as-of day" (``geo.metrics.asof``).
+Everything is computed "as the data stood at the end of the as-of day" (``geo.asof``).
 The household figures are counted from ``geo.care.rules.household_status`` (visit rules,
 freshness); the report figures from ``geo.reports.states``. The tables built from the same
 counters are in ``geo.metrics.tables``, the CLI's text in ``geo.metrics.text``.
@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
 from geo.config import load_config
-from geo.metrics.asof import _plain, _rate, _text
 from geo.reports.states import _report_flags
 from geo.store.base import Store
 from geo.timeutil import day_text
@@ -59,14 +59,14 @@ _REPORT_COUNTERS = [
 
 def _report_frame(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Counted reports (reported by as_of, not duplicates) with one bool column per counter."""
-    reports = _plain(store.read_attributes("reports", _REPORT_COLUMNS))
+    reports = attributes_only(store.read_attributes("reports", _REPORT_COLUMNS))
     flags = _report_flags(reports, as_of)
     counted = flags["counted"]
     frame = pd.DataFrame(
         {name: flags[name][counted] for name in _REPORT_COUNTERS if name != "total"}
     )
     frame.insert(0, "total", True)
-    frame["_grid"] = _text(reports["grid_id"]).to_numpy(object)[counted]
+    frame["_grid"] = stored_text(reports["grid_id"]).to_numpy(object)[counted]
     return frame
 
 
@@ -114,19 +114,19 @@ def _household_sections(
                 code: {
                     "required": int(counts[f"held_{code}"]),
                     "compliant": int(counts[f"ok_{code}"]),
-                    "rate": _rate(counts[f"ok_{code}"], counts[f"held_{code}"]),
+                    "rate": rate_of(counts[f"ok_{code}"], counts[f"held_{code}"]),
                 }
                 for code in codes
             },
             "overall": {
                 "required": int(counts["required"]),
                 "compliant": int(counts["compliant"]),
-                "rate": _rate(counts["compliant"], counts["required"]),
+                "rate": rate_of(counts["compliant"], counts["required"]),
             },
         },
         "freshness": {
             "verified_within_30_days": int(counts["fresh"]),
-            "rate": _rate(counts["fresh"], total),
+            "rate": rate_of(counts["fresh"], total),
         },
     }
 
@@ -139,25 +139,25 @@ def _report_section(counts: pd.Series | dict) -> dict[str, Any]:
         "responded": int(counts["responded"]),
         "resolved": resolved,
         "followed_up": int(counts["followed_up"]),
-        "response_rate": _rate(counts["responded"], total),
-        "completion_rate": _rate(resolved, total),
-        "satisfaction_rate": _rate(
+        "response_rate": rate_of(counts["responded"], total),
+        "completion_rate": rate_of(resolved, total),
+        "satisfaction_rate": rate_of(
             counts["satisfied"], counts["satisfied"] + counts["unsatisfied"]
         ),
-        "followup_rate": _rate(counts["followed_up"], resolved),
+        "followup_rate": rate_of(counts["followed_up"], resolved),
         "overdue": int(counts["overdue"]),
     }
 
 
 def _grid_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
-    grids = _plain(
+    grids = attributes_only(
         store.read_attributes("grids", ["grid_id", "name", "community", "street", "party_branch"])
     )
-    grids["grid_id"] = _text(grids["grid_id"]).to_numpy(object)
+    grids["grid_id"] = stored_text(grids["grid_id"]).to_numpy(object)
     grids = grids.sort_values("grid_id", kind="stable").reset_index(drop=True)
-    staff = _plain(store.read_attributes("staff", ["staff_id", "role", "grid_id"]))
-    staff["grid_id"] = _text(staff["grid_id"]).to_numpy(object)
-    staff["role"] = _text(staff["role"]).to_numpy(object)
+    staff = attributes_only(store.read_attributes("staff", ["staff_id", "role", "grid_id"]))
+    staff["grid_id"] = stored_text(staff["grid_id"]).to_numpy(object)
+    staff["role"] = stored_text(staff["role"]).to_numpy(object)
     return grids, staff
 
 
@@ -179,7 +179,7 @@ def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
     failed = _category_matrix(status["failed"], codes)
     frame = pd.DataFrame(
         {
-            "_grid": _text(status["grid_id"]).to_numpy(object),
+            "_grid": stored_text(status["grid_id"]).to_numpy(object),
             "required": held.any(axis=1),
             "compliant": status["compliant"].fillna(False).astype(bool).to_numpy(),
             "fresh": status["fresh"].fillna(False).astype(bool).to_numpy(),
@@ -246,7 +246,7 @@ def compute_metrics(store: Store, as_of: dt.date, by: str | None = None) -> dict
         **_household_sections(counts.household_total, counts.codes),
         "grids": {
             "total": n_grids,
-            "with_party_branch": int((_text(grids["party_branch"]) != "").sum()),
+            "with_party_branch": int((stored_text(grids["party_branch"]) != "").sum()),
             "with_grid_worker": int(grids["grid_id"].isin(worker_grids).sum()),
             "mean_staff_per_grid": round(len(staff) / n_grids, 2) if n_grids else 0.0,
         },

@@ -7,20 +7,20 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from geo.metrics.asof import _nan_rate, _text
-from geo.metrics.contract import _Counts
+from geo.asof import rates_of, stored_text
+from geo.metrics.contract import _Counts, household_counters_from_status
 from geo.store.base import Store
 
 
 def _add_rates(table: pd.DataFrame) -> pd.DataFrame:
-    table["visit_rate"] = _nan_rate(table["visit_compliant"], table["visit_required"])
-    table["freshness_rate"] = _nan_rate(table["fresh"], table["households"])
-    table["response_rate"] = _nan_rate(table["reports_responded"], table["reports_total"])
-    table["completion_rate"] = _nan_rate(table["reports_resolved"], table["reports_total"])
-    table["satisfaction_rate"] = _nan_rate(
+    table["visit_rate"] = rates_of(table["visit_compliant"], table["visit_required"])
+    table["freshness_rate"] = rates_of(table["fresh"], table["households"])
+    table["response_rate"] = rates_of(table["reports_responded"], table["reports_total"])
+    table["completion_rate"] = rates_of(table["reports_resolved"], table["reports_total"])
+    table["satisfaction_rate"] = rates_of(
         table["reports_satisfied"], table["reports_satisfied"] + table["reports_unsatisfied"]
     )
-    table["followup_rate"] = _nan_rate(table["reports_followed_up"], table["reports_resolved"])
+    table["followup_rate"] = rates_of(table["reports_followed_up"], table["reports_resolved"])
     workers = table["grid_workers"].astype(float)
     table["households_per_worker"] = (table["households"] / workers.where(workers > 0)).round(1)
     return table
@@ -58,7 +58,7 @@ def _grid_table_from(counts: _Counts) -> pd.DataFrame:
     h = counts.household_by_grid
     r = counts.report_by_grid
     table = grids[["grid_id", "name", "community", "street", "party_branch"]].copy()
-    table["has_party_branch"] = (_text(table["party_branch"]) != "").to_numpy(bool)
+    table["has_party_branch"] = (stored_text(table["party_branch"]) != "").to_numpy(bool)
     ids = table["grid_id"]
     table["households"] = h["total"].reindex(ids).to_numpy(np.int64)
     for code in counts.codes:
@@ -88,9 +88,7 @@ def _grid_table_from(counts: _Counts) -> pd.DataFrame:
     table["staff_by_role"] = [by_role.get(g, {}) for g in ids]
     table = _add_rates(table)
     for code in counts.codes:
-        table[f"visit_rate_{code}"] = _nan_rate(
-            table[f"visit_compliant_{code}"], table[f"n_{code}"]
-        )
+        table[f"visit_rate_{code}"] = rates_of(table[f"visit_compliant_{code}"], table[f"n_{code}"])
     return table.reset_index(drop=True)
 
 
@@ -104,7 +102,7 @@ def community_table(store: Store, as_of: dt.date) -> pd.DataFrame:
 
 def _community_table_from(grids: pd.DataFrame) -> pd.DataFrame:
     grids = grids.copy()
-    grids["community"] = _text(grids["community"]).to_numpy(object)
+    grids["community"] = stored_text(grids["community"]).to_numpy(object)
     grids["grids"] = 1
     grids["grids_without_worker"] = (grids["grid_workers"] == 0).astype(np.int64)
     grids["grids_without_party_branch"] = (~grids["has_party_branch"]).astype(np.int64)
@@ -140,5 +138,14 @@ def _community_table_from(grids: pd.DataFrame) -> pd.DataFrame:
     table = _add_rates(table)
     for column in [c for c in table.columns if c.startswith("n_")]:
         code = column[2:]
-        table[f"visit_rate_{code}"] = _nan_rate(table[f"visit_compliant_{code}"], table[column])
+        table[f"visit_rate_{code}"] = rates_of(table[f"visit_compliant_{code}"], table[column])
     return table
+
+
+def grid_table_of(store: Store, as_of: dt.date, frame: pd.DataFrame) -> pd.DataFrame:
+    """``grid_table`` with the household figures summed from ``frame`` (no second fold).
+
+    ``frame``: ``household_status`` rows of the same day; a frame of some grids' households
+    gives those grids' rows exactly (other grids then count no household).
+    """
+    return grid_table(store, as_of, household_counters_from_status(frame))

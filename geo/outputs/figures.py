@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.access.privacy import SMALL_COUNT
+from geo.asof import rate_of
 
 NONE = "—"  # no figure: nothing to count or no base for a rate
 RATE_DECIMALS = 1
@@ -62,13 +63,9 @@ def ratio_text(value: object) -> str:
     return f"{float(value):,.1f}" if _number(value) else NONE
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
-    return round(float(numerator) / float(denominator), 4) if denominator else None
-
-
 def _with_rates(totals: dict[str, object]) -> dict[str, object]:
-    totals["visit_rate"] = _rate(totals["visit_compliant"], totals["visit_required"])
-    totals["freshness_rate"] = _rate(totals["fresh"], totals["households"])
+    totals["visit_rate"] = rate_of(totals["visit_compliant"], totals["visit_required"])
+    totals["freshness_rate"] = rate_of(totals["fresh"], totals["households"])
     return totals
 
 

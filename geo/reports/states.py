@@ -10,8 +10,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from geo.asof import happened_before, is_present, next_day_text, stored_text
 from geo.config import load_config
-from geo.metrics.asof import _happened, _next_day, _present, _text
 from geo.timeutil import end_of_day, format_timestamp
 
 REPORT_STATES = ("open", "overdue", "resolved", "followed_up")
@@ -24,7 +24,7 @@ def _report_flags(
     unsatisfied, counted) and hours_left, as of the end of ``as_of`` (or ``now`` if given)."""
     config = load_config()
     reference = now if now is not None else end_of_day(as_of)
-    cutoff = _next_day(as_of) if now is None else format_timestamp(reference)
+    cutoff = next_day_text(as_of) if now is None else format_timestamp(reference)
 
     def column(name: str) -> pd.Series:
         return (
@@ -33,12 +33,14 @@ def _report_flags(
             else pd.Series([None] * len(reports), index=reports.index)
         )
 
-    reported = _happened(column("reported_at"), cutoff)
-    responded = reported & _happened(column("responded_at"), cutoff)
-    resolved = reported & _happened(column("resolved_at"), cutoff)
+    reported = happened_before(column("reported_at"), cutoff)
+    responded = reported & happened_before(column("responded_at"), cutoff)
+    resolved = reported & happened_before(column("resolved_at"), cutoff)
     followed_at = column("followed_up_at")
-    followed_up = resolved & _happened(followed_at, cutoff)
-    reported_time = pd.to_datetime(_text(column("reported_at")), format="ISO8601", errors="coerce")
+    followed_up = resolved & happened_before(followed_at, cutoff)
+    reported_time = pd.to_datetime(
+        stored_text(column("reported_at")), format="ISO8601", errors="coerce"
+    )
     elapsed = (pd.Timestamp(reference) - reported_time).dt.total_seconds().to_numpy(float) / 3600.0
     hours_left = config.resolution_limit_hours - elapsed
     overdue = reported & ~resolved & (elapsed > config.resolution_limit_hours)
@@ -46,9 +48,9 @@ def _report_flags(
     codes = {v.lower(): k for k, v in config.satisfaction.items()} | {
         k: k for k in config.satisfaction
     }
-    satisfaction = _text(column("satisfaction")).str.lower().map(codes).to_numpy(object)
-    known = resolved & (~_present(followed_at) | followed_up)
-    counted = reported & ~_present(column("duplicate_of"))
+    satisfaction = stored_text(column("satisfaction")).str.lower().map(codes).to_numpy(object)
+    known = resolved & (~is_present(followed_at) | followed_up)
+    counted = reported & ~is_present(column("duplicate_of"))
     return {
         "reported": reported,
         "counted": counted,

@@ -13,36 +13,36 @@ import pandas as pd
 from geo.timeutil import day_text
 
 
-def _text(series: pd.Series) -> pd.Series:
+def stored_text(series: pd.Series) -> pd.Series:
     """Stored text with missing values as '' (so comparisons never meet None)."""
     return series.astype(object).where(series.notna(), "").astype(str).str.strip()
 
 
-def _happened(series: pd.Series, cutoff: str) -> np.ndarray:
+def happened_before(series: pd.Series, cutoff: str) -> np.ndarray:
     """True where the stored timestamp/date is present and before ``cutoff`` (text order)."""
-    text = _text(series)
+    text = stored_text(series)
     return ((text != "") & (text < cutoff)).to_numpy(bool)
 
 
-def _present(series: pd.Series) -> np.ndarray:
-    return (_text(series) != "").to_numpy(bool)
+def is_present(series: pd.Series) -> np.ndarray:
+    return (stored_text(series) != "").to_numpy(bool)
 
 
-def _next_day(as_of: dt.date) -> str:
+def next_day_text(as_of: dt.date) -> str:
     return day_text(as_of + dt.timedelta(days=1))
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
+def rate_of(numerator: float, denominator: float) -> float | None:
     """A fraction rounded to 4 decimals, None when the denominator is 0."""
     return None if not denominator else round(float(numerator) / float(denominator), 4)
 
 
-def _nan_rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def rates_of(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     den = denominator.astype(float)
     return (numerator.astype(float) / den.where(den > 0)).round(4)
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+def attributes_only(frame: pd.DataFrame) -> pd.DataFrame:
     """An attribute frame without the geometry column, index 0..n-1."""
     if "geometry" in frame.columns:
         frame = pd.DataFrame(frame.drop(columns="geometry"))
