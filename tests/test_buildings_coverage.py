@@ -105,3 +105,12 @@ def test_a_pack_without_buildings_has_no_building_block(tmp_path):
         tx.replace("buildings", read_buildings(store).iloc[:0])
     out = write_weekly(store, AS_OF, tmp_path / "weekly.pdf")
     assert "楼栋覆盖" not in PdfReader(out).pages[0].extract_text()
+
+
+def test_a_grid_scope_holds_its_own_buildings_only(street):
+    from geo.access.scope import GridScope
+
+    own = street.read_attributes("buildings", ["grid_id"])["grid_id"].iloc[0]
+    scoped = GridScope(street, [own])
+    assert set(scoped.read("buildings")["grid_id"]) == {own}
+    assert coverage_by_building(scoped, AS_OF)["grid_id"].tolist() == [own]

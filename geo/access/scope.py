@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo.store.base import Store, Where
 
-GRID_TABLES = frozenset({"grids", "households", "reports", "staff"})
+GRID_TABLES = frozenset({"grids", "households", "reports", "staff", "buildings"})
 
 
 class GridScope:
