@@ -14,8 +14,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import geo.store.gpkg as gpkg
 from geo.i18n import MessageError
-from geo.store import gpkg
 from geo.store.base import Store
 from geo.store.geopackage import GeoPackageStore
 

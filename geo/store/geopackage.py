@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+import geo.store.gpkg as gpkg
 from geo.access import audit_chain
-from geo.store import gpkg
 from geo.store.base import (
     WRITE_WAIT_SECONDS,
     Store,

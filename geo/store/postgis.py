@@ -42,8 +42,8 @@ except ImportError as exc:  # an optional dependency: say how to get it
         "pip install 'psycopg[binary]'  (or: pip install 'gridmap[postgis]')"
     ) from exc
 
+import geo.store.pg_migrations as pg_migrations
 from geo.access import audit_chain
-from geo.store import pg_migrations
 from geo.store.base import (
     WRITE_WAIT_SECONDS,
     Store,

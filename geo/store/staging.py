@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.store import gpkg
+import geo.store.gpkg as gpkg
 from geo.store.geopackage import encode_rows
 from geo.store.schema import GEOMETRY_COLUMN, WGS84, Table
 
