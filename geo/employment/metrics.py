@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from geo.asof import rate_of
 from geo.employment.status import (
     STATION_REACH_M,
     next_day,
@@ -71,11 +72,6 @@ class EmploymentStatus:
     workers: pd.DataFrame
     stations: pd.DataFrame
     observer_reports: pd.DataFrame
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    """A fraction rounded to 4 decimals, None when the denominator is 0 (section 6)."""
-    return None if not denominator else round(numerator / denominator, 4)
 
 
 def _series(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -148,7 +144,7 @@ def count_section(status: EmploymentStatus) -> dict[str, int | float | None]:
         "party_members_returned": _flag_sum(workers, "returned"),
         "party_members_mobile": _flag_sum(workers, "mobile"),
         "insured": insured,
-        "insured_rate": _rate(insured, len(workers)),
+        "insured_rate": rate_of(insured, len(workers)),
         "observers": _flag_sum(workers, "is_observer"),
         "observers_registered": _flag_sum(workers, "registered"),
         "observer_reports_30d": len(status.observer_reports),
