@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geo.buildings.rows import BuildingRules, ProblemList, parse_count
+from geo.buildings.rows import BuildingRules, parse_count
+from geo.i18n import t
+from geo.inputs.importers.problems import ImportReport, _Checker
 
 WGS84 = "EPSG:4326"
 W, S = 111.70, 40.84  # the south-west corner of grid G1
@@ -30,15 +32,32 @@ def table(**columns) -> pd.DataFrame:
     return pd.DataFrame({**base, **columns})
 
 
+class Recorded(_Checker):
+    """The importer's checker, also keeping each problem's catalogue key and values."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        super().__init__(ImportReport("buildings", "b.csv", lang="en"), store=None, staging=None)
+        self.rows = rows
+        self.problems: list[tuple[int, str, str, dict]] = []
+
+    def add(self, row: int, column: str, key: str, /, **values: object) -> None:
+        self.problems.append((int(row), column, key, values))
+        super().add(row, column, key, **values)
+
+
 def prepare(rules: BuildingRules, frame: pd.DataFrame, first_row: int = 2, **kw):
-    """Check ``frame`` as lines first_row.. of a file; (prepared or None, problems, warnings)."""
-    check = ProblemList(np.arange(first_row, first_row + len(frame)))
+    """Check ``frame`` as lines first_row.. of a file; (prepared or None, the checker)."""
+    check = Recorded(np.arange(first_row, first_row + len(frame)))
     prepared = rules.prepare(frame, check, **kw)
     return prepared, check
 
 
-def problems(check: ProblemList) -> list[tuple[int, str, str]]:
-    return [(p.row, p.column, p.key) for p in check.problems]
+def problems(check: Recorded) -> list[tuple[int, str, str]]:
+    # the checker's report holds the same problems, as FILE:ROW: column: reason lines
+    assert [(p.row, p.column) for p in check.report.problems] == [
+        (row, column) for row, column, _, _ in check.problems
+    ]
+    return [(row, column, key) for row, column, key, _ in check.problems]
 
 
 def test_good_rows_are_prepared(grids):
@@ -52,7 +71,8 @@ def test_good_rows_are_prepared(grids):
     )
     frame.loc[2, "lon"] = str(W + 1.5 * D)
     prepared, check = prepare(BuildingRules(grids), frame)
-    assert check.problems == [] and check.warnings == {}
+    check.finish()
+    assert check.problems == [] and check.report.warnings == []
     assert prepared["building_id"].tolist() == ["B1", "B2", "B3"]
     assert prepared["units"].tolist() == [3, 2, None]
     assert prepared["floors"].tolist() == [6, 18, 11]
@@ -102,7 +122,7 @@ def test_an_id_twice_and_a_name_twice_in_a_grid_are_refused(grids):
         (4, "building_id", "imp_duplicate_id"),
         (3, "name", "bld_name_twice"),
     ]
-    twice = check.problems[1].values
+    twice = check.problems[1][3]
     assert twice["first"] == 2 and twice["grid"] == "G1"
 
 
@@ -141,7 +161,7 @@ def test_a_name_stored_under_another_id_is_refused_once_the_file_is_read(grids):
     _, check = prepare(rules, table(building_id=["B1"], grid_id=["G1"], name=["1栋"]))
     rules.finish(check)
     assert problems(check) == [(2, "name", "bld_name_stored")]
-    assert check.problems[0].values["other"] == "S1"
+    assert check.problems[0][3]["other"] == "S1"
 
 
 def test_replacing_ignores_the_stored_names(grids):
@@ -200,7 +220,10 @@ def test_a_building_outside_its_grid_is_a_warning(grids):
     prepared, check = prepare(BuildingRules(grids), frame)
     assert check.problems == []
     assert len(prepared) == 3
-    assert check.warnings == {"bld_warn_outside_grid": ["B2"]}
+    check.finish()
+    assert check.report.warnings == [
+        "b.csv: " + t("bld_warn_outside_grid", "en", count=1, ids="B2")
+    ]
 
 
 def test_gcj02_coordinates_are_converted(grids):

@@ -13,17 +13,16 @@ Warned (imported): a building whose place is not inside the grid it names.
 
 ``BuildingRules.prepare`` checks one chunk (the importer reads big tables in chunks) and
 remembers ids and names across chunks; ``finish`` checks names against the stored buildings
-once every id in the file is known. Problems go to a ``RowCheck`` (the importer's checker,
-or a ``ProblemList``) as catalogue keys with values.
+once every id in the file is known. Problems go to the importer's checker
+(``geo.inputs.importers.problems._Checker``) as catalogue keys with values.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import geopandas as gpd
 import numpy as np
@@ -33,96 +32,23 @@ import shapely
 from geo.buildings import spec
 from geo.buildings.names import building_key, chinese_number
 from geo.inputs.importers.checks import _parse_coordinates, _repair_polygons, _texts
+from geo.inputs.importers.problems import _Checker
 from geo.store.schema import WGS84
 
 _COUNT = re.compile(r"^0*(\d+)(?:个单元|单元|个|层|楼|f)?$")
 _CN_COUNT = re.compile(r"^([零〇一二两三四五六七八九十]+)(?:个单元|单元|个|层|楼)?$")
 
 
-class RowCheck(Protocol):
-    """Where problems go: ``rows`` are the spreadsheet lines of the chunk being checked."""
-
-    rows: np.ndarray
-
-    def add(self, row: int, column: str, key: str, /, **values: object) -> None:
-        """A problem at ``row``, ``column``: the catalogue message ``key`` with ``values``."""
-
-    def add_mask(
-        self,
-        mask: np.ndarray | pd.Series,
-        column: str,
-        key: str,
-        values_at: Callable[[int], dict[str, object]] | None = None,
-    ) -> None:
-        """A problem for every row where ``mask`` holds."""
-
-    def warn(self, key: str, ids: np.ndarray, **values: object) -> None:
-        """``len(ids)`` rows for the warning ``key``."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One refusal: spreadsheet line, canonical column, catalogue key and its values."""
-
-    row: int
-    column: str
-    key: str
-    values: dict[str, object] = field(default_factory=dict)
-
-
-class ProblemList:
-    """A ``RowCheck`` that keeps what it is told (for pure use and tests)."""
-
-    def __init__(self, rows: np.ndarray | None = None) -> None:
-        self.rows = np.asarray(rows if rows is not None else [], dtype=np.int64)
-        self.problems: list[RowProblem] = []
-        self.warnings: dict[str, list[str]] = {}
-
-    def add(self, row: int, column: str, key: str, /, **values: object) -> None:
-        """Keep a problem."""
-        self.problems.append(RowProblem(int(row), column, key, dict(values)))
-
-    def add_mask(
-        self,
-        mask: np.ndarray | pd.Series,
-        column: str,
-        key: str,
-        values_at: Callable[[int], dict[str, object]] | None = None,
-    ) -> None:
-        """Keep a problem for every row where ``mask`` holds."""
-        for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            self.add(self.rows[pos], column, key, **(values_at(pos) if values_at else {}))
-
-    def warn(self, key: str, ids: np.ndarray, **values: object) -> None:
-        """Keep the ids a warning is about."""
-        if len(ids):
-            self.warnings.setdefault(key, []).extend(str(i) for i in ids)
-
-
-class _Tally:
-    """A RowCheck passed on to shared checks, counting the problems they add."""
-
-    def __init__(self, check: RowCheck, rows: np.ndarray | None = None) -> None:
-        self.check = check
-        self.rows = check.rows if rows is None else rows
-        self.count = 0
-
-    def add(self, row: int, column: str, key: str, /, **values: object) -> None:
-        self.count += 1
-        self.check.add(row, column, key, **values)
-
-    def add_mask(
-        self,
-        mask: np.ndarray | pd.Series,
-        column: str,
-        key: str,
-        values_at: Callable[[int], dict[str, object]] | None = None,
-    ) -> None:
-        for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            self.add(self.rows[pos], column, key, **(values_at(pos) if values_at else {}))
-
-    def warn(self, key: str, ids: np.ndarray, **values: object) -> None:
-        self.check.warn(key, ids, **values)
+@contextmanager
+def _rows_of(check: _Checker, positions: np.ndarray) -> Iterator[None]:
+    """The checker's spreadsheet lines narrowed to ``positions`` of the chunk (a shared check
+    given a part of the chunk reports each problem at its own line)."""
+    rows = check.rows
+    check.rows = rows[positions]
+    try:
+        yield
+    finally:
+        check.rows = rows
 
 
 def parse_count(text: object) -> int | None:
@@ -160,35 +86,35 @@ class BuildingRules:
         self._names: dict[tuple[str, str], tuple[int, str, str]] = {}  # -> (row, id, name)
 
     def prepare(
-        self, frame: pd.DataFrame, check: RowCheck, *, coords: str = "wgs84", crs: str | None = None
+        self, frame: pd.DataFrame, check: _Checker, *, coords: str = "wgs84", crs: str | None = None
     ) -> gpd.GeoDataFrame | None:
         """The chunk's buildings (``spec.STORED_COLUMNS`` and geometry, WGS-84), or None when
         it has problems (all of them added to ``check``)."""
-        tally = _Tally(check)
+        problems_before = check.report.problem_count
         rows = check.rows
-        ids = self._required(frame, "building_id", tally)
-        grid_ids = self._required(frame, "grid_id", tally)
-        names = self._required(frame, "name", tally)
+        ids = self._required(frame, "building_id", check)
+        grid_ids = self._required(frame, "grid_id", check)
+        names = self._required(frame, "name", check)
         unknown = ~pd.isna(grid_ids) & ~pd.Series(grid_ids, dtype=object).isin(self.grid_ids)
-        tally.add_mask(
+        check.add_mask(
             unknown.to_numpy(bool),
             "grid_id",
             "imp_unknown_grid",
             lambda pos: {"value": repr(grid_ids[pos])},
         )
-        self._too_long(names, "name", spec.MAX_NAME_CHARS, tally)
+        self._too_long(names, "name", spec.MAX_NAME_CHARS, check)
         party = _texts(frame["party_group"]) if "party_group" in frame.columns else None
         if party is not None:
-            self._too_long(party, "party_group", spec.MAX_PARTY_GROUP_CHARS, tally)
-        units = self._counts(frame, "units", spec.MAX_UNITS, tally)
-        floors = self._counts(frame, "floors", spec.MAX_FLOORS, tally)
-        geoms, lon, lat = self._places(frame, tally, coords=coords, crs=crs)
+            self._too_long(party, "party_group", spec.MAX_PARTY_GROUP_CHARS, check)
+        units = self._counts(frame, "units", spec.MAX_UNITS, check)
+        floors = self._counts(frame, "floors", spec.MAX_FLOORS, check)
+        geoms, lon, lat = self._places(frame, check, coords=coords, crs=crs)
         for pos, building_id in enumerate(ids):
             if building_id is None:
                 continue
             first = self._ids.setdefault(building_id, int(rows[pos]))
             if first != rows[pos]:
-                tally.add(rows[pos], "building_id", "imp_duplicate_id", id=building_id, first=first)
+                check.add(rows[pos], "building_id", "imp_duplicate_id", id=building_id, first=first)
         for pos, (grid_id, name) in enumerate(zip(grid_ids, names, strict=True)):
             if grid_id is None or name is None:
                 continue
@@ -196,7 +122,7 @@ class BuildingRules:
                 (grid_id, building_key(name)), (int(rows[pos]), ids[pos], name)
             )
             if first[0] != rows[pos]:
-                tally.add(
+                check.add(
                     rows[pos],
                     "name",
                     "bld_name_twice",
@@ -205,7 +131,7 @@ class BuildingRules:
                     first=first[0],
                     other=repr(first[2]),
                 )
-        if tally.count:
+        if check.report.problem_count > problems_before:
             return None
         self._warn_outside(ids, grid_ids, lon, lat, check)
         columns = {
@@ -221,7 +147,7 @@ class BuildingRules:
         frame_out["lon"], frame_out["lat"] = lon, lat
         return gpd.GeoDataFrame(frame_out, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
 
-    def finish(self, check: RowCheck) -> None:
+    def finish(self, check: _Checker) -> None:
         """Names that a stored building of the same grid has under another id (one not in
         the file: a building re-imported may give its name to another)."""
         if self.stored is None or len(self.stored) == 0:
@@ -249,7 +175,7 @@ class BuildingRules:
     # --- the columns ---------------------------------------------------------------
 
     @staticmethod
-    def _required(frame: pd.DataFrame, name: str, check: _Tally) -> np.ndarray:
+    def _required(frame: pd.DataFrame, name: str, check: _Checker) -> np.ndarray:
         if name not in frame.columns:  # the importer refuses the header; a frame may lack it
             return np.full(len(frame), None, dtype=object)
         values = _texts(frame[name])
@@ -257,7 +183,7 @@ class BuildingRules:
         return values
 
     @staticmethod
-    def _too_long(values: np.ndarray, name: str, limit: int, check: _Tally) -> None:
+    def _too_long(values: np.ndarray, name: str, limit: int, check: _Checker) -> None:
         lengths = np.array([len(v) if isinstance(v, str) else 0 for v in values], dtype=np.int64)
         check.add_mask(
             lengths > limit,
@@ -267,7 +193,7 @@ class BuildingRules:
         )
 
     @staticmethod
-    def _counts(frame: pd.DataFrame, name: str, limit: int, check: _Tally) -> np.ndarray:
+    def _counts(frame: pd.DataFrame, name: str, limit: int, check: _Checker) -> np.ndarray:
         """Units or floors as ints (None where empty); problems where not 1..limit."""
         out = np.full(len(frame), None, dtype=object)
         if name not in frame.columns:
@@ -286,7 +212,7 @@ class BuildingRules:
         return out
 
     def _places(
-        self, frame: pd.DataFrame, check: _Tally, *, coords: str, crs: str | None
+        self, frame: pd.DataFrame, check: _Checker, *, coords: str, crs: str | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Geometry (Point or MultiPolygon) and anchor lon/lat of every row."""
         n = len(frame)
@@ -323,10 +249,8 @@ class BuildingRules:
             out[positions[~bad]] = geoms[positions[~bad]]
         if polygonal.any():
             positions = np.flatnonzero(polygonal)
-            subset = _Tally(check, rows=check.rows[positions])
-            repaired = _repair_polygons(frame.iloc[positions], subset)
-            check.count += subset.count
-            out[positions] = repaired
+            with _rows_of(check, positions):
+                out[positions] = _repair_polygons(frame.iloc[positions], check)
         anchors = np.where(pd.isna(out), None, out)
         usable = ~pd.isna(anchors)
         lon = np.full(n, np.nan)
@@ -344,7 +268,7 @@ class BuildingRules:
         grid_ids: np.ndarray,
         lon: np.ndarray,
         lat: np.ndarray,
-        check: RowCheck,
+        check: _Checker,
     ) -> None:
         """A warning for every building whose place is not inside the grid it names."""
         polygons = dict(
