@@ -86,6 +86,7 @@ def _page_html(payload: dict, zoom: float) -> str:
 <link rel="stylesheet" href="{(STATIC / "gridmap" / "rainbow.css").as_uri()}">
 <link rel="stylesheet" href="{(STATIC / "gridmap" / "buildings.css").as_uri()}">
 <script src="{(STATIC / "leaflet" / "leaflet.js").as_uri()}"></script>
+<script src="{(STATIC / "gridmap" / "canvaslayer.js").as_uri()}"></script>
 <script src="{(STATIC / "gridmap" / "buildings.js").as_uri()}"></script>
 <style>html, body, #map {{ margin: 0; height: 100%; }}</style></head>
 <body><div id="map" class="gm-map"></div><script>

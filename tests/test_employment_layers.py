@@ -63,4 +63,6 @@ def test_the_layer_renders_with_local_scripts_only(payload):
     page = map_html(fmap)
     assert "gridmapEmploymentDraw(" in page
     assert "/app/static/gridmap/employment.js" in page
+    # drawn on its own too, the shared canvas helper is loaded first
+    assert 0 <= page.index("/app/static/gridmap/canvaslayer.js") < page.index("employment.js")
     assert "</script><" not in page.split("gridmapEmploymentDraw(")[1].split(");")[0]

@@ -81,7 +81,13 @@ def test_a_street_leader_sees_figures_map_tables_and_masked_gap_lists(demo_store
     assert set(tiles) == {"企业", "网点", "从业人员", "已回归党员", "参保率", "已报到观察员"}
     sent = sent_text(at)
     assert "gridmapEmploymentDraw(" in sent
-    assert "/app/static/gridmap/employment.js" in component_args(at)["js_links"]
+    links = component_args(at)["js_links"]
+    assert "/app/static/gridmap/employment.js" in links
+    # the canvas layers' shared helper once, loaded (in order) before the layers using it
+    helper = links.index("/app/static/gridmap/canvaslayer.js")
+    assert links.count(links[helper]) == 1
+    for layer in ("rainbow.js", "buildings.js", "employment.js"):
+        assert helper < links.index(f"/app/static/gridmap/{layer}")
     payload = json.JSONDecoder().raw_decode(
         sent[sent.index(",", sent.index("gridmapEmploymentDraw(")) + 1 :].lstrip()
     )[0]

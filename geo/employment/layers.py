@@ -17,7 +17,7 @@ from geo.employment.metrics import EmploymentStatus
 from geo.employment.status import STATION_REACH_M, lonlat, open_stations, stored_text
 from geo.employment.values import SECTOR, split_services
 from geo.i18n import DEFAULT_LANGUAGE, t
-from geo.outputs.map.leaflet import STATIC_URL, GridmapLayer
+from geo.outputs.map.leaflet import STATIC_URL, GridmapLayer, canvas_script
 
 SECTOR_COLOURS = {
     "express": "#9c5a1e",  # parcel brown
@@ -182,7 +182,7 @@ class EmploymentLayer(GridmapLayer):
         {% endmacro %}
         """
     )
-    default_js = [("gridmap_employment", f"{STATIC_URL}/gridmap/employment.js")]
+    default_js = [canvas_script(), ("gridmap_employment", f"{STATIC_URL}/gridmap/employment.js")]
     default_css = [("gridmap_employment_css", f"{STATIC_URL}/gridmap/employment.css")]
 
     def __init__(self, payload: dict) -> None:

@@ -19,7 +19,6 @@
 
   var OVERDUE = 128;
   var MAX_CATEGORIES = 7;
-  var PADDING = 0.2;        // canvas margin around the view, as the households' layer
   var HIT_SLACK = 4;        // a click counts within the glyph's radius + this many pixels
   var FOOTPRINT_ZOOM = 16;  // footprints drawn from this zoom
   var LABEL_ZOOM = 17;      // building names from this zoom
@@ -29,23 +28,14 @@
   var OVERDUE_RED = "#c0392b";
   var PARTY_RED = "#d7000f";
 
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  // canvaslayer.js: what the canvas layers share (loaded before this file)
+  var C = window.gridmapCanvas, esc = C.esc, dayText = C.dayText;
 
   // a catalogue string with {name} placeholders filled in (values are escaped)
   function fmt(template, values) {
     return esc(template || "").replace(/\{(\w+)\}/g, function (m, k) {
       return k in values ? esc(values[k]) : m;
     });
-  }
-
-  function dayText(asOf, daysBefore) {
-    var p = asOf.split("-");
-    var t = Date.UTC(+p[0], +p[1] - 1, +p[2]) - daysBefore * 86400000;
-    return new Date(t).toISOString().slice(0, 10);
   }
 
   function radiusAt(zoom) {
@@ -83,7 +73,8 @@
   }
 
   var BuildingLayer = L.Layer.extend({
-    options: { pane: "gmBuildings" },
+    includes: [C.Pointer, C.Frame],  // hit-testing on the container; the padded canvas
+    options: { pane: "gmBuildings", hoverClass: "gm-over-building" },
 
     initialize: function (P, stats, households) {
       this._P = P;
@@ -94,9 +85,6 @@
       this._visible = null;  // the households' filter (null: every household)
       this._ids = null;      // the households' ids, split when a popup first needs them
       this._count();
-      this._onDown = this._onDown.bind(this);
-      this._onClick = this._onClick.bind(this);
-      this._onMove = this._onMove.bind(this);
       this._stats.buildings = this._d.n;
     },
 
@@ -146,59 +134,16 @@
     latLng: function (i) { return L.latLng(this._d.lat[i], this._d.lng[i]); },
     containerPoint: function (i) { return this._map.latLngToContainerPoint(this.latLng(i)); },
 
-    onAdd: function (map) {
-      var canvas = this._canvas = L.DomUtil.create("canvas", "gm-buildings");
-      canvas.style.pointerEvents = "none";  // clicks are hit-tested on the container (_onClick)
-      L.DomUtil.addClass(canvas, this._zoomAnimated ? "leaflet-zoom-animated" : "leaflet-zoom-hide");
-      this._ctx = canvas.getContext("2d");
-      this.getPane().appendChild(canvas);
-      var box = map.getContainer();
-      box.addEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.addEventListener("click", this._onClick, true);
-      box.addEventListener("mousemove", this._onMove, true);
+    onAdd: function () {
+      this._addCanvas("gm-buildings " + this._zoomClass());
       this._redraw();
     },
 
-    onRemove: function (map) {
-      var box = map.getContainer();
-      box.removeEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.removeEventListener("click", this._onClick, true);
-      box.removeEventListener("mousemove", this._onMove, true);
-      L.DomUtil.removeClass(box, "gm-over-building");
-      L.Util.cancelAnimFrame(this._frame);
-      this._frame = null;
-      L.DomUtil.remove(this._canvas);
-      this._canvas = this._ctx = this._center = this._drawn = null;
+    onRemove: function () {
+      this._cancelFrame();
+      this._removeCanvas();
+      this._center = this._drawn = null;
       this._stats.buildingsDrawn = 0;
-    },
-
-    getEvents: function () {
-      var events = { viewreset: this._redraw, zoom: this._onZoom, moveend: this._update, resize: this._update };
-      if (this._zoomAnimated) events.zoomanim = this._onAnimZoom;
-      return events;
-    },
-
-    _update: function () {
-      if (this._map._animatingZoom || this._frame) return;
-      this._frame = L.Util.requestAnimFrame(function () { this._frame = null; this._redraw(); }, this);
-    },
-
-    _flush: function () {
-      if (!this._frame) return;
-      L.Util.cancelAnimFrame(this._frame);
-      this._frame = null;
-      this._redraw();
-    },
-
-    _onAnimZoom: function (e) { this._updateTransform(e.center, e.zoom); },
-    _onZoom: function () { this._updateTransform(this._map.getCenter(), this._map.getZoom()); },
-    _updateTransform: function (center, zoom) {
-      if (!this._center) return;
-      var map = this._map, scale = map.getZoomScale(zoom, this._zoom);
-      var offset = map.getSize().multiplyBy(-scale * (0.5 + PADDING))
-        .add(map.project(this._center, zoom)).subtract(map._getNewPixelOrigin(center, zoom));
-      if (L.Browser.any3d) L.DomUtil.setTransform(this._canvas, offset, scale);
-      else L.DomUtil.setPosition(this._canvas, offset);
     },
 
     // each building's unit x floor layout: columns per unit (its largest door number),
@@ -223,20 +168,7 @@
       var map = this._map, canvas = this._canvas, ctx = this._ctx;
       if (!map || !canvas || map._animatingZoom) return;
       var t0 = (window.performance || Date).now();
-      var size = map.getSize();
-      var min = map.containerPointToLayerPoint(size.multiplyBy(-PADDING)).round();
-      var w = Math.round(size.x * (1 + 2 * PADDING)), h = Math.round(size.y * (1 + 2 * PADDING));
-      this._min = min;
-      this._center = map.getCenter();
-      this._zoom = map.getZoom();
-      L.DomUtil.setPosition(canvas, min);
-      var dpr = window.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-        canvas.width = Math.round(w * dpr);
-        canvas.height = Math.round(h * dpr);
-        canvas.style.width = w + "px";
-        canvas.style.height = h + "px";
-      }
+      var placed = this._placeCanvas(), w = placed.w, h = placed.h, dpr = placed.dpr, min = this._min;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, w, h);
       var d = this._d, zoom = this._zoom, r = radiusAt(zoom), deep = zoom >= GRID_ZOOM;
@@ -567,34 +499,13 @@
       return html.join("");
     },
 
-    _onMap: function (e) {
-      var t = e.target;
-      return t === this._map.getContainer() || t.tagName === "CANVAS" || t.tagName === "svg" ||
-        L.DomUtil.hasClass(t, "leaflet-pane");
+    // the Pointer's hit-test (a household point drawn there, one without a building, answers
+    // a click itself) and what a hit opens
+    _hitAt: function (point) { var b = this.hit(point); return b < 0 ? null : b; },
+    _yields: function (point) {
+      return !!this._households && this._map.hasLayer(this._households) && this._households.hit(point) >= 0;
     },
-
-    _onDown: function (e) { this._down = [e.clientX, e.clientY]; },
-
-    _onClick: function (e) {
-      var d = this._down;
-      if (d && Math.abs(e.clientX - d[0]) + Math.abs(e.clientY - d[1]) > 4) return;
-      if (!this._onMap(e)) return;
-      var point = this._map.mouseEventToContainerPoint(e);
-      // a household point drawn there (one without a building) answers the click itself
-      if (this._households && this._map.hasLayer(this._households) && this._households.hit(point) >= 0) return;
-      var b = this.hit(point);
-      if (b < 0) return;  // a miss goes on to the grid below (drill-down)
-      e.stopPropagation();
-      this.openPopup(b);
-    },
-
-    _onMove: function (e) {
-      var over = !e.buttons && this._onMap(e) && this.hit(this._map.mouseEventToContainerPoint(e)) >= 0;
-      var box = this._map.getContainer();
-      if (over !== L.DomUtil.hasClass(box, "gm-over-building")) {
-        if (over) L.DomUtil.addClass(box, "gm-over-building"); else L.DomUtil.removeClass(box, "gm-over-building");
-      }
-    }
+    _openHit: function (b) { this.openPopup(b); }
   });
 
   /**

@@ -15,11 +15,8 @@
   var HIT = 10;              // a click counts within this many pixels of a symbol's centre
   var GLYPH_ZOOM = 14;       // firm characters inside the squares from this zoom
 
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  // canvaslayer.js: what the canvas layers share (loaded before this file)
+  var C = window.gridmapCanvas, esc = C.esc;
 
   function metresPerPixel(map, lat) {
     return EARTH * Math.cos(lat * Math.PI / 180) / (256 * Math.pow(2, map.getZoom()));
@@ -46,36 +43,23 @@
   }
 
   var EmploymentLayer = L.Layer.extend({
-    options: { pane: "gmEmployment" },
+    includes: [C.Pointer],  // hit-testing on the container
+    // a class of its own: the households' layer clears gm-over-point whenever no household
+    // is under the pointer, on every move
+    options: { pane: "gmEmployment", hoverClass: "gm-over-employment" },
 
     initialize: function (E, stats) {
       this._E = E;
       this._stats = stats;
-      this._onClick = this._onClick.bind(this);
-      this._onMove = this._onMove.bind(this);
-      this._onDown = this._onDown.bind(this);
     },
 
-    onAdd: function (map) {
-      var canvas = this._canvas = L.DomUtil.create("canvas", "gm-employment leaflet-zoom-hide");
-      canvas.style.pointerEvents = "none";  // clicks are hit-tested on the container (_onClick)
-      this.getPane().appendChild(canvas);
-      this._ctx = canvas.getContext("2d");
-      var box = map.getContainer();
-      box.addEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.addEventListener("click", this._onClick, true);
-      box.addEventListener("mousemove", this._onMove, true);
+    // a canvas the size of the view, drawn again when a move or zoom ends (hidden meanwhile)
+    onAdd: function () {
+      this._addCanvas("gm-employment leaflet-zoom-hide");
       this._redraw();
     },
 
-    onRemove: function (map) {
-      var box = map.getContainer();
-      box.removeEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.removeEventListener("click", this._onClick, true);
-      box.removeEventListener("mousemove", this._onMove, true);
-      L.DomUtil.remove(this._canvas);
-      this._canvas = this._ctx = null;
-    },
+    onRemove: function () { this._removeCanvas(); },
 
     getEvents: function () {
       return { viewreset: this._redraw, moveend: this._redraw, zoomend: this._redraw, resize: this._redraw };
@@ -197,7 +181,7 @@
           esc(T.emp_map_workers) + ": " + esc(O.w[h.i])
         ];
         if (!O.near[h.i]) rows.push('<span class="gm-warn">' + esc(T.emp_map_beyond) + "</span>");
-        return L.popup({ className: "gm-popup" }).setLatLng([O.lat[h.i], O.lon[h.i]]).setContent(rows.join("<br>")).openOn(this._map);
+        return C.popup(this._map, [O.lat[h.i], O.lon[h.i]], rows);
       }
       var S = E.s;
       rows = [
@@ -208,34 +192,12 @@
           ? esc(T.emp_map_opened) + ": " + esc(S.opened[h.i] || "–")
           : '<span class="gm-warn">' + esc(T.emp_map_planned) + " " + esc(S.opened[h.i] || "") + "</span>"
       ];
-      return L.popup({ className: "gm-popup" }).setLatLng([S.lat[h.i], S.lon[h.i]]).setContent(rows.join("<br>")).openOn(this._map);
+      return C.popup(this._map, [S.lat[h.i], S.lon[h.i]], rows);
     },
 
-    _onMap: function (e) {
-      var t = e.target;
-      return t === this._map.getContainer() || t.tagName === "CANVAS" || t.tagName === "svg" ||
-        L.DomUtil.hasClass(t, "leaflet-pane");
-    },
-
-    _onDown: function (e) { this._down = [e.clientX, e.clientY]; },
-
-    _onClick: function (e) {
-      var d = this._down;
-      if (d && Math.abs(e.clientX - d[0]) + Math.abs(e.clientY - d[1]) > 4) return;
-      if (!this._onMap(e)) return;
-      var h = this.hit(this._map.mouseEventToContainerPoint(e));
-      if (!h) return;
-      e.stopPropagation();  // the grid polygon below must not see it
-      this.openPopup(h);
-    },
-
-    _onMove: function (e) {
-      var over = !e.buttons && this._onMap(e) && !!this.hit(this._map.mouseEventToContainerPoint(e));
-      var box = this._map.getContainer();
-      if (over !== L.DomUtil.hasClass(box, "gm-over-point")) {
-        if (over) L.DomUtil.addClass(box, "gm-over-point"); else L.DomUtil.removeClass(box, "gm-over-point");
-      }
-    }
+    // the Pointer's hit-test and what a hit opens
+    _hitAt: function (point) { return this.hit(point); },
+    _openHit: function (h) { this.openPopup(h); }
   });
 
   window.gridmapEmploymentDraw = function (map, E) {

@@ -44,17 +44,8 @@
     };
   }
 
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  function dayText(asOf, daysBefore) {
-    var p = asOf.split("-");
-    var t = Date.UTC(+p[0], +p[1] - 1, +p[2]) - daysBefore * 86400000;
-    return new Date(t).toISOString().slice(0, 10);
-  }
+  // canvaslayer.js: what the canvas layers share (loaded before this file)
+  var C = window.gridmapCanvas, esc = C.esc, dayText = C.dayText;
 
   function labelMinZoom(map, bounds, text) {
     // the zoom from which the label fits inside its grid's width
@@ -159,7 +150,6 @@
   // Chromium on a busy 2-core machine: arcs batched into one path per style took 1.4-3.7 s
   // to paint at devicePixelRatio 1 and 5-8 s at 2; sprites take 0.3-0.5 s at either.
 
-  var PADDING = 0.2;     // canvas margin around the view (fraction of its size), as L.Renderer
   var CELL = 16;         // hit-test bucket size, CSS pixels
   var HIT_SLACK = 3;     // a click counts within radius + this many pixels of a point
   var MAX_REACH = 5 + 1.5 + HIT_SLACK;  // largest radius + half its outline + slack
@@ -235,7 +225,8 @@
   }
 
   var HouseholdLayer = L.Layer.extend({
-    options: { pane: "gmHouseholds" },
+    includes: [C.Pointer, C.Frame],  // hit-testing on the container; the padded canvas
+    options: { pane: "gmHouseholds", hoverClass: "gm-over-point" },
 
     initialize: function (P, stats) {
       var H = P.h, n = H.n;
@@ -262,91 +253,28 @@
       this._nv = 0;
       this._ids = null;  // split lazily: 1M ids are only needed when a popup opens
       this._visible = null;  // Uint8Array: 1 = drawn (the view's filter); null = every point
-      this._onDown = this._onDown.bind(this);
-      this._onClick = this._onClick.bind(this);
-      this._onMove = this._onMove.bind(this);
     },
 
     onAdd: function (map) {
       if (!this._world) this._world = worldCoords(map, this._lat, this._lng);
-      var canvas = this._canvas = L.DomUtil.create("canvas", "gm-households");
       // clicks go to the grid polygons below; this layer hit-tests them first (_onClick)
-      canvas.style.pointerEvents = "none";
-      L.DomUtil.addClass(canvas, this._zoomAnimated ? "leaflet-zoom-animated" : "leaflet-zoom-hide");
-      this._ctx = canvas.getContext("2d");
-      this.getPane().appendChild(canvas);
-      var box = map.getContainer();
-      // capture phase: we see a click before the grid canvas does and can keep it from it
-      box.addEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.addEventListener("click", this._onClick, true);
-      box.addEventListener("mousemove", this._onMove, true);
+      this._addCanvas("gm-households " + this._zoomClass());
       this._redraw();
     },
 
-    onRemove: function (map) {
-      var box = map.getContainer();
-      box.removeEventListener(window.PointerEvent ? "pointerdown" : "mousedown", this._onDown, true);
-      box.removeEventListener("click", this._onClick, true);
-      box.removeEventListener("mousemove", this._onMove, true);
-      L.DomUtil.removeClass(box, "gm-over-point");
-      L.Util.cancelAnimFrame(this._frame);
-      this._frame = null;
-      L.DomUtil.remove(this._canvas);
-      this._canvas = this._ctx = this._cells = this._center = null;
+    onRemove: function () {
+      this._cancelFrame();
+      this._removeCanvas();
+      this._cells = this._center = null;
       this._nv = 0;
       this._stats.pointsDrawn = 0;
-    },
-
-    getEvents: function () {
-      var events = { viewreset: this._redraw, zoom: this._onZoom, moveend: this._update, resize: this._update };
-      if (this._zoomAnimated) events.zoomanim = this._onAnimZoom;
-      return events;
-    },
-
-    // a move, zoom and resize can end in the same tick: draw once, on the next frame
-    _update: function () {
-      if (this._map._animatingZoom || this._frame) return;
-      this._frame = L.Util.requestAnimFrame(function () { this._frame = null; this._redraw(); }, this);
-    },
-
-    _flush: function () {
-      if (!this._frame) return;
-      L.Util.cancelAnimFrame(this._frame);
-      this._frame = null;
-      this._redraw();
-    },
-
-    // during a zoom the last frame is scaled by CSS, as Leaflet's own renderers do
-    _onAnimZoom: function (e) { this._updateTransform(e.center, e.zoom); },
-    _onZoom: function () { this._updateTransform(this._map.getCenter(), this._map.getZoom()); },
-    _updateTransform: function (center, zoom) {
-      if (!this._center) return;  // nothing drawn yet
-      var map = this._map, scale = map.getZoomScale(zoom, this._zoom);
-      var offset = map.getSize().multiplyBy(-scale * (0.5 + PADDING))
-        .add(map.project(this._center, zoom)).subtract(map._getNewPixelOrigin(center, zoom));
-      if (L.Browser.any3d) L.DomUtil.setTransform(this._canvas, offset, scale);
-      else L.DomUtil.setPosition(this._canvas, offset);
     },
 
     _redraw: function () {
       var map = this._map, canvas = this._canvas, ctx = this._ctx;
       // added while a zoom animates (folium's fitBounds on load): draw once it has ended
       if (!map || !canvas || map._animatingZoom) return;
-      var size = map.getSize();
-      var min = map.containerPointToLayerPoint(size.multiplyBy(-PADDING)).round();
-      var w = Math.round(size.x * (1 + 2 * PADDING)), h = Math.round(size.y * (1 + 2 * PADDING));
-      this._min = min;
-      this._center = map.getCenter();
-      this._zoom = map.getZoom();
-      L.DomUtil.setPosition(canvas, min);
-      // device pixels: crisp circles on high-DPI screens
-      var dpr = window.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-        canvas.width = Math.round(w * dpr);
-        canvas.height = Math.round(h * dpr);
-        canvas.style.width = w + "px";
-        canvas.style.height = h + "px";
-      }
+      var placed = this._placeCanvas(), w = placed.w, h = placed.h, dpr = placed.dpr, min = this._min;
       // device pixels throughout: sprites are copied 1:1, never scaled
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -442,37 +370,12 @@
         "<b>" + esc(T.map_last_visit) + "</b> " + esc(visit)
       ];
       if (m & OVERDUE) rows.push('<span class="gm-warn">' + esc(T.map_overdue_visit) + "</span>");
-      return L.popup({ className: "gm-popup" }).setLatLng(this.latLng(i)).setContent(rows.join("<br>")).openOn(this._map);
+      return C.popup(this._map, this.latLng(i), rows);
     },
 
-    // only clicks on the map itself: not on report markers, popups or controls above it
-    _onMap: function (e) {
-      var t = e.target;
-      return t === this._map.getContainer() || t.tagName === "CANVAS" || t.tagName === "svg" ||
-        L.DomUtil.hasClass(t, "leaflet-pane");
-    },
-
-    _onDown: function (e) { this._down = [e.clientX, e.clientY]; },
-
-    _onClick: function (e) {
-      // the click that ends a drag is no click on a point
-      var d = this._down;
-      if (d && Math.abs(e.clientX - d[0]) + Math.abs(e.clientY - d[1]) > 4) return;
-      if (!this._onMap(e)) return;
-      var i = this.hit(this._map.mouseEventToContainerPoint(e));
-      if (i < 0) return;  // a miss goes on to the grid polygon below (drill-down)
-      // a hit stops here: the grid polygon must not see it (that would rerun the page)
-      e.stopPropagation();
-      this.openPopup(i);
-    },
-
-    _onMove: function (e) {
-      var over = !e.buttons && this._onMap(e) && this.hit(this._map.mouseEventToContainerPoint(e)) >= 0;
-      var box = this._map.getContainer();
-      if (over !== L.DomUtil.hasClass(box, "gm-over-point")) {
-        if (over) L.DomUtil.addClass(box, "gm-over-point"); else L.DomUtil.removeClass(box, "gm-over-point");
-      }
-    }
+    // the Pointer's hit-test and what a hit opens
+    _hitAt: function (point) { var i = this.hit(point); return i < 0 ? null : i; },
+    _openHit: function (i) { this.openPopup(i); }
   });
 
   // Which households the view shows: any of the chosen categories, overdue only, in the
@@ -551,12 +454,12 @@
     }
     group.on("click", function (e) {
       var i = e.layer._gm;
-      L.popup({ className: "gm-popup" }).setLatLng(e.latlng).setContent([
+      C.popup(map, e.latlng, [
         "<b>" + esc(T.map_report_id) + "</b> " + esc(R.id[i]),
         esc(R.cat[i]),
         "<b>" + esc(T.map_report_state) + "</b> " + esc(P.reportLabels[R.st[i]]),
         "<b>" + esc(T.map_reported_at) + "</b> " + esc(R.at[i])
-      ].join("<br>")).openOn(map);
+      ]);
     });
     return group;
   }

@@ -19,6 +19,12 @@ VIEW_KEYS = ("legend", "fillLegend", "reportLegend", "r", "heat", "show", "focus
 _VIEW_PROPERTIES = {"c": "", "s": 0, "k": None}
 
 
+def canvas_script(base_url: str = STATIC_URL) -> tuple[str, str]:
+    """The canvas layers' shared helper (``static/gridmap/canvaslayer.js``): listed before
+    every script that uses it (folium keeps one link per name, at its first place)."""
+    return ("gridmap_canvas", f"{base_url}/gridmap/canvaslayer.js")
+
+
 def use_local_assets(base_url: str = STATIC_URL) -> None:
     """Point folium's class-level script/stylesheet lists at the vendored copies.
 
@@ -29,6 +35,7 @@ def use_local_assets(base_url: str = STATIC_URL) -> None:
     folium.Map.default_css = [("leaflet_css", f"{base_url}/leaflet/leaflet.css")]
     GridmapLayer.default_js = [
         ("leaflet_heat", f"{base_url}/leaflet.heat/leaflet-heat.js"),
+        canvas_script(base_url),
         ("gridmap_rainbow", f"{base_url}/gridmap/rainbow.js"),
         ("gridmap_buildings", f"{base_url}/gridmap/buildings.js"),
     ]
