@@ -16,7 +16,7 @@ from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
 from ui import auth, data, session
 from ui import coverage as cov
-from ui.buildings import coverage_section
+from ui.buildings import coverage_section, worklist_shown
 from ui.coverage_gaps import gap_cards, gap_warnings
 from ui.mapview import show_map
 from ui.tables import newly_picked, row_key
@@ -157,7 +157,7 @@ with filters[1]:
         format_func=lambda w: t("map_all", lang) if w == "" else w,
         key="coverage_worklist_worker",
     )
-shown = cv.worklist_shown(due, grid_choice, worker_choice)
+shown = worklist_shown(location, version, due, grid_choice, worker_choice, viewer.role)
 
 if shown.empty:
     st.info(t("coverage_worklist_empty", lang))

@@ -17,6 +17,7 @@ from geo.buildings.figures import (
     building_coverage,
     building_figures,
     care_rank,
+    walk_order,
     worker_order,
 )
 from geo.buildings.glyph import building_payload, glyph_counts, members
@@ -152,3 +153,28 @@ def test_worker_order_cared_for_first_then_by_building_unit_floor():
     order = households["household_id"].to_numpy()[worker_order(households, names)]
     # red (2号楼 before 10号楼, no building last), yellow, purple, then ordinary households
     assert order.tolist() == ["h4", "h3", "h6", "h5", "h2", "h7", "h1"]
+
+
+def test_walk_order_goes_grid_by_grid_building_by_building_then_most_overdue():
+    households = pd.DataFrame(
+        {
+            "household_id": ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9"],
+            "grid_id": ["G1", "G1", "G1", "G1", "G1", "G1", "G1", "G2", "G1"],
+            "categories": ["yellow", "red", "red", "purple", "red", "yellow", "red", "red", "red"],
+            "building_id": ["B10", "B2", "B2", "B2", None, None, "B2", "B1", "B2"],
+            # a building the store does not know sorts by the household's own text
+            "building": [None, None, None, None, "3号楼", None, None, None, None],
+            "unit": [1, 2, 1, 1, None, None, 1, 1, 1],
+            "floor": [1, 1, 5, 3, None, None, 3, 1, 3],
+            "door": [1, 1, 1, 2, None, None, 2, 1, 2],
+            "days_overdue": [9, 0, 1, 2, 5, 30, 2, 40, 2],
+        }
+    )
+    names = pd.Series({"B1": "1号楼", "B2": "2号楼", "B10": "10号楼"})
+    order = households["household_id"].to_numpy()[walk_order(households, names)]
+    # G1: 2号楼 unit 1 floor 3 door 2 (h4, h7, h9: 2 days overdue each, red before purple,
+    # then by id), floor 5, unit 2; 3号楼 (by its text); 10号楼; no building; then G2
+    assert order.tolist() == ["h7", "h9", "h4", "h3", "h2", "h5", "h1", "h6", "h8"]
+    households["days_overdue"] = [9, 0, 1, 2, 5, 30, 1, 40, 7]
+    order = households["household_id"].to_numpy()[walk_order(households, names)]
+    assert order.tolist()[:3] == ["h9", "h4", "h7"]  # the same door: the most overdue first

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from mappayload import sent_text
@@ -14,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from geo.access.audit import read_audit
 from geo.access.auth import add_user, load_viewer
+from geo.buildings.linking import link_households
+from geo.buildings.names import natural_key
 from geo.care.coverage import coverage_gaps, visit_worklist
 from geo.demo.build import build_demo
 from geo.metrics.tables import grid_table
@@ -311,6 +314,52 @@ def test_a_grid_worker_sees_only_their_grid(demo_store, monkeypatch):
     assert set(table(at, "网格编号")["网格编号"]) == {grid_id}
     assert table(at, "网格")["网格"].tolist() == [grid_id]
     assert metrics(at)["辖区未覆盖面积"] == "—"  # the street's outline is not a grid worker's
+
+
+def _walk_keys(location: str, rows) -> list[tuple]:
+    """(building name's natural key, unit, floor, door) of work-list rows, from the store's
+    buildings and the households' building and address (a grid worker's walk)."""
+    buildings = open_store(location).read_attributes(
+        "buildings", ["building_id", "grid_id", "name"]
+    )
+    links = link_households(rows.reset_index(drop=True), buildings)
+    stored = dict(zip(buildings["building_id"], buildings["name"], strict=True))
+    # a building the store does not know goes by the household's own text
+    names = links["building_id"].map(stored).fillna(rows["building"].reset_index(drop=True))
+    big = 10**6
+
+    def number(v) -> int:
+        return big if pd.isna(v) else int(v)
+
+    return [
+        ((0, natural_key(n)) if isinstance(n, str) else (1, ()), *map(number, (u, f, d)))
+        for n, u, f, d in zip(names, links["unit"], links["floor"], links["door"], strict=True)
+    ]
+
+
+def test_a_grid_workers_list_goes_building_by_building(demo_store, monkeypatch):
+    store = open_store(demo_store)
+    due = visit_worklist(store, today())
+    buildings = store.read_attributes("buildings", ["grid_id"])
+    grid_id = due[due["grid_id"].isin(buildings["grid_id"])]["grid_id"].value_counts().index[0]
+    at = open_page(demo_store, monkeypatch, "worker", "grid_worker", grids=[grid_id])
+    shown = table(at, "网格编号")
+    mine = due[due["grid_id"] == grid_id].set_index("household_id")
+    assert sorted(shown["户编号"]) == sorted(mine.index)
+    rows = mine.loc[shown["户编号"]].reset_index()
+    keys = _walk_keys(demo_store, rows)
+    assert len({k[0] for k in keys}) > 1  # several buildings to walk
+    assert keys == sorted(keys)  # building, then unit, floor and door
+    overdue = rows["days_overdue"].tolist()
+    for i in range(1, len(keys)):
+        if keys[i] == keys[i - 1]:  # the same door: the most overdue first
+            assert overdue[i] <= overdue[i - 1]
+    # a leader's whole list stays most overdue first; one grid chosen, it is that grid's walk
+    at = open_page(demo_store, monkeypatch)
+    whole = table(at, "网格编号")
+    assert whole["超期天数"].tolist() == sorted(whole["超期天数"], reverse=True)
+    at.selectbox(key="coverage_worklist_grid").set_value(grid_id).run()
+    assert table(at, "网格编号")["户编号"].tolist() == shown["户编号"].tolist()
 
 
 def test_a_planner_sees_aggregates_only(demo_store, monkeypatch):

@@ -121,6 +121,16 @@ def test_worklist_filters_drop_the_address():
     assert cv.worklist_shown(due, "G1", "Wang")["household_id"].tolist() == ["h1"]
 
 
+def test_a_grid_workers_round_is_walked_building_by_building():
+    assert cv.walks_buildings("grid_worker", "", "")
+    assert cv.walks_buildings("street_leader", "G1", "")
+    assert cv.walks_buildings("community_staff", "", "Wang")
+    assert not cv.walks_buildings("street_leader", "", "")  # the whole list: most overdue first
+    chosen = cv.worklist_chosen(_worklist(), "G1", "")
+    assert chosen["address"].tolist() == ["Road 1", "Road 2"]  # to place them in buildings
+    assert "address" not in cv.without_address(chosen)
+
+
 def test_worklist_view_reads_as_text():
     view = cv.worklist_view(cv.worklist_shown(_worklist(), "", ""), "en", CONFIG)
     assert view["Last visit"].tolist() == ["2026-11-20 09:30", "never visited", "2026-11-01 10:00"]

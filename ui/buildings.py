@@ -12,9 +12,10 @@ import streamlit as st
 
 from geo.access.auth import Viewer
 from geo.buildings.coverage import coverage_by_building, coverage_totals
-from geo.buildings.figures import COVERAGE_COLUMNS
+from geo.buildings.figures import COVERAGE_COLUMNS, walk_order
 from geo.buildings.linking import LINK_COLUMNS, link_households
 from geo.buildings.tables import building_table, grid_buildings, households_by_building
+from geo.care import coverage_view as cv
 from geo.config import Config
 from geo.i18n import t
 from geo.outputs.map.drilldown import household_table
@@ -49,6 +50,22 @@ def linked(
     merged = frame.merge(links, on="household_id", how="left")
     merged.index = frame.index
     return merged
+
+
+def worklist_shown(
+    location: str, version: int, due: pd.DataFrame, grid_id: str, worker: str, role: str
+) -> pd.DataFrame:
+    """The coverage page's work list of a grid and a worker ('' = any), without addresses;
+    one grid worker's round (``cv.walks_buildings``) in the order they walk it: building by
+    building, unit, floor and door, then the most overdue first (``walk_order``)."""
+    chosen = cv.worklist_chosen(due, grid_id, worker)
+    if len(chosen) and cv.walks_buildings(role, grid_id, worker):
+        buildings = data.buildings(location, version)
+        names = pd.Series(
+            buildings["name"].to_numpy(object), index=buildings["building_id"].astype(str)
+        )
+        chosen = chosen.iloc[walk_order(linked(location, version, chosen, buildings), names)]
+    return cv.without_address(chosen)
 
 
 def map_buildings(

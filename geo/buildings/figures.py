@@ -133,6 +133,26 @@ def care_rank(categories: pd.Series, config: Config | None = None) -> np.ndarray
     return rank
 
 
+def _place_keys(households: pd.DataFrame, building_names: pd.Series) -> list[np.ndarray]:
+    """Sort keys of where each household lives, most significant first: its building (natural
+    order of the name: 2号楼 before 10号楼; a household linked to no building by the text it
+    gives, if any; none last), unit, floor, door (unknown last)."""
+    names = households["building_id"].map(building_names)
+    if "building" in households.columns:  # a building the store does not know, by its text
+        given = households["building"].astype(object)
+        names = names.where(names.notna(), given.where(given.notna() & (given != ""), None))
+    unique = sorted({n for n in names.dropna().astype(str)}, key=natural_key)
+    building_rank = names.map({n: i for i, n in enumerate(unique)}).fillna(len(unique))
+
+    def number(column: str) -> np.ndarray:
+        if column not in households.columns:
+            return np.zeros(len(households), dtype=np.int64)
+        values = pd.to_numeric(households[column], errors="coerce")
+        return values.fillna(10**6).to_numpy(np.int64)
+
+    return [building_rank.to_numpy(np.int64), number("unit"), number("floor"), number("door")]
+
+
 def worker_order(
     households: pd.DataFrame, building_names: pd.Series, config: Config | None = None
 ) -> np.ndarray:
@@ -144,22 +164,31 @@ def worker_order(
     ``households``: categories, building_id, unit, floor, door, household_id.
     ``building_names``: building_id -> name.
     """
-    names = households["building_id"].map(building_names)
-    unique = sorted({n for n in names.dropna().astype(str)}, key=natural_key)
-    building_rank = names.map({n: i for i, n in enumerate(unique)}).fillna(len(unique))
-
-    def number(column: str) -> np.ndarray:
-        if column not in households.columns:
-            return np.zeros(len(households), dtype=np.int64)
-        values = pd.to_numeric(households[column], errors="coerce")
-        return values.fillna(10**6).to_numpy(np.int64)
-
-    keys = (
-        households["household_id"].astype(str).to_numpy(),
-        number("door"),
-        number("floor"),
-        number("unit"),
-        building_rank.to_numpy(np.int64),
+    keys = [
         care_rank(households["categories"], config),
-    )
-    return np.lexsort(keys)
+        *_place_keys(households.drop(columns="building", errors="ignore"), building_names),
+        households["household_id"].astype(str).to_numpy(),
+    ]
+    return np.lexsort(keys[::-1])
+
+
+def walk_order(
+    households: pd.DataFrame, building_names: pd.Series, config: Config | None = None
+) -> np.ndarray:
+    """Positions that sort due visits as a grid worker walks them: grid by grid, building by
+    building (natural order; a building the store does not know by the household's own
+    text; no building last), then unit, floor and door, then the most overdue first, the
+    most pressing category first (red first) and id.
+
+    ``households``: grid_id, building_id, building, unit, floor, door, days_overdue,
+    categories, household_id. ``building_names``: building_id -> name.
+    """
+    overdue = pd.to_numeric(households["days_overdue"], errors="coerce").fillna(0)
+    keys = [
+        households["grid_id"].astype(str).to_numpy(),
+        *_place_keys(households, building_names),
+        -overdue.to_numpy(np.int64),
+        care_rank(households["categories"], config),
+        households["household_id"].astype(str).to_numpy(),
+    ]
+    return np.lexsort(keys[::-1])

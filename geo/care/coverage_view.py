@@ -185,15 +185,34 @@ def worklist_choices(due: pd.DataFrame, column: str) -> list[str]:
     return ["", *sorted(due[column].dropna().astype(str).unique())]
 
 
-def worklist_shown(due: pd.DataFrame, grid_id: str, worker: str) -> pd.DataFrame:
-    """The work list of a grid and a worker ('' = any), without addresses (this page shows
-    no names, phones, ID numbers or addresses: id, building, categories, dates)."""
-    shown = due
+def worklist_chosen(due: pd.DataFrame, grid_id: str, worker: str) -> pd.DataFrame:
+    """The work list of a grid and a worker ('' = any), addresses still in (they place a
+    household in its building: ``walks_buildings``)."""
+    chosen = due
     if grid_id:
-        shown = shown[shown["grid_id"] == grid_id]
+        chosen = chosen[chosen["grid_id"] == grid_id]
     if worker:
-        shown = shown[shown["grid_workers"] == worker]
-    return shown.drop(columns=["address"]).reset_index(drop=True)
+        chosen = chosen[chosen["grid_workers"] == worker]
+    return chosen.reset_index(drop=True)
+
+
+def without_address(chosen: pd.DataFrame) -> pd.DataFrame:
+    """The work list as this page shows it: no names, phones, ID numbers or addresses (id,
+    building, categories, dates)."""
+    return chosen.drop(columns=["address"]).reset_index(drop=True)
+
+
+def worklist_shown(due: pd.DataFrame, grid_id: str, worker: str) -> pd.DataFrame:
+    """The work list of a grid and a worker ('' = any), without addresses."""
+    return without_address(worklist_chosen(due, grid_id, worker))
+
+
+def walks_buildings(role: str, grid_id: str, worker: str) -> bool:
+    """Whether the work list shown is one grid worker's round, ordered as they walk it
+    (building by building, ``geo.buildings.figures.walk_order``): a grid worker's own, or
+    the list of one grid or one worker chosen. A whole list (a leader's) stays most overdue
+    first."""
+    return role == "grid_worker" or bool(grid_id) or bool(worker)
 
 
 def worklist_view(shown: pd.DataFrame, lang: str, config: Config) -> pd.DataFrame:
