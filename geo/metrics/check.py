@@ -2,8 +2,12 @@
 
 Households and reports outside every grid, grids that overlap, grids with no grid
 worker or party branch, stale household verification, rows that name unknown
-households or grids, and (once buildings are stored) households whose building is
-unknown or not given. Findings are facts about the stored data; nothing is changed.
+households or grids, (once buildings are stored) households whose building is unknown or
+not given, and (once new-employment data is stored) outlets and workers naming firms or
+outlets that are not stored, workers at another firm's outlet, outlets and stations outside
+every grid or with no place, one ID number under several worker ids, and observer reports
+whose reporter is no stored observer. Findings are facts about the stored data; nothing is
+changed.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
+import shapely
 
 from geo.asof import stored_text
 from geo.buildings.linking import link_households
 from geo.config import load_config
+from geo.employment.metrics import OBSERVER_SOURCE
 from geo.i18n import t
 from geo.store.base import Store
 from geo.timeutil import day_text
@@ -184,6 +190,7 @@ def run_checks(store: Store, as_of: dt.date, lang: str = "zh-CN") -> list[Findin
         )
 
     findings += _building_findings(store, lang)
+    findings += _employment_findings(store, lang)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: order[f.severity])
 
@@ -206,4 +213,76 @@ def _building_findings(store: Store, lang: str) -> list[Finding]:
             findings.append(
                 Finding(kind, severity, t(f"check_{kind}", lang, n=len(ids)), _ids(ids))
             )
+    return findings
+
+
+def _unknown(values: pd.Series, known: set[str]) -> pd.Series:
+    """True where a value is given and not among ``known``."""
+    return (values != "") & ~values.isin(known)
+
+
+def _named(values: pd.Series) -> str:
+    """The distinct values a message names: the first few, then …"""
+    distinct = sorted(set(values))
+    return ", ".join(distinct[:_SHOWN_IDS]) + (" …" if len(distinct) > _SHOWN_IDS else "")
+
+
+def _employment_findings(store: Store, lang: str) -> list[Finding]:
+    """Section 7's tables as they stand together. An import checks each file against what
+    was stored then, but a later ``--replace`` of firms or outlets, or an outlet moved to
+    another firm, leaves outlets and workers pointing at nothing: the figures then count
+    them under no firm or outlet. Nothing when no new-employment data is stored."""
+    if not any(store.count(table) for table in ("firms", "outlets", "workers", "stations")):
+        return []
+    firms = set(stored_text(store.read_attributes("firms", ["firm_id"])["firm_id"]))
+    outlets = store.read("outlets", ["outlet_id", "firm_id", "grid_id"])
+    stations = store.read("stations", ["station_id", "grid_id"])
+    workers = store.read_attributes(
+        "workers", ["worker_id", "firm_id", "outlet_id", "id_number", "observer"]
+    )
+    reports = store.read_attributes("reports", ["report_id", "source", "reporter_id"])
+    outlet_ids, outlet_firms = stored_text(outlets["outlet_id"]), stored_text(outlets["firm_id"])
+    worker_ids = stored_text(workers["worker_id"])
+    worker_firms, worker_outlets = (
+        stored_text(workers["firm_id"]),
+        stored_text(workers["outlet_id"]),
+    )
+    findings: list[Finding] = []
+
+    def add(kind: str, severity: str, rows: pd.Series, **values: object) -> None:
+        if len(rows):
+            message = t(f"check_{kind}", lang, n=len(rows), **values)
+            findings.append(Finding(kind, severity, message, _ids(rows)))
+
+    bad = _unknown(outlet_firms, firms).to_numpy(bool)
+    add("outlet_unknown_firm", "error", outlet_ids[bad], ids=_named(outlet_firms[bad]))
+    bad = _unknown(worker_firms, firms).to_numpy(bool)
+    add("worker_unknown_firm", "error", worker_ids[bad], ids=_named(worker_firms[bad]))
+    bad = _unknown(worker_outlets, set(outlet_ids)).to_numpy(bool)
+    add("worker_unknown_outlet", "error", worker_ids[bad], ids=_named(worker_outlets[bad]))
+    # an outlet re-imported under another firm keeps its workers at the old one
+    owner = worker_outlets.map(dict(zip(outlet_ids, outlet_firms, strict=True)))
+    bad = (owner.notna() & (worker_firms != "") & (owner != worker_firms)).to_numpy(bool)
+    add("worker_outlet_of_other_firm", "error", worker_ids[bad])
+
+    for kind, frame in (("outlet", outlets), ("station", stations)):
+        ids = stored_text(frame[f"{kind}_id"])
+        geoms = frame.geometry.to_numpy()
+        # not drawn and no reach measured: the importer requires a place, a store may lack it
+        nowhere = (shapely.is_missing(geoms) | shapely.is_empty(geoms)).astype(bool)
+        add(f"{kind}_without_place", "error", ids[nowhere])
+        outside = (stored_text(frame["grid_id"]) == "").to_numpy(bool) & ~nowhere
+        add(f"{kind}_outside_grids", "warning", ids[outside])
+
+    # one person under several worker ids is counted once per id in every figure
+    numbers = stored_text(workers["id_number"]).str.upper().str.replace(r"\s", "", regex=True)
+    twice = ((numbers != "") & numbers.duplicated(keep=False)).to_numpy(bool)
+    add("worker_id_number_twice", "warning", worker_ids[twice], people=numbers[twice].nunique())
+
+    # an observer's report counts only when its reporter is a stored observer (section 7)
+    observer = pd.to_numeric(workers["observer"], errors="coerce").fillna(0).to_numpy() == 1
+    reporter = stored_text(reports["reporter_id"])
+    by_observer = (stored_text(reports["source"]) == OBSERVER_SOURCE) & (reporter != "")
+    bad = (by_observer & ~reporter.isin(set(worker_ids[observer]))).to_numpy(bool)
+    add("report_reporter_not_observer", "warning", stored_text(reports["report_id"])[bad])
     return findings
