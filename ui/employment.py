@@ -29,7 +29,11 @@ from geo.employment.metrics import (
     observer_ids,
     restrict_to_grids,
 )
-from geo.employment.observers import observer_choices, observer_report_counts
+from geo.employment.observers import (
+    observer_choices,
+    observer_report_counts,
+    observers_in_scope,
+)
 from geo.employment.status import stored_text
 from geo.employment.view import map_focus
 from geo.i18n import t
@@ -157,18 +161,28 @@ OBSERVER_KEY = "rep_observer"  # the report form's observer picker (ui.report_in
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _observer_choices(location: str, version: int) -> pd.DataFrame:
+def _observer_choices(location: str, version: int, scope: data.Scope) -> pd.DataFrame:
     del version  # cache key only
     store = open_store(location)
-    return observer_choices(store.read_attributes("workers"), store.read_attributes("firms"))
+    workers = store.read_attributes("workers")
+    if scope is not None:
+        workers = observers_in_scope(
+            workers,
+            store.read_attributes("outlets", ["outlet_id", "grid_id"]),
+            store.read_attributes("grids", ["grid_id", "community"]),
+            set(scope),
+        )
+    return observer_choices(workers, store.read_attributes("firms"))
 
 
-def observer_picker(location: str, version: int, lang: str) -> bool:
+def observer_picker(location: str, version: int, lang: str, viewer: Viewer | None = None) -> bool:
     """On the report form of an observer (随手拍) report: the registered observers to name as
-    the reporter, found by typing a worker id or a masked name (labels carry no full name).
+    the reporter, found by typing a worker id or a masked name (labels carry no full name);
+    a viewer limited to some grids is offered those of their scope (``observers_in_scope``).
     A picked observer is the report's ``reporter_id`` (before the form's free reporter field).
     False when the store keeps no observer (nothing drawn)."""
-    choices = _observer_choices(location, version)
+    scope = data.grid_scope(location, version, _who(viewer))
+    choices = _observer_choices(location, version, scope)
     if choices.empty:
         return False
     labels = dict(zip(choices["worker_id"], choices["label"], strict=True))

@@ -33,6 +33,24 @@ def observer_choices(workers: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame
     return out.sort_values("worker_id", kind="stable").reset_index(drop=True)
 
 
+def observers_in_scope(
+    workers: pd.DataFrame, outlets: pd.DataFrame, grids: pd.DataFrame, grid_ids: set[str]
+) -> pd.DataFrame:
+    """The workers a viewer limited to ``grid_ids`` may name as a report's observer: those
+    registered (``community``, 报到社区) with a community of those grids, and those of an
+    outlet in those grids (as the new-employment page shows them that viewer).
+
+    ``workers``: community, outlet_id; ``outlets``: outlet_id, grid_id; ``grids``:
+    grid_id, community."""
+    in_scope = stored_text(grids["grid_id"]).isin(grid_ids).to_numpy(bool)
+    communities = set(stored_text(grids["community"])[in_scope]) - {""}
+    here = stored_text(outlets["grid_id"]).isin(grid_ids).to_numpy(bool)
+    outlet_ids = set(stored_text(outlets["outlet_id"])[here]) - {""}
+    registered = stored_text(workers["community"]).isin(communities)
+    keep = registered | stored_text(workers["outlet_id"]).isin(outlet_ids)
+    return workers[keep.to_numpy(bool)]
+
+
 def _fold(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().lower()
 
