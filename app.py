@@ -9,6 +9,7 @@ from geo.i18n import t
 from ui import errors, session
 from ui.aggregate import aggregate_page
 from ui.auth import current_viewer, sign_in_page_for
+from ui.chrome import style_status_widget
 from ui.mapview import setup_map_assets
 from ui.navigation import page_path, signed_in_pages, signed_out_pages
 from ui.session import lang
@@ -17,6 +18,7 @@ from ui.sidebar import render_sidebar
 # no page/menu icons: Material icons are fetched from fonts.gstatic.com, and nothing may leave the machine
 st.set_page_config(page_title=t("app_title", lang()), layout="wide")
 setup_map_assets()
+style_status_widget()  # no English "Stop" in the toolbar while a page runs
 
 # Later pages register here: (file, title key), at their default URL paths (/map, /reports, ...).
 PAGES = [
