@@ -162,7 +162,9 @@ shown = worklist_shown(location, version, due, grid_choice, worker_choice, viewe
 if shown.empty:
     st.info(t("coverage_worklist_empty", lang))
 else:
-    st.caption(t("coverage_worklist_caption", lang, n=f"{len(shown):,}"))
+    walk = cv.walks_buildings(viewer.role, grid_choice, worker_choice)
+    caption = "coverage_worklist_caption_walk" if walk else "coverage_worklist_caption"
+    st.caption(t(caption, lang, n=f"{len(shown):,}"))
     shown_ids = shown["household_id"].astype(str).tolist()
     # the selection is a row position: it lives only as long as these rows in this order,
     # and not past a save

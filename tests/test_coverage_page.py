@@ -344,6 +344,7 @@ def test_a_grid_workers_list_goes_building_by_building(demo_store, monkeypatch):
     grid_id = due[due["grid_id"].isin(buildings["grid_id"])]["grid_id"].value_counts().index[0]
     at = open_page(demo_store, monkeypatch, "worker", "grid_worker", grids=[grid_id])
     shown = table(at, "网格编号")
+    assert any("按走访路线排列" in c.value for c in at.caption)
     mine = due[due["grid_id"] == grid_id].set_index("household_id")
     assert sorted(shown["户编号"]) == sorted(mine.index)
     rows = mine.loc[shown["户编号"]].reset_index()
@@ -358,6 +359,7 @@ def test_a_grid_workers_list_goes_building_by_building(demo_store, monkeypatch):
     at = open_page(demo_store, monkeypatch)
     whole = table(at, "网格编号")
     assert whole["超期天数"].tolist() == sorted(whole["超期天数"], reverse=True)
+    assert not any("按走访路线排列" in c.value for c in at.caption)
     at.selectbox(key="coverage_worklist_grid").set_value(grid_id).run()
     assert table(at, "网格编号")["户编号"].tolist() == shown["户编号"].tolist()
 
