@@ -320,3 +320,48 @@ def test_quick_report_by_a_tap_on_the_map(chromium, server, demo, tmp_path):
     assert abs(point.x - inside.x) < 1e-4 and abs(point.y - inside.y) < 1e-4, (point, inside)
     assert refused == []
     context.close()
+
+
+_WATCH_BAR = """() => {
+  window.__gmBar = [];
+  const seen = () => {
+    for (const b of document.querySelectorAll('[data-testid="stProgress"] [role="progressbar"]'))
+      window.__gmBar.push(Number(b.getAttribute('aria-valuenow')));
+  };
+  new MutationObserver(seen).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow']});
+}"""
+
+
+def test_the_preview_of_a_big_file_moves_a_progress_bar(chromium, server, demo, tmp_path):
+    store = open_store(demo[1])
+    minx, miny, maxx, maxy = store.read("grids", ["grid_id"]).total_bounds
+    rows = 60_000
+    big = tmp_path / "大文件.csv"
+    with big.open("w", encoding="utf-8") as out:
+        out.write("户编号,经度,纬度,类别,地址\n")
+        for i in range(rows):
+            x = minx + (maxx - minx) * ((i * 7919) % rows) / rows
+            y = miny + (maxy - miny) * ((i * 104729) % rows) / rows
+            out.write(f"HBIG{i:06d},{x:.6f},{y:.6f},黄,某路{i % 90 + 1}号\n")
+    context, page = open_as(chromium, server, "data", "root", {"width": 1500, "height": 1000})
+    page.get_by_text("检查并预览").wait_for(timeout=60_000)
+    page.locator('[class*="st-key-ds_kind"]').click()
+    page.get_by_role("option", name="住户").click()
+    page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(str(big))
+    page.get_by_text("大文件.csv").first.wait_for(timeout=60_000)
+    button = page.get_by_role("button", name="检查并预览")
+    page.wait_for_timeout(500)  # the upload's own rerun, before the button reads the file
+    page.evaluate(_WATCH_BAR)
+    button.click()
+    # while the file is checked: the bar stands part way, saying what is being done
+    page.get_by_text("正在与库中已有记录比对").wait_for(timeout=120_000)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview-progress.png"))
+    page.get_by_text("预览：大文件.csv").wait_for(timeout=120_000)
+    page.get_by_text("文件已检查完毕").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview-checked.png"))
+    values = page.evaluate("window.__gmBar")
+    assert any(0 < v < 100 for v in values), values  # the bar moved with the checking
+    assert values[-1] == 100
+    context.close()

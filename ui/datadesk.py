@@ -145,10 +145,21 @@ def preview_upload(
     return copy.preview
 
 
-def _bar(text: str) -> tuple[object, Callable[[float], None]]:
-    """A progress bar and the importer callback that moves it."""
-    bar = st.progress(0.0, text=text)
-    return bar, lambda fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+CHECK_SHARE = 0.5
+"""The bar's share for the importer's checking; the rest is the comparison with the stored rows
+(preview and commit) and the write (measured: about half each, bench/preview_progress.py)."""
+
+
+def _bar(checking: str, after: str) -> tuple[object, Callable[[float], None]]:
+    """A progress bar and the importer callback that moves it: the file's rows checked up to
+    ``CHECK_SHARE``, then ``after`` (what follows the checking) until the caller ends it."""
+    bar = st.progress(0.0, text=checking)
+
+    def advance(fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        bar.progress(CHECK_SHARE * fraction, text=checking if fraction < 1.0 else after)
+
+    return bar, advance
 
 
 def preview_with_progress(
@@ -156,7 +167,7 @@ def preview_with_progress(
 ) -> ImportPreview:
     """``preview_upload`` under a progress bar driven by the importer's checking; the full bar
     stays, saying the file was checked, until the page's next run."""
-    bar, advance = _bar(t("ds_checking", lang))
+    bar, advance = _bar(t("ds_checking", lang), t("ds_comparing", lang))
     try:
         preview = preview_upload(location, viewer, copy, lang, progress=advance)
     except BaseException:
@@ -213,7 +224,7 @@ def commit_with_progress(
     On success the copy is removed; on a refusal (the store changed since the preview) the
     preview is made again, so the page shows the problems as they are now.
     """
-    _, advance = _bar(t("ds_importing", lang))
+    _, advance = _bar(t("ds_importing", lang), t("ds_writing", lang))
     try:
         report = commit_upload(location, viewer, copy, lang, progress=advance)
     except StoreBusy as busy:
