@@ -94,8 +94,7 @@ with import_tab:
             "replace": replace,
         }
         copy = desk.keep_upload(uploaded.name, uploaded.getvalue(), kind, options)
-        with st.spinner(t("ds_checking", lang)):
-            desk.preview_upload(location, viewer, copy, lang)
+        desk.preview_with_progress(location, viewer, copy, lang)
 
     copy = desk.current_upload()
     preview = copy.preview if copy is not None else None
@@ -134,7 +133,7 @@ with import_tab:
                 t("ds_commit", lang), key="ds_commit", type="primary", disabled=not confirmed
             ):
                 st.session_state[RESULT_KEY] = desk.commit_with_progress(
-                    location, viewer, copy, lang, summary.rows
+                    location, viewer, copy, lang
                 )
                 st.rerun()
         else:

@@ -1,5 +1,6 @@
-"""随手拍 on a phone: what, where (at a household of my grids, or a position pasted from a map
-app), a photo from the camera; the duplicate guard; filed into the viewer's grids."""
+"""随手拍 on a phone: what, where (at a household of my grids, a tap on a small map, the phone's
+position, or a position pasted from a map app), a photo from the camera; the duplicate guard;
+filed into the viewer's grids."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import streamlit as st
 
 from geo.config import load_config
 from geo.i18n import t
+from geo.outputs.map import drilldown as drill
+from geo.outputs.map.tiles import tile_provider_from_env
 from geo.reports.workflow import (
     MAX_PHOTO_BYTES,
     ReportError,
     check_photo,
     file_report,
     find_duplicates,
+    place_for_filer,
     to_wgs84,
 )
 from geo.store import open_store
@@ -28,7 +32,9 @@ from ui.uploader import localize_uploader
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
 RESULT = "snap_result"  # (level, text) of the last filing, shown once
 GENERATION = "snap_generation"  # a new key empties the form after a filing
-AT_HOUSEHOLD, HERE, TYPED = "household", "here", "typed"
+AT_HOUSEHOLD, ON_MAP, HERE, TYPED = "household", "map", "here", "typed"
+TAPPED = "snap_tapped_{}"  # (lon, lat, datum) of the last tap on the map, per generation
+MAP_HEIGHT = 320  # px: the map and the form below it fit a 844 px screen with a scroll
 MAX_CATEGORY = 40
 MAX_DESCRIPTION = 500
 
@@ -82,7 +88,7 @@ localize_uploader(
 
 where = st.radio(
     t("snap_where", lang),
-    (AT_HOUSEHOLD, HERE, TYPED),
+    (AT_HOUSEHOLD, ON_MAP, HERE, TYPED),
     format_func=lambda w: t(f"snap_where_{w}", lang),
     key="snap_where",
 )
@@ -110,6 +116,47 @@ if where == AT_HOUSEHOLD:
         )
         spot = by_id.loc[picked].geometry
         point = (float(spot.x), float(spot.y))
+elif where == ON_MAP:  # a tap on the reports page's map picker, with the viewer's grids
+    try:
+        tiles = tile_provider_from_env()
+    except ValueError as error:
+        st.warning(md(str(error)))
+        tiles = None
+    datum = "gcj02" if tiles and tiles.gcj02 else "wgs84"  # a tap is in the map's datum
+    tapped_key = TAPPED.format(generation)
+    tapped = st.session_state.get(tapped_key)
+    grids = drill.grid_layer(
+        data.grid_polygons(location, version, viewer),
+        data.grid_figures(location, version, session.as_of(), viewer),
+    )
+    ui_reports.report_map(
+        grids,
+        None,  # the place only: no report markers, no legend on a phone's small map
+        lang=lang,
+        as_of=session.as_of(),
+        heat=False,
+        tiles=tiles,
+        picked=tapped[:2] if tapped else None,
+        picked_coords=tapped[2] if tapped else datum,
+        key=f"snap_map_{generation}",
+        height=MAP_HEIGHT,
+        on_pick=lambda p: st.session_state.__setitem__(tapped_key, (p[0], p[1], datum)),
+        touch=True,
+    )
+    if not tapped:
+        st.caption(t("snap_map_hint", lang))
+    else:
+        try:
+            grid_id, _nearby = place_for_filer(
+                store, tapped[0], tapped[1], coords=tapped[2], within=scope
+            )
+        except ReportError as error:
+            st.error(t("snap_map_refused", lang, reason=error.message(lang)))
+        else:
+            point, coords = tapped[:2], tapped[2]
+            st.success(
+                t("snap_map_placed", lang, grid=md(grid_id or "-"), lon=point[0], lat=point[1])
+            )
 elif where == HERE:  # the phone's own position (GPS: WGS-84), when the browser allows it
     found = phone_position(t("snap_locate", lang), key=f"snap_here_{generation}")
     if isinstance(found, tuple):

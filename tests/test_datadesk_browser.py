@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-from conftest import start_server, stop_server
+from conftest import LOCAL_HOSTS, start_server, stop_server
 from signin import ensure_user, sign_in_form
 
 from geo.demo.build import build_demo
@@ -245,4 +246,122 @@ def test_quick_report_at_the_phones_position(chromium, server, demo, tmp_path):
     assert len(filed) == 1
     assert abs(filed.geometry.iloc[0].x - inside.x) < 1e-6
     assert filed["grid_id"].iloc[0] == grid["grid_id"]
+    context.close()
+
+
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_READY = "document.documentElement.getAttribute('data-gridmap-ready') === '1'"
+
+
+def refuse_external(context, refused: list[str]) -> None:
+    """Abort (and record) every request that would leave the machine."""
+
+    def guard(route) -> None:
+        if urlparse(route.request.url).hostname not in LOCAL_HOSTS and urlparse(
+            route.request.url
+        ).scheme in {"http", "https", "ws", "wss"}:
+            refused.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", guard)
+
+
+def test_quick_report_by_a_tap_on_the_map(chromium, server, demo, tmp_path):
+    store = open_store(demo[1])
+    grid = store.read("grids", ["grid_id"]).sort_values("grid_id").iloc[0]
+    inside = grid.geometry.representative_point()  # in the worker's own grid
+    context = chromium.new_context(
+        viewport=PHONE, locale="zh-CN", device_scale_factor=2, has_touch=True
+    )
+    refused: list[str] = []
+    refuse_external(context, refused)
+    page = context.new_page()
+    sign_in_form(page, f"{server.url}/snap", "worker")
+    what = page.get_by_label("什么事")
+    what.wait_for(timeout=60_000)
+    what.fill("井盖破损")
+    what.press("Enter")
+    page.get_by_text("在地图上点选").click()
+    frame = page.wait_for_selector(MAP_IFRAME, state="visible", timeout=60_000).content_frame()
+    frame.wait_for_function(MAP_READY, timeout=60_000)
+    page.get_by_text("在地图上点一下事发位置").wait_for(timeout=30_000)
+    x, y = frame.evaluate(
+        "([lon, lat]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [inside.x, inside.y],
+    )
+    page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+    box = page.query_selector(MAP_IFRAME).bounding_box()  # in the viewport, after the scroll
+    assert 0 < x < box["width"] and 0 < y < box["height"], (x, y, box)
+    # the zoom buttons are a finger's size (the map's own frame gets the touch CSS)
+    zoom = frame.locator(".leaflet-control-zoom-in")
+    assert zoom.bounding_box()["height"] >= MIN_TOUCH_PX
+    page.touchscreen.tap(box["x"] + x, box["y"] + y)  # the tap
+    page.get_by_text("已选定位置：网格").wait_for(timeout=30_000)
+    # the tapped point is drawn as the picker's marker (the reports page's)
+    frame.locator(".leaflet-marker-icon").first.wait_for(timeout=30_000)
+    page.get_by_text("已选定位置：网格").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # the rerun's fade-out (the picture only)
+    page.screenshot(path=str(shots_dir(tmp_path) / "snap-390-map.png"), full_page=True)
+    layout = page.evaluate(WIDEST)
+    assert layout["scroll"] <= layout["client"] <= PHONE["width"], layout
+    assert layout["widest"] <= PHONE["width"] + 0.5, layout
+    file = page.get_by_role("button", name="上报")
+    assert file.bounding_box()["height"] >= MIN_TOUCH_PX
+    file.click()
+    page.get_by_text("已上报").wait_for(timeout=30_000)
+    filed = open_store(demo[1]).read("reports")
+    filed = filed[filed["category"] == "井盖破损"]
+    assert len(filed) == 1 and filed["grid_id"].iloc[0] == grid["grid_id"]
+    point = filed.geometry.iloc[0]
+    # within about two screen pixels of the target at the map's zoom (~4 m a pixel or less)
+    assert abs(point.x - inside.x) < 1e-4 and abs(point.y - inside.y) < 1e-4, (point, inside)
+    assert refused == []
+    context.close()
+
+
+_WATCH_BAR = """() => {
+  window.__gmBar = [];
+  const seen = () => {
+    for (const b of document.querySelectorAll('[data-testid="stProgress"] [role="progressbar"]'))
+      window.__gmBar.push(Number(b.getAttribute('aria-valuenow')));
+  };
+  new MutationObserver(seen).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow']});
+}"""
+
+
+def test_the_preview_of_a_big_file_moves_a_progress_bar(chromium, server, demo, tmp_path):
+    store = open_store(demo[1])
+    minx, miny, maxx, maxy = store.read("grids", ["grid_id"]).total_bounds
+    rows = 60_000
+    big = tmp_path / "大文件.csv"
+    with big.open("w", encoding="utf-8") as out:
+        out.write("户编号,经度,纬度,类别,地址\n")
+        for i in range(rows):
+            x = minx + (maxx - minx) * ((i * 7919) % rows) / rows
+            y = miny + (maxy - miny) * ((i * 104729) % rows) / rows
+            out.write(f"HBIG{i:06d},{x:.6f},{y:.6f},黄,某路{i % 90 + 1}号\n")
+    context, page = open_as(chromium, server, "data", "root", {"width": 1500, "height": 1000})
+    page.get_by_text("检查并预览").wait_for(timeout=60_000)
+    page.locator('[class*="st-key-ds_kind"]').click()
+    page.get_by_role("option", name="住户").click()
+    page.locator('[class*="st-key-ds_file_upload"] input[type="file"]').set_input_files(str(big))
+    page.get_by_text("大文件.csv").first.wait_for(timeout=60_000)
+    button = page.get_by_role("button", name="检查并预览")
+    page.wait_for_timeout(500)  # the upload's own rerun, before the button reads the file
+    page.evaluate(_WATCH_BAR)
+    button.click()
+    # while the file is checked: the bar stands part way, saying what is being done
+    page.get_by_text("正在与库中已有记录比对").wait_for(timeout=120_000)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview-progress.png"))
+    page.get_by_text("预览：大文件.csv").wait_for(timeout=120_000)
+    page.get_by_text("文件已检查完毕").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_dir(tmp_path) / "data-1500-preview-checked.png"))
+    values = page.evaluate("window.__gmBar")
+    assert any(0 < v < 100 for v in values), values  # the bar moved with the checking
+    assert values[-1] == 100
     context.close()

@@ -418,6 +418,44 @@ def test_a_position_outside_the_workers_grids_is_refused(location):
     assert at.error and store.read("reports").empty
 
 
+def test_a_tap_on_the_map_inside_the_workers_grid_is_filed_there(location):
+    store = open_store(location)
+    at = page_as(SNAP_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    at.radio(key="snap_where").set_value("map").run()
+    assert not at.exception
+    maps = [c for c in at.get("component_instance") if "folium" in str(c.proto).lower()]
+    assert len(maps) == 1  # the reports page's picker (st_folium), the worker's grid drawn
+    assert "点一下" in texts(at) and at.button(key="snap_file").disabled
+    # what the map's click callback leaves (ui.reports.report_map's on_pick)
+    at.session_state["snap_tapped_0"] = (111.7032, 40.8471, "wgs84")
+    at.text_input(key="snap_category_0").input("井盖破损").run()
+    assert "已选定位置：网格 G1" in texts(at)
+    assert not at.button(key="snap_file").disabled
+    at.button(key="snap_file").click().run()
+    assert not at.exception and "已上报" in texts(at)
+    filed = store.read("reports")
+    assert filed["grid_id"].tolist() == ["G1"]
+    point = filed.geometry.iloc[0]
+    assert (round(point.x, 6), round(point.y, 6)) == (111.7032, 40.8471)
+    assert "snap_tapped_1" not in at.session_state  # the next report starts without a tap
+
+
+def test_a_tap_outside_the_workers_grids_is_refused_in_chinese(location):
+    store = open_store(location)
+    at = page_as(SNAP_PAGE, location, "worker", "grid_worker", grids=["G1"])
+    at.run()
+    at.radio(key="snap_where").set_value("map").run()
+    at.session_state["snap_tapped_0"] = (111.725, 40.845, "wgs84")  # G3, another community
+    at.text_input(key="snap_category_0").input("井盖破损").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "不能在此处上报：该位置在其他网格，不在您负责的网格内。请转交社区或街道登记。"
+        "请在地图上重新点选。"
+    ]
+    assert at.button(key="snap_file").disabled and store.read("reports").empty
+
+
 def test_an_admin_moves_a_worker_to_another_grid(location):
     store = open_store(location)
     add_user(store, "w3", "grid_worker", "w3-password-1", grids=["G1"], actor="test")

@@ -119,14 +119,62 @@ def forget_upload() -> None:
         copy.remove()
 
 
-def preview_upload(location: str, viewer: Viewer, copy: UploadedCopy, lang: str) -> ImportPreview:
-    """The preview of ``copy`` as ``viewer`` would import it (scope included); writes nothing."""
+def preview_upload(
+    location: str,
+    viewer: Viewer,
+    copy: UploadedCopy,
+    lang: str,
+    progress: Callable[[float], None] | None = None,
+) -> ImportPreview:
+    """The preview of ``copy`` as ``viewer`` would import it (scope included); writes nothing.
+
+    ``progress(fraction)``: the importer's, the share of the file checked.
+    """
     store = open_store(location)
     vet = upload_vet(store, viewer, copy.kind, replace=bool(copy.options.get("replace")))
     copy.preview = preview_file(
-        store, copy.kind, copy.path, lang=lang, vet=vet, file_name=copy.name, **copy.options
+        store,
+        copy.kind,
+        copy.path,
+        lang=lang,
+        vet=vet,
+        file_name=copy.name,
+        progress=progress,
+        **copy.options,
     )
     return copy.preview
+
+
+CHECK_SHARE = 0.5
+"""The bar's share for the importer's checking; the rest is the comparison with the stored rows
+(preview and commit) and the write (measured: about half each, bench/preview_progress.py)."""
+
+
+def _bar(checking: str, after: str) -> tuple[object, Callable[[float], None]]:
+    """A progress bar and the importer callback that moves it: the file's rows checked up to
+    ``CHECK_SHARE``, then ``after`` (what follows the checking) until the caller ends it."""
+    bar = st.progress(0.0, text=checking)
+
+    def advance(fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        bar.progress(CHECK_SHARE * fraction, text=checking if fraction < 1.0 else after)
+
+    return bar, advance
+
+
+def preview_with_progress(
+    location: str, viewer: Viewer, copy: UploadedCopy, lang: str
+) -> ImportPreview:
+    """``preview_upload`` under a progress bar driven by the importer's checking; the full bar
+    stays, saying the file was checked, until the page's next run."""
+    bar, advance = _bar(t("ds_checking", lang), t("ds_comparing", lang))
+    try:
+        preview = preview_upload(location, viewer, copy, lang, progress=advance)
+    except BaseException:
+        bar.empty()
+        raise
+    bar.progress(1.0, text=t("ds_checked", lang))
+    return preview
 
 
 def commit_upload(
@@ -134,13 +182,13 @@ def commit_upload(
     viewer: Viewer,
     copy: UploadedCopy,
     lang: str,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ImportReport:
     """Import ``copy`` as ``viewer``: the importer checks it again against the store as it
     is now, the viewer's scope included (one call: nothing between the check and the
     write); its report lists the problems when it was refused (then nothing was written).
 
-    ``progress(line)``: the last spreadsheet line checked, after each chunk.
+    ``progress(fraction)``: the importer's, the share of the file checked.
     """
     store = open_store(location)
     replace = bool(copy.options.get("replace"))
@@ -169,19 +217,14 @@ def commit_upload(
 
 
 def commit_with_progress(
-    location: str, viewer: Viewer, copy: UploadedCopy, lang: str, rows: int
+    location: str, viewer: Viewer, copy: UploadedCopy, lang: str
 ) -> tuple[str, str]:
-    """Import ``copy`` under a progress bar (``rows``: the preview's count); (level, message).
+    """Import ``copy`` under a progress bar driven by the importer; (level, message).
 
     On success the copy is removed; on a refusal (the store changed since the preview) the
     preview is made again, so the page shows the problems as they are now.
     """
-    total = max(rows + 1, 2)  # spreadsheet lines: the header and the rows
-    bar = st.progress(0.0, text=t("ds_importing", lang))
-
-    def advance(line: int) -> None:
-        bar.progress(min(line / total, 1.0), text=t("ds_importing", lang))
-
+    _, advance = _bar(t("ds_importing", lang), t("ds_writing", lang))
     try:
         report = commit_upload(location, viewer, copy, lang, progress=advance)
     except StoreBusy as busy:

@@ -59,6 +59,11 @@ _PICKED_ICON = (
     'box-shadow:0 0 0 2px #1d4ed8,0 1px 5px rgba(0,0,0,.55)"></div>'
 )
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
+# inside the map's frame (the page's CSS does not reach it): 44 px zoom buttons for a finger
+_TOUCH_CSS = (
+    "<style>.leaflet-bar a, .leaflet-touch .leaflet-bar a "
+    "{width:44px;height:44px;line-height:44px;font-size:22px}</style>"
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -289,7 +294,7 @@ def _clicked_point(key: str, on_pick: Callable[[tuple[float, float]], None]) -> 
 
 def report_map(
     grids: gpd.GeoDataFrame,
-    reports: pd.DataFrame,
+    reports: pd.DataFrame | None,
     *,
     lang: str,
     as_of: dt.date,
@@ -300,21 +305,32 @@ def report_map(
     key: str,
     height: int = 560,
     on_pick: Callable[[tuple[float, float]], None] | None = None,
+    touch: bool = False,
 ) -> tuple[float, float] | None:
-    """Draw the reports over the grids; return (lon, lat) of a new click on the map, else None.
+    """Draw the reports (None: none, no legend) over the grids; return (lon, lat) of a new click
+    on the map, else None.
 
     Only ``last_clicked`` comes back to Python, so pans and zooms never rerun the page;
     a click reruns it once. The returned point is in the map's datum (GCJ-02 on Gaode tiles).
     The chosen location and the reports (the view) are passed as ``feature_group_to_add``
     so a new location, a filter or a step keeps the map mounted. ``on_pick``: called with a
-    clicked point as a widget callback, before the run the click causes.
+    clicked point as a widget callback, before the run the click causes. ``touch``: a
+    phone's map (随手拍): zoom buttons of a finger's size.
     """
     setup_map_assets()
     households = pd.DataFrame({column: pd.Series(dtype=object) for column in _HOUSEHOLD_COLUMNS})
     fmap = build_map(
-        grids, households, reports[MAP_COLUMNS], lang=lang, as_of=as_of, tiles=tiles, heat=heat
+        grids,
+        households,
+        None if reports is None else reports[MAP_COLUMNS],
+        lang=lang,
+        as_of=as_of,
+        tiles=tiles,
+        heat=heat,
     )
     _without_household_legend(fmap)
+    if touch:
+        fmap.get_root().header.add_child(folium.Element(_TOUCH_CSS))
     out = st_folium(
         fmap,
         key=key,

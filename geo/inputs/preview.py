@@ -103,12 +103,14 @@ def preview_file(
     lang: str | None = None,
     vet: Vet | None = None,
     file_name: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ImportPreview:
     """What importing ``path`` as ``kind`` would do to ``store``; writes nothing.
 
     ``vet`` checks the staged rows as a whole (a clerk's scope); its problems refuse
     the file like the importer's. ``file_name``: the name the clerk uploaded (``path``
-    may be a temporary copy); problems and the report name it.
+    may be a temporary copy); problems and the report name it. ``progress``: the
+    importer's (the share of the file checked, reaching 1.0).
     """
     path = Path(path)
     lang = process_language(lang)
@@ -122,7 +124,16 @@ def preview_file(
             report.add_problem(problem.row, problem.column, problem.reason)
         return summary
 
-    report = import_file(store, kind, path, lang=lang, inspect=summarise, dry_run=True, **options)
+    report = import_file(
+        store,
+        kind,
+        path,
+        lang=lang,
+        inspect=summarise,
+        dry_run=True,
+        progress=progress,
+        **options,
+    )
     columns = column_map(kind, path, encoding=encoding, crs=crs, coords=coords, lang=lang)
     report.file = name
     report.problems = [Problem(name, p.row, p.column, p.reason, p.header) for p in report.problems]
@@ -147,7 +158,8 @@ def column_map(
     """
     path = Path(path)
     try:
-        header, chunks, _ = _read(kind, path, encoding=encoding, crs=crs, coords=coords)
+        source = _read(kind, path, encoding=encoding, crs=crs, coords=coords)
+        header, chunks = source.header, source.chunks
         close = getattr(chunks, "close", None)
         if close is not None:
             close()

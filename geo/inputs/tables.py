@@ -43,6 +43,9 @@ class TableSource:
     header: list[str]
     chunks: Iterator[pd.DataFrame]
     cell_problems: list[CellProblem] = field(default_factory=list)
+    last_line: int | None = None
+    """The file's last line number as ``_row`` counts (at least it), for a progress bar; None
+    when the file does not say (an XLSX without its dimension)."""
 
 
 def read_table(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
@@ -176,7 +179,23 @@ def _open_csv(path: Path, encoding: str | None, chunk_rows: int) -> TableSource:
         raise ReadError("read_empty" if blank else "read_blank_header")
     header = [c.strip() for c in next(csv.reader([line], delimiter=sep))]
     check_header(header)
-    return TableSource(header, _csv_chunks(path, name, encoding, sep, chunk_rows, header))
+    return TableSource(
+        header,
+        _csv_chunks(path, name, encoding, sep, chunk_rows, header),
+        last_line=_line_count(path),
+    )
+
+
+def _line_count(path: Path) -> int:
+    """Physical lines of a text file (a quoted cell over several lines counts each): never fewer
+    than the records ``_row`` numbers, so a record's number over it stays <= 1."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as raw:
+        while block := raw.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def _csv_chunks(
@@ -262,7 +281,7 @@ def _open_xlsx(path: Path, chunk_rows: int) -> TableSource:
         width -= 1
     header = [h if h else f"column {i + 1}" for i, h in enumerate(header[:width])]
     check_header(header)
-    source = TableSource(header, iter(()))
+    source = TableSource(header, iter(()), last_line=values_sheet.max_row or None)
     source.cell_problems.extend(_merged_problems(merged, header, header_row))
     source.chunks = _xlsx_chunks(
         rows, header, header_row, chunk_rows, source, (values_book, formula_book)

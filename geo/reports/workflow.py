@@ -411,11 +411,7 @@ def file_report(
             raise ReportError(
                 f"duplicate_of: no report {duplicate_of!r}", "rep_err_no_report", id=duplicate_of
             )
-        grids = tx.read("grids", ["grid_id", "name"])
-        grid_id = assign_to_grids([lon], [lat], grids)[0] if len(grids) else None
-        outline = tx.read("boundary", ["boundary_id"])
-        check_inside_jurisdiction(lon, lat, outline if len(outline) else grids)
-        grid_id, nearby = _filer_grid(lon, lat, grid_id, grids, within)
+        grids, grid_id, nearby = _place(tx, lon, lat, within)
         report_id = _new_report_id(tx, now)
         row = gpd.GeoDataFrame(
             [
@@ -474,6 +470,38 @@ def metres_to(lon: float, lat: float, areas: gpd.GeoDataFrame) -> np.ndarray:
 
     geoms = np.asarray(areas.geometry.to_crs("EPSG:4326").values, dtype=object)
     return shapely.distance(shapely.transform(geoms, to_plane), shapely.Point(0, 0))
+
+
+def place_for_filer(
+    store: Store,
+    lon: float,
+    lat: float,
+    *,
+    coords: str = "wgs84",
+    within: Sequence[str] | None = None,
+) -> tuple[str | None, bool]:
+    """Where ``file_report`` would put a report at (lon, lat) for a filer of ``within``:
+    (grid id or None, True when just outside the filer's grids); writes nothing.
+
+    Raises ReportError as the filing would: too far outside the jurisdiction, or outside
+    the filer's grids. Lets a form check a location when it is chosen (a tap on a map).
+    """
+    lon, lat = to_wgs84(float(lon), float(lat), coords)
+    _grids, grid_id, nearby = _place(store, lon, lat, within)
+    return grid_id, nearby
+
+
+def _place(
+    reader: object, lon: float, lat: float, within: Sequence[str] | None
+) -> tuple[gpd.GeoDataFrame, str | None, bool]:
+    """(the grids, the grid a WGS-84 point goes to, nearby) read through ``reader`` (a store or
+    a transaction); ReportError when it is outside the jurisdiction or the filer's grids."""
+    grids = reader.read("grids", ["grid_id", "name"])
+    grid_id = assign_to_grids([lon], [lat], grids)[0] if len(grids) else None
+    outline = reader.read("boundary", ["boundary_id"])
+    check_inside_jurisdiction(lon, lat, outline if len(outline) else grids)
+    grid_id, nearby = _filer_grid(lon, lat, grid_id, grids, within)
+    return grids, grid_id, nearby
 
 
 def check_inside_jurisdiction(lon: float, lat: float, areas: gpd.GeoDataFrame) -> None:

@@ -11,7 +11,7 @@ store (known households, known grids) read it first.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,7 +39,7 @@ from geo.inputs.importers.reports import _prepare_reports
 from geo.inputs.importers.staff import _prepare_staff
 from geo.inputs.importers.visits import _prepare_visits
 from geo.inputs.readers import ROW, WGS84, CellProblem, ReadError, is_vector_file
-from geo.inputs.tables import open_table
+from geo.inputs.tables import TableSource, open_table
 from geo.inputs.vector import normalise_crs, read_vector
 from geo.store.base import Store
 from geo.store.schema import TABLES
@@ -68,7 +68,7 @@ def import_file(
     lang: str | None = None,
     inspect: Inspect | None = None,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ImportReport:
     """Check ``path`` as a ``kind`` file and, when it has no problems, write it to ``store``.
 
@@ -83,8 +83,9 @@ def import_file(
     The data desk's door to the same importer: ``inspect(staging, report)`` sees every
     checked row before the write (its result is ``report.inspected``; it may add problems,
     e.g. a clerk's scope, which then refuse the file); ``dry_run`` stops there, writing
-    nothing (the preview); ``progress(row)`` is called after each chunk with the last
-    spreadsheet line checked.
+    nothing (the preview); ``progress(fraction)`` is called after each chunk with the share
+    of the file checked (increasing), and with 1.0 once every row is checked (before an
+    inspection or the write), so the preview and the commit can both show a bar.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
@@ -109,9 +110,9 @@ def import_file(
         check = _Checker(report, store, staging)
         try:
             normalise_crs(crs)  # an unknown --crs is a refusal, like an unreadable file
-            header, chunks, cell_problems = _read(
-                kind, path, encoding=encoding, crs=crs, coords=coords
-            )
+            source = _read(kind, path, encoding=encoding, crs=crs, coords=coords)
+            header, chunks, cell_problems = source.header, source.chunks, source.cell_problems
+            advance = _Advance(progress, source.last_line)
             vector = kind in POLYGON_KINDS or is_vector_file(path)
             renames, ignored = _canonical_columns(kind, header, report, vector=vector)
             if report.problems:
@@ -125,8 +126,8 @@ def import_file(
                 prepared = prepare(store, chunk, check, coords=coords, crs=crs, replace=replace)
                 if not report.problems:
                     staging.add(prepared)
-                if progress is not None and len(check.rows):
-                    progress(int(check.rows[-1]))
+                if len(check.rows):
+                    advance.chunk(int(check.rows[-1]))
         except ReadError as exc:
             report.add_problem(exc.row, exc.column, exc.message(report.lang))
             return report
@@ -134,6 +135,7 @@ def import_file(
         _duplicate_problems(kind, check)
         if not report.problems and hasattr(prepare, "finish"):
             prepare.finish(check)  # checks of the whole file against the store
+        advance.done()
         if report.problems:
             return report
         if kind == "visits" and check.derived_ids:
@@ -182,15 +184,40 @@ def _duplicate_problems(kind: str, check: _Checker) -> None:
         check.add(row, names[0], "imp_duplicate_id", id=key, first=first)
 
 
+class _Advance:
+    """``import_file``'s progress: the share of the file checked, from the rows' line numbers
+    over the file's last line; the last share is kept for the whole-file checks after them."""
+
+    ROWS_SHARE = 0.95  # duplicates and the checks against the store come after the last chunk
+
+    def __init__(self, progress: Callable[[float], None] | None, last_line: int | None) -> None:
+        self.progress = progress
+        self.last_line = last_line
+        self.reported = 0.0
+
+    def _report(self, fraction: float) -> None:
+        if self.progress is not None and fraction > self.reported:
+            self.reported = fraction
+            self.progress(fraction)
+
+    def chunk(self, line: int) -> None:
+        """A chunk was checked up to spreadsheet ``line``."""
+        if self.last_line:
+            self._report(self.ROWS_SHARE * min(line / self.last_line, 1.0))
+
+    def done(self) -> None:
+        """Every row was checked."""
+        self._report(1.0)
+
+
 def _read(
     kind: str, path: Path, *, encoding: str | None, crs: str | None, coords: str
-) -> tuple[list[str], Iterator[pd.DataFrame], list[CellProblem]]:
+) -> TableSource:
     """The file's header, its rows (chunks of text cells, or one frame of features), cell problems."""
     if kind in POLYGON_KINDS and not is_vector_file(path):
         raise ReadError("imp_need_vector", kind=kind)
     if not is_vector_file(path):
-        source = open_table(path, encoding=encoding)
-        return source.header, source.chunks, source.cell_problems
+        return open_table(path, encoding=encoding)
     frame = read_vector(path, encoding=encoding, crs=crs)
     to_wgs84 = TO_WGS84[coords]
     if to_wgs84 is not None:
@@ -199,7 +226,7 @@ def _read(
             gpd.GeoSeries(transform_geometry(geoms, to_wgs84), index=frame.index, crs=WGS84)
         )
     header = [str(c) for c in frame.columns if c not in (ROW, frame.geometry.name)]
-    return header, iter([frame]), []
+    return TableSource(header, iter([frame]), last_line=len(frame) or None)
 
 
 def _write(
