@@ -26,6 +26,7 @@ from geo.access.auth import Viewer
 from geo.access.privacy import mask_frame
 from geo.access.upload_scope import upload_vet
 from geo.care.categories import split_codes
+from geo.cases.views import department_label
 from geo.config import load_config
 from geo.i18n import t
 from geo.inputs.importers.core import import_file
@@ -369,8 +370,10 @@ def preview_map(location: str, preview: ImportPreview, viewer: Viewer) -> folium
 # --- the accounts and re-verification pages' tables ----------------------------------------
 
 
-def scope_text(community: object, grids: object, lang: str) -> str:
-    """An account's scope as listed: its community, else its grids, else '-'."""
+def scope_text(community: object, grids: object, lang: str, department: object = None) -> str:
+    """An account's scope as listed: its community, its grids or its department, else '-'."""
+    if isinstance(department, str) and department:
+        return department_label(department, lang, load_config())
     if isinstance(community, str) and community:
         return community
     if isinstance(grids, str) and grids:
@@ -385,8 +388,10 @@ def account_view(accounts: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("acc_col_username", lang): accounts["username"],
             t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
             t("acc_col_scope", lang): [
-                scope_text(c, g, lang)
-                for c, g in zip(accounts["community"], accounts["grids"], strict=True)
+                scope_text(c, g, lang, d)
+                for c, g, d in zip(
+                    accounts["community"], accounts["grids"], accounts["department"], strict=True
+                )
             ],
             t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
             t("acc_col_created", lang): accounts["created_at"],
