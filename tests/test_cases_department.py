@@ -285,4 +285,7 @@ def test_an_admin_adds_a_department_account_on_the_accounts_page(desk):
     viewer = authenticate(open_store(location), "city", password)
     assert (viewer.role, viewer.department) == ("department", "urban_management")
     table = at.dataframe[0].value.set_index("用户名")
-    assert table.loc["city", "角色"] == "职能部门" and table.loc["city", "范围（社区、网格或部门）"] == "城管"
+    assert (
+        table.loc["city", "角色"] == "职能部门"
+        and table.loc["city", "范围（社区、网格或部门）"] == "城管"
+    )
