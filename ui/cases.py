@@ -159,7 +159,22 @@ def with_owner_labels(
 @st.cache_data(show_spinner=False, max_entries=4)
 def _staff(location: str, version: int) -> pd.DataFrame:
     del version  # cache key only
-    return open_store(location).read_attributes("staff", ["staff_id", "name"])
+    return open_store(location).read_attributes("staff", ["staff_id", "name", "role", "grid_id"])
+
+
+def account_actor(location: str, version: int, viewer: Viewer | None = None) -> Actor:
+    """The case actor of the signed-in account where no case data is loaded (the reports
+    page's step buttons): the same ``actor_for`` as the desk's."""
+    viewer = viewer if viewer is not None else session.viewer()
+    return actor_for(
+        viewer.username,
+        viewer.role,
+        viewer.community,
+        viewer.grids,
+        _staff(location, version),
+        case_settings(),
+        department=viewer.department,
+    )
 
 
 def result() -> None:

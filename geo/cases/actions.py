@@ -255,7 +255,7 @@ def record_case_step(
             try:
                 check_step(report, step, at, satisfaction, now)
             except ReportError as error:
-                raise CaseError("case_err_step_refused", reason=str(error)) from None
+                raise CaseError("case_err_step_refused", reason=error) from None
         column = f"{step}_at" if step != "closed" else "closed_at"
         values[column] = format_timestamp(at)
         changed = tx.update("reports", {"report_id": report_id, column: None}, values)

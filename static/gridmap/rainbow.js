@@ -556,7 +556,8 @@
         esc(R.cat[i]),
         "<b>" + esc(T.map_report_state) + "</b> " + esc(P.reportLabels[R.st[i]]),
         "<b>" + esc(T.map_reported_at) + "</b> " + esc(R.at[i])
-      ].join("<br>")).openOn(map);
+      ].concat(R.own && R.own[i] ? ["<b>" + esc(T.map_report_owner) + "</b> " + esc(R.own[i])] : [])
+        .join("<br>")).openOn(map);
     });
     return group;
   }
