@@ -157,7 +157,7 @@ def commit_upload(
             + (f" removed={counts.removed}" if replace else "")
         )
 
-    return import_file(
+    report = import_file(
         store,
         copy.kind,
         copy.path,
@@ -167,6 +167,13 @@ def commit_upload(
         progress=progress,
         **copy.options,
     )
+    if copy.kind == "reports" and not report.problems:
+        # the reports that arrived without an owner (负责方) are dispatched at once, as
+        # after `gridmap import reports`; those with one keep it
+        from geo.cases.actions import dispatch_new
+
+        dispatch_new(store)
+    return report
 
 
 def commit_with_progress(
