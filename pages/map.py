@@ -100,7 +100,7 @@ scope_ids = tuple(sorted(scope["grid_id"]))
 reports = None
 if show_reports:
     reports = drill.reports_in(data.report_points(location, version, as_of), scope_ids, whole_area)
-    reports = with_owner_labels(reports, location, version, lang)  # 负责方 in the popups
+    reports = with_owner_labels(reports, location, version, lang, with_id=False)  # 负责方
 
 # --- key figures: every tile follows the choices and filters ----------------------------
 key_figures(totals, aggregate, choice.filtered, lang)

@@ -70,7 +70,7 @@ def test_the_map_shows_each_reports_owner_as_the_desk_does(location):
     assert not at.exception
     drawn = drawn_payload(at)
     owners = dict(zip(drawn["r"]["id"], drawn["r"]["own"], strict=True))
-    assert owners == {mine: "王芳 (S1)", city: "城管"}
+    assert owners == {mine: "王芳", city: "城管"}  # a person by name: no staff id on the map
     assert "map_report_owner" in drawn["text"] and drawn["text"]["map_report_owner"] == "负责方"
 
 

@@ -140,9 +140,10 @@ def owner_labels(cases: CaseData, lang: str, config: Config) -> dict[str, str]:
 
 
 def with_owner_labels(
-    reports: pd.DataFrame, location: str, version: int, lang: str
+    reports: pd.DataFrame, location: str, version: int, lang: str, with_id: bool = True
 ) -> pd.DataFrame:
-    """``reports`` with ``owner``: each case's owner as shown (the reports page's table and facts)."""
+    """``reports`` with ``owner``: each case's owner as shown (the reports page's table and
+    facts; the maps' popups with ``with_id`` False: a person by name, no staff id)."""
     if "owner_kind" not in reports.columns or reports.empty:
         return reports
     staff = _staff(location, version)
@@ -150,7 +151,7 @@ def with_owner_labels(
     config = load_config()
     return reports.assign(
         owner=[
-            owner_label(k, i, names, lang, config) if isinstance(k, str) else ""
+            owner_label(k, i, names, lang, config, with_id) if isinstance(k, str) else ""
             for k, i in zip(reports["owner_kind"], reports["owner_id"], strict=True)
         ]
     )

@@ -103,14 +103,22 @@ def views_for(actor: Actor, settings: CaseSettings) -> list[str]:
 
 
 def owner_label(
-    kind: object, ident: object, staff_names: dict[str, str], lang: str, config: Config
+    kind: object,
+    ident: object,
+    staff_names: dict[str, str],
+    lang: str,
+    config: Config,
+    with_id: bool = True,
 ) -> str:
-    """An owner as shown: 王芳 (S1) / 城管 / 东河社区 调解室; '未派单' for none."""
+    """An owner as shown: 王芳 (S1) / 城管 / 东河社区 调解室; '未派单' for none. ``with_id``
+    False: a person by name only (the map's popups, where no staff or reporter id goes)."""
     owner = Owner.of(kind, ident)
     if owner is None:
         return t("case_owner_none", lang)
     if owner.kind == "staff":
         name = staff_names.get(owner.id)
+        if name and not with_id:
+            return name
         return f"{name} ({owner.id})" if name else owner.id
     if owner.kind == "department":
         role = config.roles.get(owner.id)
