@@ -203,31 +203,27 @@ def test_the_timeline_lists_nothing_later_than_the_reference_time():
     assert len(case_timeline(steps, events)) == 5
 
 
-def test_the_desk_on_the_demo_shows_no_future_step(tmp_path, monkeypatch):
-    """The demo stamps the whole as-of day: the desk's timeline stops at now."""
-    from geo.demo.build import build_demo
-    from geo.timeutil import format_timestamp
+def test_a_demo_built_on_its_as_of_day_stamps_nothing_after_the_build(tmp_path, monkeypatch):
+    """The demo used to stamp the whole as-of day: at 08:00 its reports, steps and case
+    events reached into the evening, and the desk listed them. Built at 08:00 of its as-of
+    day, nothing is stamped later; the same build as of a past day keeps the whole day."""
+    from geo.demo import build as demo_build
 
-    location = str(tmp_path / "demo.gpkg")
-    monkeypatch.setenv("GRIDMAP_DB", location)
-    store = open_store(location)
-    build_demo(store, households=2000)
-    add_user(store, "boss", "street_leader", "correct-horse-9", actor="test")
-    steps = store.read_attributes("report_steps")
-    later = steps[steps["at"] > format_timestamp(now_local() + dt.timedelta(minutes=5))]
-    if later.empty:
-        pytest.skip("the demo day has no step after now at this hour")
-    report_id = str(later["report_id"].iloc[0])
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state[session.VIEWER_KEY] = load_viewer(store, "boss")
-    at.session_state[session.SIGNED_IN_AT_KEY] = now_local()
-    at.session_state[session.USER_KEY] = "boss"
-    at.session_state["case_selected"] = report_id
-    at.run()
-    at.switch_page("pages/cases.py").run()
-    at.radio(key="case_view").set_value("all").run()
-    if at.selectbox(key="case_selected").value != report_id:
-        pytest.skip("that case is not on the desk's list")
-    timeline = next(f.value for f in at.dataframe if "详情" in f.value.columns)
-    stamps = timeline["时间"].astype(str)  # minutes: the step after now would show a later one
-    assert len(stamps) and (stamps <= format_timestamp(now_local())[:16]).all()
+    as_of = dt.date(2026, 11, 27)
+    monkeypatch.setattr(demo_build, "now_local", lambda: dt.datetime(2026, 11, 27, 8, 0))
+    store = open_store(str(tmp_path / "live.gpkg"))
+    demo_build.build_demo(store, households=3000, as_of=as_of)
+    cut = "2026-11-27 08:00:00"
+    reports = store.read_attributes("reports")
+    stamps = ["reported_at", "responded_at", "resolved_at", "followed_up_at", "closed_at"]
+    assert all((reports[c].dropna().astype(str) <= cut).all() for c in stamps)
+    assert (store.read_attributes("report_steps")["at"].astype(str) <= cut).all()
+    assert (store.read_attributes("case_events")["at"].astype(str) <= cut).all()
+    assert (store.read_attributes("mediation_sessions")["held_at"].astype(str) <= cut).all()
+    assert len(reports) == 75  # a report drawn for later that day arrived the day before
+
+    monkeypatch.setattr(demo_build, "now_local", lambda: dt.datetime(2026, 11, 30, 8, 0))
+    past = open_store(str(tmp_path / "past.gpkg"))
+    demo_build.build_demo(past, households=3000, as_of=as_of)
+    later = past.read_attributes("report_steps")["at"].astype(str)
+    assert (later > cut).any() and (later < "2026-11-28").all()  # the whole day, no later
