@@ -35,6 +35,10 @@ PAGES = [
     ("pages/new_employment.py", "ui_page_new_employment"),
 ]
 ADMIN_PAGES = [("pages/audit.py", "ui_page_audit")]
+# roles that see a few pages only, the first one their home page: a department account works
+# its cases on the case desk and changes its password (its scope holds no grid, household or
+# other report, so the map and the other pages would only be empty)
+ROLE_PAGES = {"department": ("pages/cases.py", "pages/accounts.py")}
 # pages with their own aggregate form; the others are replaced by ui.aggregate for
 # planner/meeting accounts and in meeting mode (their household and report rows are never loaded)
 # (accounts holds no rows: everyone changes their own password there; the new-employment page
@@ -59,12 +63,16 @@ with errors.reported():  # no traceback reaches a browser: a message and a refer
         effective = session.viewer()  # the meeting switch applied
         pages = []
         allowed = PAGES + (ADMIN_PAGES if viewer.role == "admin" else [])
+        if viewer.role in ROLE_PAGES:
+            allowed = [page for page in PAGES if page[0] in ROLE_PAGES[viewer.role]]
+            allowed.sort(key=lambda page: ROLE_PAGES[viewer.role].index(page[0]))
+        home = allowed[0][0]
         for path, title in allowed:
             if effective.aggregates_only and path not in AGGREGATE_FORMS:
                 page = st.Page(
                     aggregate_page(title), title=t(title, lang()), url_path=page_path(path)
                 )
-            elif path == PAGES[0][0]:  # the default page lives at "/"
+            elif path == home:  # the default page lives at "/"
                 page = st.Page(path, title=t(title, lang()), url_path="", default=True)
             else:
                 page = st.Page(path, title=t(title, lang()))
@@ -72,6 +80,8 @@ with errors.reported():  # no traceback reaches a browser: a message and a refer
         refused = {
             page_path(p): title for p, title in PAGES + ADMIN_PAGES if (p, title) not in allowed
         }
-        navigation = st.navigation(signed_in_pages(pages[1:], pages[0], refused, PATHS))
+        navigation = st.navigation(
+            signed_in_pages(pages[1:], pages[0], refused, PATHS, page_path(home))
+        )
         render_sidebar(viewer)
     navigation.run()

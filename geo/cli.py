@@ -87,6 +87,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ua.add_argument("--role", required=True, help=h("role"))
     ua.add_argument("--community", help=h("community"))
     ua.add_argument("--grid", action="append", default=[], help=h("grid"))
+    ua.add_argument("--department", help=h("department"))
     ua.add_argument(
         "--password-stdin", action="store_true", required=True, help=h("password_stdin")
     )
@@ -104,6 +105,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ur.add_argument("--role", required=True, help=h("role"))
     ur.add_argument("--community", help=h("community"))
     ur.add_argument("--grid", action="append", default=[], help=h("grid"))
+    ur.add_argument("--department", help=h("department"))
     common(usr_sub.add_parser("list", help=h("list")))
 
     aud = common(sub.add_parser("audit", help=h("audit")))
@@ -349,13 +351,21 @@ def _user(store, args) -> int:
                 _read_password(),
                 community=args.community,
                 grids=args.grid,
+                department=args.department,
             )
             print(t("cli_user_created", args.lang, name=args.name, role=args.role))
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
             print(t("cli_user_passwd", args.lang, name=args.name))
         elif args.user_command == "role":
-            auth.set_role(store, args.name, args.role, community=args.community, grids=args.grid)
+            auth.set_role(
+                store,
+                args.name,
+                args.role,
+                community=args.community,
+                grids=args.grid,
+                department=args.department,
+            )
             print(t("cli_user_role", args.lang, name=args.name, role=args.role))
         elif args.user_command in ("disable", "enable"):
             auth.set_disabled(store, args.name, args.user_command == "disable")
@@ -372,7 +382,8 @@ def _user(store, args) -> int:
                     row.community if isinstance(row.community, str) else ""
                 )  # NaN when unset
                 grids = row.grids if isinstance(row.grids, str) else ""
-                scope = community or grids.replace(";", ",") or "-"
+                department = row.department if isinstance(row.department, str) else ""
+                scope = community or grids.replace(";", ",") or department or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
         print(t("cli_user_refused", args.lang, reason=exc.message(args.lang)), file=sys.stderr)

@@ -12,7 +12,9 @@ from geo.access.accounts_admin import (
     set_enabled,
     unlock,
 )
-from geo.access.auth import ROLES, AuthError, add_user, set_role
+from geo.access.auth import ROLES, AuthError, add_user, department_codes, set_role
+from geo.cases.views import department_label
+from geo.config import load_config
 from geo.i18n import t
 from geo.store import open_store
 from geo.store.base import StoreBusy
@@ -24,6 +26,7 @@ SHOWN_ONCE = "acc_shown_once"  # (username, password) of the last reset/add: sho
 RESULT = "acc_result"  # (level, text) of the last action, shown once after the rerun
 
 lang = session.lang()
+config = load_config()
 location = auth.location()
 viewer = session.signed_in()
 store = open_store(location)
@@ -113,6 +116,12 @@ if names:
 grids = store.read_attributes("grids", ["grid_id", "community"])
 communities = sorted(grids["community"].dropna().unique().tolist())
 grid_choices = sorted(grids["grid_id"].astype(str))
+departments = ["", *department_codes()]
+
+
+def _department(code: str) -> str:
+    return department_label(code, lang, config) if code else ""
+
 
 if names:
     current = accounts.set_index("username").loc[picked]
@@ -138,6 +147,14 @@ if names:
         new_grids = st.multiselect(
             t("acc_grids", lang), grid_choices, default=held_grids, key=f"acc_role_grids_{picked}"
         )
+        held_department = current["department"] if isinstance(current["department"], str) else ""
+        new_department = st.selectbox(
+            t("acc_department", lang),
+            departments,
+            index=departments.index(held_department) if held_department in departments else 0,
+            format_func=_department,
+            key=f"acc_role_department_{picked}",
+        )
         st.caption(t("acc_role_help", lang))
         if st.form_submit_button(t("acc_role_save", lang), key="acc_role_submit"):
             try:
@@ -148,6 +165,7 @@ if names:
                     community=new_community or None,
                     grids=new_grids or None,
                     actor=viewer.username,
+                    department=new_department or None,
                 )
             except (AuthError, StoreBusy) as exc:
                 _failed(exc)
@@ -167,6 +185,9 @@ with st.form("acc_add", clear_on_submit=True):
     )
     community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
     grid_ids = st.multiselect(t("acc_grids", lang), grid_choices, key="acc_add_grids")
+    department = st.selectbox(
+        t("acc_department", lang), departments, format_func=_department, key="acc_add_department"
+    )
     st.caption(t("acc_add_help", lang))
     if st.form_submit_button(t("acc_add", lang), key="acc_add_submit"):
         password = new_password()
@@ -179,6 +200,7 @@ with st.form("acc_add", clear_on_submit=True):
                 community=community or None,
                 grids=grid_ids or None,
                 actor=viewer.username,
+                department=department or None,
             )
         except (AuthError, StoreBusy) as exc:
             _failed(exc)

@@ -144,7 +144,9 @@ with col_facts:
 with col_timeline:
     st.markdown(f"**{t('rep_timeline', lang)}**")
     timeline = case_timeline(
-        report_history(store, report_id), cases.events[cases.events["report_id"] == report_id]
+        report_history(store, report_id),
+        cases.events[cases.events["report_id"] == report_id],
+        until=reference,
     )
     methods = settings.return_visit_methods
     st.dataframe(

@@ -21,6 +21,7 @@ from geo.store import open_store
 from ui import auth, data, session
 from ui.aggregate import render_aggregate_figures
 from ui.buildings import grid_households, map_buildings
+from ui.cases import with_owner_labels
 from ui.mapview import hide_household_legend, show_map
 from ui.rainbow import choose_grid, drill_down, key_figures, map_view, reveal_form
 from ui.text import md, md_t
@@ -99,6 +100,7 @@ scope_ids = tuple(sorted(scope["grid_id"]))
 reports = None
 if show_reports:
     reports = drill.reports_in(data.report_points(location, version, as_of), scope_ids, whole_area)
+    reports = with_owner_labels(reports, location, version, lang, with_id=False)  # 负责方
 
 # --- key figures: every tile follows the choices and filters ----------------------------
 key_figures(totals, aggregate, choice.filtered, lang)

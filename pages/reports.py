@@ -47,6 +47,10 @@ if observers:
 all_reports = ui_reports.report_table(location, version)
 reports = ui_reports.with_states(all_reports, as_of, now, ui_reports.extensions(location, version))
 reports = ui_cases.with_owner_labels(reports, location, version, lang)  # the case's owner
+# the map's popups name a person without the staff id (no id goes to the map)
+reports["map_owner"] = ui_cases.with_owner_labels(
+    reports.drop(columns="owner", errors="ignore"), location, version, lang, with_id=False
+).get("owner")
 grids = drill.grid_layer(
     data.grid_polygons(location, version), data.grid_figures(location, version, as_of)
 )

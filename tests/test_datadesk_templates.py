@@ -126,6 +126,7 @@ def test_drop_downs_on_the_coded_columns():
     assert _validations("reports") == {
         "来源": ("list", list(config.sources.values())),
         "满意度": ("list", list(config.satisfaction.values())),
+        "回访方式": ("list", ["实地", "微信", "电话"]),  # issue 19: [cases.return_visit_methods]
     }
 
 

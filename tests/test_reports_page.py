@@ -201,6 +201,9 @@ def test_a_grid_worker_is_not_offered_another_grids_report_as_a_duplicate(demo_s
 
 
 def test_workflow_buttons_go_forward_and_refusals_write_nothing(page, demo_store):
+    """响应 and 办结 through the case actions (the desk's code path); the return visit and
+    结案 on the case desk, opened on the same case: a return visit needs its method and the
+    resident's answer, and closing comes after it."""
     store = open_store(demo_store)
     where, _ = inside_point(demo_store, 1)
     fill_form(page, where=where)
@@ -215,19 +218,34 @@ def test_workflow_buttons_go_forward_and_refusals_write_nothing(page, demo_store
     page.button(key="rep_do_responded").click().run()
     assert "已记录“响应”" in page.success[0].value
     page.button(key="rep_do_resolved").click().run()
+    assert not any(b.key == "rep_do_followed_up" for b in page.button)  # not recorded here
+    page.button(key="rep_to_desk").click().run()
+    assert not page.exception
+    assert page.title[0].value == "案件办理（接诉即办）"
+    assert page.selectbox(key="case_selected").value == report_id  # the same case, open
+    offered = page.segmented_control(key=f"case_action_{report_id}")
+    assert "结案" not in offered.options  # not before the return visit
+    page.switch_page("pages/cases.py").run()  # AppTest's own page follows st.switch_page
+    assert page.selectbox(key="case_selected").value == report_id
+    page.segmented_control(key=f"case_action_{report_id}").set_value("followed_up").run()
     version = store.version()
-    page.button(key="rep_do_followed_up").click().run()  # no satisfaction chosen
-    assert any("满意度" in e.value for e in page.error)
+    page.button(key="case_do_followed_up").click().run()  # no answer chosen
+    assert any("满意" in e.value for e in page.error)
     assert store.version() == version
-    page.radio(key="rep_satisfaction").set_value("satisfied")
-    page.button(key="rep_do_followed_up").click().run()
+    page.radio(key="case_method").set_value("phone")
+    page.radio(key="case_satisfaction").set_value("satisfied")
+    page.button(key="case_do_followed_up").click().run()
     row = store.read_attributes("reports", where={"report_id": report_id}).iloc[0]
     assert row["satisfaction"] == "satisfied" and isinstance(row["followed_up_at"], str)
+    assert row["followup_method"] == "phone"
     steps = store.read_attributes("report_steps", where={"report_id": report_id})
     assert sorted(steps["step"]) == sorted(["reported", "responded", "resolved", "followed_up"])
     assert set(steps["actor"]) == {ACTOR}  # the signed-in user
-    timeline = next(df.value for df in page.dataframe if "环节" in df.value.columns)
-    assert timeline["环节"].tolist() == ["登记受理", "响应", "办结", "回访"]
+    page.segmented_control(key=f"case_action_{report_id}").set_value("closed").run()
+    page.button(key="case_do_closed").click().run()
+    assert isinstance(
+        store.read_attributes("reports", where={"report_id": report_id}).iloc[0]["closed_at"], str
+    )
 
 
 def test_filing_and_steps_while_an_import_holds_the_store_say_so_and_keep_the_form(

@@ -213,6 +213,7 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "failed_attempts": [3],
             "locked_until": [None],
             "created_at": ["2026-11-01 00:00:00"],
+            "department": ["urban_management"],
         }
     ),
     # entry_hash: what append stores (the chain from GENESIS), checked by the round trip

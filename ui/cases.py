@@ -62,16 +62,26 @@ class CaseData:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _case_data(location: str, version: int, scope: tuple[str, ...] | None) -> CaseData:
+def _case_data(
+    location: str, version: int, scope: tuple[str, ...] | None, department: str | None = None
+) -> CaseData:
     del version  # cache key only
     store = open_store(location)
-    where = None if scope is None else {"grid_id": list(scope)}
+    if department is not None:  # a department's cases, wherever they are
+        where = {"owner_kind": "department", "owner_id": department}
+    else:
+        where = None if scope is None else {"grid_id": list(scope)}
     reports = store.read_attributes("reports", _REPORT_COLUMNS, where=where)
     reports = reports[reports["duplicate_of"].isna()].reset_index(drop=True)
     ids = reports["report_id"].tolist()
-    by_id = {"report_id": ids} if scope is not None else None
-    grids = store.read_attributes("grids", ["grid_id", "name", "community"])
-    staff = store.read_attributes("staff", ["staff_id", "name", "role", "grid_id", "department"])
+    by_id = {"report_id": ids} if scope is not None or department is not None else None
+    grid_where = None
+    if department is not None:  # only the grids its cases lie in, and their people
+        grid_where = {"grid_id": sorted(set(reports["grid_id"].dropna().astype(str)))}
+    grids = store.read_attributes("grids", ["grid_id", "name", "community"], where=grid_where)
+    staff = store.read_attributes(
+        "staff", ["staff_id", "name", "role", "grid_id", "department"], where=grid_where
+    )
     return CaseData(
         reports=reports,
         events=store.read_attributes("case_events", where=by_id),
@@ -84,10 +94,17 @@ def _case_data(location: str, version: int, scope: tuple[str, ...] | None) -> Ca
 
 
 def case_data(location: str, version: int, viewer: Viewer | None = None) -> CaseData:
-    """The cases of the viewer's grids (all for the street's roles); refused for aggregates."""
+    """The cases of the viewer's grids (all for the street's roles); refused for aggregates.
+
+    A department account sees the cases its department owns now, and of the rest only the
+    grids those cases lie in and the staff of those grids (names and roles, for the owners
+    and the transfer choices): no other report, no household, no reporter.
+    """
     viewer = viewer if viewer is not None else session.viewer()
     if viewer.aggregates_only:
         raise AccessDenied(f"{viewer.role} sees aggregates only: no case rows")
+    if viewer.role == "department":
+        return _case_data(location, version, (), viewer.department or "")
     return _case_data(location, version, data.grid_scope(location, version, viewer))
 
 
@@ -95,7 +112,13 @@ def actor(cases: CaseData, viewer: Viewer | None = None) -> Actor:
     """The case actor the signed-in account acts as."""
     viewer = viewer if viewer is not None else session.viewer()
     return actor_for(
-        viewer.username, viewer.role, viewer.community, viewer.grids, cases.staff, case_settings()
+        viewer.username,
+        viewer.role,
+        viewer.community,
+        viewer.grids,
+        cases.staff,
+        case_settings(),
+        department=viewer.department,
     )
 
 
@@ -117,9 +140,10 @@ def owner_labels(cases: CaseData, lang: str, config: Config) -> dict[str, str]:
 
 
 def with_owner_labels(
-    reports: pd.DataFrame, location: str, version: int, lang: str
+    reports: pd.DataFrame, location: str, version: int, lang: str, with_id: bool = True
 ) -> pd.DataFrame:
-    """``reports`` with ``owner``: each case's owner as shown (the reports page's table and facts)."""
+    """``reports`` with ``owner``: each case's owner as shown (the reports page's table and
+    facts; the maps' popups with ``with_id`` False: a person by name, no staff id)."""
     if "owner_kind" not in reports.columns or reports.empty:
         return reports
     staff = _staff(location, version)
@@ -127,7 +151,7 @@ def with_owner_labels(
     config = load_config()
     return reports.assign(
         owner=[
-            owner_label(k, i, names, lang, config) if isinstance(k, str) else ""
+            owner_label(k, i, names, lang, config, with_id) if isinstance(k, str) else ""
             for k, i in zip(reports["owner_kind"], reports["owner_id"], strict=True)
         ]
     )
@@ -136,7 +160,22 @@ def with_owner_labels(
 @st.cache_data(show_spinner=False, max_entries=4)
 def _staff(location: str, version: int) -> pd.DataFrame:
     del version  # cache key only
-    return open_store(location).read_attributes("staff", ["staff_id", "name"])
+    return open_store(location).read_attributes("staff", ["staff_id", "name", "role", "grid_id"])
+
+
+def account_actor(location: str, version: int, viewer: Viewer | None = None) -> Actor:
+    """The case actor of the signed-in account where no case data is loaded (the reports
+    page's step buttons): the same ``actor_for`` as the desk's."""
+    viewer = viewer if viewer is not None else session.viewer()
+    return actor_for(
+        viewer.username,
+        viewer.role,
+        viewer.community,
+        viewer.grids,
+        _staff(location, version),
+        case_settings(),
+        department=viewer.department,
+    )
 
 
 def result() -> None:

@@ -48,6 +48,8 @@ _REPORT_COLUMNS = [
     "satisfaction",
     "grid_id",
     "duplicate_of",
+    "owner_kind",  # the case's owner (issue 19): labelled by ui.cases.with_owner_labels
+    "owner_id",
 ]
 Scope = tuple[str | None, ...] | None
 

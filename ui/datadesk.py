@@ -26,6 +26,7 @@ from geo.access.auth import Viewer
 from geo.access.privacy import mask_frame
 from geo.access.upload_scope import upload_vet
 from geo.care.categories import split_codes
+from geo.cases.views import department_label
 from geo.config import load_config
 from geo.i18n import t
 from geo.inputs.importers.core import import_file
@@ -204,7 +205,7 @@ def commit_upload(
             + (f" removed={counts.removed}" if replace else "")
         )
 
-    return import_file(
+    report = import_file(
         store,
         copy.kind,
         copy.path,
@@ -214,6 +215,13 @@ def commit_upload(
         progress=progress,
         **copy.options,
     )
+    if copy.kind == "reports" and not report.problems:
+        # the reports that arrived without an owner (负责方) are dispatched at once, as
+        # after `gridmap import reports`; those with one keep it
+        from geo.cases.actions import dispatch_new
+
+        dispatch_new(store)
+    return report
 
 
 def commit_with_progress(
@@ -412,8 +420,10 @@ def preview_map(location: str, preview: ImportPreview, viewer: Viewer) -> folium
 # --- the accounts and re-verification pages' tables ----------------------------------------
 
 
-def scope_text(community: object, grids: object, lang: str) -> str:
-    """An account's scope as listed: its community, else its grids, else '-'."""
+def scope_text(community: object, grids: object, lang: str, department: object = None) -> str:
+    """An account's scope as listed: its community, its grids or its department, else '-'."""
+    if isinstance(department, str) and department:
+        return department_label(department, lang, load_config())
     if isinstance(community, str) and community:
         return community
     if isinstance(grids, str) and grids:
@@ -428,8 +438,10 @@ def account_view(accounts: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("acc_col_username", lang): accounts["username"],
             t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
             t("acc_col_scope", lang): [
-                scope_text(c, g, lang)
-                for c, g in zip(accounts["community"], accounts["grids"], strict=True)
+                scope_text(c, g, lang, d)
+                for c, g, d in zip(
+                    accounts["community"], accounts["grids"], accounts["department"], strict=True
+                )
             ],
             t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
             t("acc_col_created", lang): accounts["created_at"],

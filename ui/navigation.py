@@ -102,17 +102,22 @@ def signed_out_pages(paths: list[str], sign_in: Callable[[str], Callable[[], Non
 
 
 def signed_in_pages(
-    pages: list, default: st.Page, unavailable: dict[str, str], all_paths: list[str]
+    pages: list,
+    default: st.Page,
+    unavailable: dict[str, str],
+    all_paths: list[str],
+    default_path: str = DEFAULT_PATH,
 ) -> list:
     """The viewer's ``pages`` (``default`` first), plus hidden pages for every other path.
 
     ``unavailable``: page path -> title key of pages this viewer may not open (a notice);
-    ``/map`` reopens the default page; an unknown path says so, with a link home.
+    ``default_path`` (the default page's own name, ``/map`` unless the role's home is
+    another page) reopens the default page; an unknown path says so, with a link home.
     """
     current = lang()
     out = [default, *pages]
     out.append(
-        st.Page(_go_to(default), title=default.title, url_path=DEFAULT_PATH, visibility="hidden")
+        st.Page(_go_to(default), title=default.title, url_path=default_path, visibility="hidden")
     )
     for path, title_key in unavailable.items():
         out.append(

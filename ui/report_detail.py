@@ -1,17 +1,25 @@
 """The reports page's detail panel: a report's facts, photo and timeline, and its workflow
-buttons (a step is recorded in the button's callback, before the run it causes)."""
+buttons (a step is recorded in the button's callback, before the run it causes).
+
+A report is a case (issue 19): 响应 and 办结 go through ``geo.cases.actions.record_case_step``
+with the account's case actor, the same code path and rules as the case desk; the return
+visit (method, who, the answer) and 结案 are made on the case desk, which this panel opens
+on the same case."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from geo.cases.actions import record_case_step
+from geo.cases.rules import CaseError
 from geo.config import Config
 from geo.i18n import t
 from geo.reports.views import history_table, report_facts, step_label
-from geo.reports.workflow import STEPS, ReportError, next_step, record_step, report_history
+from geo.reports.workflow import next_step, report_history
 from geo.store import open_store
 from geo.store.base import StoreBusy
+from ui import cases as ui_cases
 from ui import data, session
 from ui import reports as ui_reports
 from ui.text import md
@@ -19,6 +27,9 @@ from ui.text import md
 STEP_DONE = "rep_step_done"  # (success|error, text) of the last workflow step, shown once
 SELECTED = "rep_selected"  # the report id in the detail panel: an id, never a row position
 DETAIL_KEY = "rep_detail"
+WORK_STEPS = ("responded", "resolved")  # recorded here; the return visit and 结案 on the desk
+DESK_STEPS = ("followed_up", "closed")
+CASE_PAGE = "pages/cases.py"
 
 
 def _record_step(report_id: str, step: str) -> None:
@@ -29,26 +40,21 @@ def _record_step(report_id: str, step: str) -> None:
     where = session.store_location()
     if current_viewer(where) is None:  # signed out meanwhile: the run shows the sign-in form
         return
-    who = ui_reports.actor_name() or str(st.session_state.get("rep_actor") or "").strip()
     label = t(f"rep_step_{step}", current)
-    if not who:
-        st.session_state[STEP_DONE] = ("error", t("rep_need_actor", current))
-        return
     target = open_store(where)
     before = target.version()
     try:
-        record_step(
+        record_case_step(
             target,
             report_id,
             step,
-            who,
-            satisfaction=st.session_state.get("rep_satisfaction"),
+            ui_cases.account_actor(where, before),
             note=str(st.session_state.get("rep_note") or "").strip() or None,
         )
     except StoreBusy as busy:  # an import's final copy: nothing written, retry
         st.session_state[STEP_DONE] = ("warning", busy.message(current))
         return
-    except ReportError as error:
+    except CaseError as error:
         st.session_state[STEP_DONE] = (
             "error",
             t("rep_step_refused", current, step=label) + " " + error.message(current),
@@ -112,6 +118,8 @@ def workflow(location: str, report: pd.Series, lang: str, config: Config) -> Non
     history = report_history(open_store(location), detail_id)
     st.dataframe(history_table(history, lang), hide_index=True, width="stretch", key="rep_history")
     expected = next_step(report.to_dict())
+    if expected is None and not isinstance(report.get("closed_at"), str):
+        expected = "closed"
     st.markdown(
         f"**{t('rep_workflow', lang)}**: "
         + (
@@ -120,19 +128,11 @@ def workflow(location: str, report: pd.Series, lang: str, config: Config) -> Non
             else t("rep_all_done", lang)
         )
     )
-    # read by the step callback when a step is recorded: typing or choosing reruns nothing
+    # read by the step callback when a step is recorded: typing reruns nothing
     st.text_input(t("rep_note", lang), key="rep_note", on_change="ignore")
-    st.radio(  # read by the step callback
-        t("rep_satisfaction_for_follow_up", lang),
-        list(config.satisfaction),
-        horizontal=True,
-        index=None,
-        key="rep_satisfaction",
-        format_func=lambda s: t(f"rep_satisfaction_{s}", lang),
-        on_change="ignore",
-    )
-    # one button per workflow step; the step the report waits for stands out
-    for column, step in zip(st.columns(3), STEPS[1:], strict=True):
+    # one button per step recorded here; the step the report waits for stands out
+    columns = st.columns(3)
+    for column, step in zip(columns, WORK_STEPS, strict=False):
         column.button(
             t("rep_do_step", lang, step=step_label(step, lang)),
             key=f"rep_do_{step}",
@@ -141,3 +141,13 @@ def workflow(location: str, report: pd.Series, lang: str, config: Config) -> Non
             on_click=_record_step,
             args=(detail_id, step),
         )
+    # the return visit (method, who, the answer) and 结案: on the case desk, this case open
+    if columns[2].button(
+        t("rep_to_desk", lang),
+        key="rep_to_desk",
+        width="stretch",
+        type="primary" if expected in DESK_STEPS else "secondary",
+        help=t("rep_to_desk_help", lang),
+    ):
+        st.session_state[ui_cases.SELECTED] = detail_id
+        st.switch_page(CASE_PAGE)

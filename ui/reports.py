@@ -43,6 +43,7 @@ WINDOW_SPANS = {
 }
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 MAP_COLUMNS = ["report_id", "state", "category", "source", "reported_at", "lon", "lat"]
+MAP_OPTIONAL = ["map_owner"]  # the case's owner by name (ui.cases.with_owner_labels), if added
 _HOUSEHOLD_COLUMNS = [
     "household_id",
     "grid_id",
@@ -319,15 +320,12 @@ def report_map(
     """
     setup_map_assets()
     households = pd.DataFrame({column: pd.Series(dtype=object) for column in _HOUSEHOLD_COLUMNS})
-    fmap = build_map(
-        grids,
-        households,
-        None if reports is None else reports[MAP_COLUMNS],
-        lang=lang,
-        as_of=as_of,
-        tiles=tiles,
-        heat=heat,
-    )
+    if reports is None:
+        shown = None
+    else:
+        columns = MAP_COLUMNS + [c for c in MAP_OPTIONAL if c in reports.columns]
+        shown = reports[columns].rename(columns={"map_owner": "owner"})
+    fmap = build_map(grids, households, shown, lang=lang, as_of=as_of, tiles=tiles, heat=heat)
     _without_household_legend(fmap)
     if touch:
         fmap.get_root().header.add_child(folium.Element(_TOUCH_CSS))

@@ -36,6 +36,12 @@ def render_account(viewer: Viewer) -> None:
         st.caption(md_t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
     elif viewer.role == "community_staff":
         st.caption(md_t("auth_scope_community", current, community=viewer.community or ""))
+    elif viewer.role == "department":
+        from geo.cases.views import department_label
+        from geo.config import load_config
+
+        label = department_label(viewer.department or "", current, load_config())
+        st.caption(md_t("auth_scope_department", current, department=label))
     st.toggle(
         t("auth_meeting_mode", current),
         key=MEETING_KEY,

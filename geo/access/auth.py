@@ -28,7 +28,15 @@ from geo.i18n import MessageError
 from geo.store.base import Store
 from geo.timeutil import format_timestamp, now_local
 
-ROLES = ("admin", "street_leader", "community_staff", "grid_worker", "planner", "meeting")
+ROLES = (
+    "admin",
+    "street_leader",
+    "community_staff",
+    "grid_worker",
+    "department",
+    "planner",
+    "meeting",
+)
 AGGREGATE_ROLES = frozenset({"planner", "meeting"})
 REVEAL_ROLES = frozenset({"admin", "street_leader", "community_staff", "grid_worker"})
 MAX_FAILURES = 5
@@ -40,6 +48,7 @@ _HASHER = PasswordHasher()
 DEMO_MODE_KEY = "demo_mode"  # '1' while the store holds only `gridmap demo` data and accounts
 DEMO_ACTOR = "demo"
 DEMO_VIEWER = "demo_leader"  # who a visitor of a demo store is signed in as
+DEMO_DEPARTMENT = "urban_management"  # the demo department account's department (城管)
 
 
 class AuthError(MessageError):
@@ -68,6 +77,7 @@ class Viewer:
     community: str | None = None
     grids: tuple[str, ...] = field(default_factory=tuple)
     presenting: bool = False  # meeting mode: any role sees the aggregate form, in its own scope
+    department: str | None = None  # a department account's department (a staff role code)
 
     @property
     def aggregates_only(self) -> bool:
@@ -85,6 +95,8 @@ class Viewer:
             return grids.loc[grids["community"] == self.community, "grid_id"].tolist()
         if self.role == "grid_worker":
             return list(self.grids)
+        if self.role == "department":  # no grid's rows: its cases are read by the case desk
+            return []
         return None
 
     def as_dict(self) -> dict:
@@ -93,6 +105,7 @@ class Viewer:
             "role": self.role,
             "community": self.community,
             "grids": list(self.grids),
+            "department": self.department,
         }
 
 
@@ -114,6 +127,7 @@ def add_user(
     community: str | None = None,
     grids: list[str] | None = None,
     actor: str = "cli",
+    department: str | None = None,
 ) -> None:
     """Create an account; refuses unknown roles, missing scopes and existing names."""
     username = username.strip()
@@ -125,7 +139,7 @@ def add_user(
     existing = store.read("users", ["username"], where={"username": username})
     if len(existing):
         raise AuthError("auth_err_exists", name=username)
-    _check_role_and_scope(store, role, community, grids)
+    _check_role_and_scope(store, role, community, grids, department)
     row = pd.DataFrame(
         [
             {
@@ -138,6 +152,7 @@ def add_user(
                 "failed_attempts": 0,
                 "locked_until": None,
                 "created_at": format_timestamp(now_local()),
+                "department": department if role == "department" else None,
             }
         ]
     )
@@ -148,12 +163,32 @@ def add_user(
             tx.set_meta(DEMO_MODE_KEY, "0")
 
 
+def department_codes() -> tuple[str, ...]:
+    """The departments an account may belong to: the staff roles the case desk dispatches to."""
+    from geo.cases.settings import case_settings
+
+    return case_settings().department_roles
+
+
 def _check_role_and_scope(
-    store: Store, role: str, community: str | None, grids: list[str] | None
+    store: Store,
+    role: str,
+    community: str | None,
+    grids: list[str] | None,
+    department: str | None = None,
 ) -> None:
-    """Refuse an unknown role, a missing scope, an unknown community or grid."""
+    """Refuse an unknown role, a missing scope, an unknown community, grid or department."""
     if role not in ROLES:
         raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
+    if role == "department":
+        if not department:
+            raise AuthError("auth_err_needs_department", departments=", ".join(department_codes()))
+        if department not in department_codes():
+            raise AuthError(
+                "auth_err_unknown_department",
+                department=department,
+                departments=", ".join(department_codes()),
+            )
     if role == "community_staff" and not community:
         raise AuthError("auth_err_needs_community")
     if role == "grid_worker" and not grids:
@@ -210,15 +245,21 @@ def set_role(
     community: str | None = None,
     grids: list[str] | None = None,
     actor: str = "cli",
+    department: str | None = None,
 ) -> None:
     """Change an account's role and scope; its open sessions end (it signs in again)."""
     _user(store, username)
-    _check_role_and_scope(store, role, community, grids)
+    _check_role_and_scope(store, role, community, grids, department)
     with store.transaction() as tx:
         tx.update(
             "users",
             {"username": username},
-            {"role": role, "community": community, "grids": ";".join(grids or []) or None},
+            {
+                "role": role,
+                "community": community,
+                "grids": ";".join(grids or []) or None,
+                "department": department if role == "department" else None,
+            },
         )
         end_sessions_of(tx, username, "role_changed")
         tx.append(
@@ -289,7 +330,14 @@ def authenticate(
 
 def _viewer(user: pd.Series) -> Viewer:
     grids = tuple(g for g in str(user["grids"] or "").split(";") if g)
-    return Viewer(str(user["username"]), str(user["role"]), user["community"] or None, grids)
+    department = user.get("department")
+    return Viewer(
+        str(user["username"]),
+        str(user["role"]),
+        user["community"] or None,
+        grids,
+        department=department if isinstance(department, str) and department else None,
+    )
 
 
 def load_viewer(store: Store, username: str) -> Viewer:
@@ -330,23 +378,36 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
         ("demo_leader", "street_leader", None, None),
         ("demo_community", "community_staff", community, None),
         ("demo_worker", "grid_worker", None, [first_grid]),
+        ("demo_department", "department", None, None),
         ("demo_planner", "planner", None, None),
         ("demo_meeting", "meeting", None, None),
     ]
     existing = set(store.read("users", ["username"])["username"])
     created = []
+    codes = department_codes()
+    department = DEMO_DEPARTMENT if DEMO_DEPARTMENT in codes else codes[0]
     for name, role, comm, grid_ids in plan:
+        dept = department if role == "department" else None
         if name in existing:  # a rebuilt demo keeps its accounts: only the password is new
             set_password(store, name, password, actor=DEMO_ACTOR)
         else:
-            add_user(store, name, role, password, community=comm, grids=grid_ids, actor=DEMO_ACTOR)
-        created.append((name, role, comm or ";".join(grid_ids or []) or "-"))
+            add_user(
+                store,
+                name,
+                role,
+                password,
+                community=comm,
+                grids=grid_ids,
+                actor=DEMO_ACTOR,
+                department=dept,
+            )
+        created.append((name, role, comm or ";".join(grid_ids or []) or dept or "-"))
     return created
 
 
 def grants(viewer: Viewer) -> str:
     """The role and scope of ``viewer`` as a session records them (``geo.access.sessions.grants_of``)."""
-    return grants_of(viewer.role, viewer.community, viewer.grids)
+    return grants_of(viewer.role, viewer.community, viewer.grids, viewer.department)
 
 
 def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:

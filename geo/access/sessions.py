@@ -59,9 +59,16 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def grants_of(role: str, community: str | None, grids: tuple[str, ...] | list[str]) -> str:
-    """The role and scope a session was granted, as one comparable text."""
-    return f"{role}|{community or ''}|{';'.join(grids)}"
+def grants_of(
+    role: str,
+    community: str | None,
+    grids: tuple[str, ...] | list[str],
+    department: str | None = None,
+) -> str:
+    """The role and scope a session was granted, as one comparable text (a department
+    account's department appended: the other roles' grants read as before)."""
+    base = f"{role}|{community or ''}|{';'.join(grids)}"
+    return f"{base}|{department}" if department else base
 
 
 def _stamp(moment: dt.datetime) -> str:

@@ -6,7 +6,10 @@ row and, for transfers and extensions, an audit-log entry — or, refused, write
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -45,14 +48,54 @@ def _case(tx, report_id: str) -> tuple[dict, pd.DataFrame, CaseStatus]:
     return report, events, case_status(report, events)
 
 
-def _write_event(tx, row: dict, owner: Owner | None = None) -> None:
-    tx.append("case_events", pd.DataFrame([row]))
-    if owner is not None:
-        tx.update(
-            "reports",
-            {"report_id": row["report_id"]},
-            {"owner_kind": owner.kind, "owner_id": owner.id},
+@dataclass(frozen=True)
+class _OnCase:
+    """One case action's transaction: the case as it stands inside it, and when it runs."""
+
+    tx: Any
+    report: dict
+    case: CaseStatus
+    now: dt.datetime
+    actor: Actor
+
+    def event(
+        self, event: str, *, seq: int | None = None, owner: Owner | None = None, **values: Any
+    ) -> None:
+        """Append the case's next timeline row (``seq`` default: the next free number); an
+        owner event also moves the report's owner columns."""
+        report_id = self.case.report_id
+        row = event_row(
+            report_id,
+            self.case.next_seq if seq is None else seq,
+            event,
+            self.now,
+            self.actor.name,
+            self.actor.role,
+            self.now,
+            owner=owner,
+            **values,
         )
+        self.tx.append("case_events", pd.DataFrame([row]))
+        if owner is not None:
+            self.tx.update(
+                "reports",
+                {"report_id": report_id},
+                {"owner_kind": owner.kind, "owner_id": owner.id},
+            )
+
+    def audit(self, action: str, detail: str) -> None:
+        """The audit-log entry of this action on the case."""
+        self.tx.append("audit_log", audit_row(self.actor.name, action, detail, self.case.report_id))
+
+
+@contextmanager
+def _on_case(store, report_id: str, actor: Actor) -> Iterator[_OnCase]:
+    """Load the case inside one write transaction; the action checks the rules on it and
+    writes there (a refusal raises, and the transaction writes nothing)."""
+    now = now_local()
+    with store.transaction() as tx:
+        report, _, case = _case(tx, report_id)
+        yield _OnCase(tx, report, case, now, actor)
 
 
 def dispatch_unowned(tx, now: dt.datetime, settings: CaseSettings | None = None) -> int:
@@ -108,15 +151,10 @@ def assign_case(
 ) -> None:
     """Dispatch a case nobody owns to ``owner`` (the desk's manual 派单)."""
     settings = settings or case_settings()
-    now = now_local()
-    with store.transaction() as tx:
-        _, _, case = _case(tx, report_id)
-        check_assign(case, owner, actor, settings)
-        row = event_row(
-            report_id, case.next_seq, "assigned", now, actor.name, actor.role, now, owner=owner
-        )
-        _write_event(tx, row, owner)
-        tx.append("audit_log", audit_row(actor.name, "case_assign", owner.key, report_id))
+    with _on_case(store, report_id, actor) as on:
+        check_assign(on.case, owner, actor, settings)
+        on.event("assigned", owner=owner)
+        on.audit("case_assign", owner.key)
 
 
 def transfer_case(
@@ -129,28 +167,11 @@ def transfer_case(
 ) -> None:
     """转派 a case to ``to`` with a reason: the timeline and the audit log record it."""
     settings = settings or case_settings()
-    now = now_local()
-    with store.transaction() as tx:
-        _, _, case = _case(tx, report_id)
-        kept = check_transfer(case, to, reason, actor, settings)
-        row = event_row(
-            report_id,
-            case.next_seq,
-            "transferred",
-            now,
-            actor.name,
-            actor.role,
-            now,
-            owner=to,
-            previous=case.owner,
-            reason=kept,
-        )
-        _write_event(tx, row, to)
-        previous = case.owner.key if case.owner else "-"
-        tx.append(
-            "audit_log",
-            audit_row(actor.name, "case_transfer", f"{previous} -> {to.key}", report_id),
-        )
+    with _on_case(store, report_id, actor) as on:
+        kept = check_transfer(on.case, to, reason, actor, settings)
+        on.event("transferred", owner=to, previous=on.case.owner, reason=kept)
+        previous = on.case.owner.key if on.case.owner else "-"
+        on.audit("case_transfer", f"{previous} -> {to.key}")
 
 
 def request_extension(
@@ -163,52 +184,14 @@ def request_extension(
 ) -> bool:
     """Ask for ``hours`` more; an approver's request is granted at once. True when granted."""
     settings = settings or case_settings()
-    now = now_local()
-    with store.transaction() as tx:
-        _, _, case = _case(tx, report_id)
-        kept = check_extension_request(case, float(hours), reason, actor, settings)
-        seq = case.next_seq
-        tx.append(
-            "case_events",
-            pd.DataFrame(
-                [
-                    event_row(
-                        report_id,
-                        seq,
-                        "extension_requested",
-                        now,
-                        actor.name,
-                        actor.role,
-                        now,
-                        hours=hours,
-                        reason=kept,
-                    )
-                ]
-            ),
-        )
+    with _on_case(store, report_id, actor) as on:
+        kept = check_extension_request(on.case, float(hours), reason, actor, settings)
+        seq = on.case.next_seq
+        on.event("extension_requested", hours=hours, reason=kept)
         granted = grants_directly(actor, settings)
         if granted:
-            tx.append(
-                "case_events",
-                pd.DataFrame(
-                    [
-                        event_row(
-                            report_id,
-                            seq + 1,
-                            "extended",
-                            now,
-                            actor.name,
-                            actor.role,
-                            now,
-                            hours=hours,
-                            reason=kept,
-                            request_seq=seq,
-                        )
-                    ]
-                ),
-            )
-        action = "case_extend" if granted else "case_extension_request"
-        tx.append("audit_log", audit_row(actor.name, action, f"{float(hours):g} h", report_id))
+            on.event("extended", seq=seq + 1, hours=hours, reason=kept, request_seq=seq)
+        on.audit("case_extend" if granted else "case_extension_request", f"{float(hours):g} h")
     return granted
 
 
@@ -222,32 +205,17 @@ def decide_extension(
 ) -> None:
     """Grant or refuse the pending extension request (an approver role only)."""
     settings = settings or case_settings()
-    now = now_local()
-    with store.transaction() as tx:
-        _, _, case = _case(tx, report_id)
+    with _on_case(store, report_id, actor) as on:
+        case = on.case
         kept = check_extension_decision(case, approve, reason, actor, settings)
         event = "extended" if approve else "extension_refused"
-        tx.append(
-            "case_events",
-            pd.DataFrame(
-                [
-                    event_row(
-                        report_id,
-                        case.next_seq,
-                        event,
-                        now,
-                        actor.name,
-                        actor.role,
-                        now,
-                        hours=case.pending_hours if approve else None,
-                        reason=kept,
-                        request_seq=case.pending_request,
-                    )
-                ]
-            ),
+        on.event(
+            event,
+            hours=case.pending_hours if approve else None,
+            reason=kept,
+            request_seq=case.pending_request,
         )
-        detail = f"{case.pending_hours:g} h" if approve else "refused"
-        tx.append("audit_log", audit_row(actor.name, f"case_{event}", detail, report_id))
+        on.audit(f"case_{event}", f"{case.pending_hours:g} h" if approve else "refused")
 
 
 def record_case_step(
@@ -267,11 +235,10 @@ def record_case_step(
     settings = settings or case_settings()
     if step not in WORK_STEPS:
         raise CaseError("case_err_unknown_step", step=str(step)[:30])
-    now = now_local()
-    at = at or now
     values: dict[str, object] = {}
-    with store.transaction() as tx:
-        report, _, case = _case(tx, report_id)
+    with _on_case(store, report_id, actor) as on:
+        tx, report, case, now = on.tx, on.report, on.case, on.now
+        at = at or now
         if step in ("responded", "resolved"):
             check_work_step(case, actor, settings)
         elif step == "followed_up":
@@ -288,7 +255,7 @@ def record_case_step(
             try:
                 check_step(report, step, at, satisfaction, now)
             except ReportError as error:
-                raise CaseError("case_err_step_refused", reason=str(error)) from None
+                raise CaseError("case_err_step_refused", reason=error) from None
         column = f"{step}_at" if step != "closed" else "closed_at"
         values[column] = format_timestamp(at)
         changed = tx.update("reports", {"report_id": report_id, column: None}, values)
@@ -321,10 +288,9 @@ def open_mediation(
 ) -> None:
     """Open (or correct) the mediation record of a case: dispute kind and mediation type."""
     settings = settings or case_settings()
-    now = now_local()
     kind_code, type_code = check_mediation(kind, mediation_type, settings.mediation)
-    with store.transaction() as tx:
-        report, _, case = _case(tx, report_id)
+    with _on_case(store, report_id, actor) as on:
+        tx, report, case, now = on.tx, on.report, on.case, on.now
         if case.closed:
             raise CaseError("case_err_closed", id=report_id)
         grids = tx.read("grids", ["community"], where={"grid_id": report.get("grid_id")})
@@ -360,9 +326,8 @@ def record_session(
 ) -> int:
     """Record a mediation session (time, outcome, mediators with their capacity); its number."""
     settings = settings or case_settings()
-    now = now_local()
-    with store.transaction() as tx:
-        report, _, case = _case(tx, report_id)
+    with _on_case(store, report_id, actor) as on:
+        tx, report, now = on.tx, on.report, on.now
         if tx.read("mediations", ["report_id"], where={"report_id": report_id}).empty:
             raise CaseError("case_err_no_mediation", id=report_id)
         if not (actor.role in settings.manager_roles or actor.role == "community_staff"):

@@ -90,10 +90,12 @@ def build_case_demo(
     settings: CaseSettings,
     seed: int,
     as_of: dt.date,
+    until: dt.datetime | None = None,
 ) -> CaseDemo:
-    """The case data over the demo's ``reports`` and ``steps`` (deterministic by ``seed``)."""
+    """The case data over the demo's ``reports`` and ``steps`` (deterministic by ``seed``);
+    nothing happens after ``until`` (default: the end of the as-of day)."""
     rng = np.random.default_rng([seed, 19])
-    end = pd.Timestamp(end_of_day(as_of))
+    end = pd.Timestamp(min(end_of_day(as_of), until) if until else end_of_day(as_of))
     reports = pd.DataFrame(reports.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
     n = len(reports)
     reported = to_datetime_series(reports["reported_at"])

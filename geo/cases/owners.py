@@ -171,6 +171,51 @@ def department_unit(role: str, grid_id: str | None, staff: pd.DataFrame) -> str 
     return str((here if len(here) else units).sort_values("staff_id")["department"].iloc[0])
 
 
+OWNER_CELL_KINDS = ("grid", "staff", "department", "mediation")
+"""How a reports file names a case's owner (负责方, docs/cases.md): ``grid:<grid_id>`` (that
+grid's worker, as auto-dispatch would choose), ``staff:<staff_id>``, ``department:<code>``
+(a staff role of ``department_roles``; its zh name, e.g. 城管, also counts) and
+``mediation:<community>``; a bare value is a department (code or zh name) or a staff id."""
+
+
+def owner_from_cell(
+    text: str,
+    grids: pd.DataFrame,
+    staff: pd.DataFrame,
+    settings: CaseSettings,
+    role_names: dict[str, str],
+) -> Owner:
+    """The owner a reports file's 负责方 cell names; ValueError(reason) when it names none.
+
+    ``role_names``: staff role code -> zh name (the configuration's ``[roles]``). The reason
+    is a catalogue key: ``imp_owner_unknown`` (no such spelling, staff id, department or
+    community), ``imp_owner_no_worker`` (``grid:`` of a grid nobody works in)."""
+    value = str(text).strip()
+    kind, sep, ident = value.partition(":")
+    if not sep:
+        kind, sep, ident = value.partition("：")  # a full-width colon typed in Chinese
+    kind, ident = kind.strip().lower(), ident.strip()
+    departments = {code: code for code in settings.department_roles}
+    departments |= {role_names[c]: c for c in settings.department_roles if c in role_names}
+    if not sep:  # bare: a department (code or zh name), else a staff id
+        if value in departments or value.lower() in departments:
+            return Owner("department", departments.get(value) or departments[value.lower()])
+        kind, ident = "staff", value
+    if kind == "department" and (ident in departments or ident.lower() in departments):
+        return Owner("department", departments.get(ident) or departments[ident.lower()])
+    if kind == "staff" and ident in set(staff["staff_id"].astype(str)):
+        return Owner("staff", ident)
+    if kind == "mediation" and ident in set(grids["community"].dropna().astype(str)):
+        return Owner("mediation", ident)
+    if kind == "grid" and ident in set(grids["grid_id"].astype(str)):
+        person = _grid_people(staff, settings.grid_owner_roles)
+        person = person.loc[person["grid_id"] == ident, "staff_id"]
+        if person.empty:
+            raise ValueError("imp_owner_no_worker")
+        return Owner("staff", str(person.iloc[0]))
+    raise ValueError("imp_owner_unknown")
+
+
 def owners_of(kinds: Iterable[object], ids: Iterable[object]) -> list[Owner | None]:
     """Owners of parallel (kind, id) columns; None where either is empty."""
     return [Owner.of(k, i) for k, i in zip(kinds, ids, strict=True)]

@@ -35,10 +35,15 @@ class CaseError(ValueError):
         super().__init__(key)
 
     def message(self, lang: str = "zh-CN") -> str:
-        """The reason in ``lang``."""
+        """The reason in ``lang`` (a value that is itself a refusal, e.g. the workflow's
+        ``ReportError``, is put in ``lang`` too)."""
         from geo.i18n import t
 
-        return t(self.key, lang, **self.values)
+        values = {
+            k: v.message(lang) if isinstance(v, Exception) and hasattr(v, "message") else v
+            for k, v in self.values.items()
+        }
+        return t(self.key, lang, **values)
 
     def __str__(self) -> str:
         from geo.i18n import catalogue, process_language

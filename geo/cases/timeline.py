@@ -151,12 +151,20 @@ def extension_hours_as_of(events: pd.DataFrame, report_ids: pd.Series, cutoff: s
     return report_ids.map(per_report).fillna(0.0).to_numpy(float)
 
 
-def case_timeline(steps: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def case_timeline(
+    steps: pd.DataFrame, events: pd.DataFrame, until: dt.datetime | None = None
+) -> pd.DataFrame:
     """One case's steps and events in time order: columns at, name (a step or an event),
     actor, note, reason, hours, owner_kind, owner_id, from_kind, from_id.
 
     At the same time a step comes before an event, and steps keep the workflow's order.
+    ``until``: only what was stamped by then (the desk's reference time: the as-of day's
+    end, or now when it is today — a step stamped later has not happened as of then).
     """
+    if until is not None:
+        cut = format_timestamp(until)
+        steps = steps[steps["at"].astype(str) <= cut]
+        events = events[events["at"].astype(str) <= cut]
     step_rows = pd.DataFrame(
         {
             "at": steps["at"].astype(str),

@@ -53,10 +53,12 @@ def actor_for(
     grids: Iterable[str],
     staff: pd.DataFrame,
     settings: CaseSettings,
+    department: str | None = None,
 ) -> Actor:
     """The case actor an account acts as. A grid worker's account speaks for the grid worker
     of the staff table covering most of its grids (then the smallest staff_id): the owner
-    auto-dispatch gives its grids' cases to; a community clerk for its mediation room."""
+    auto-dispatch gives its grids' cases to; a community clerk for its mediation room; a
+    department account for its department."""
     staff_id = None
     if role == "grid_worker":
         mine = staff[
@@ -76,6 +78,7 @@ def actor_for(
         role,
         staff_id=staff_id,
         community=community if role == "community_staff" else None,
+        department=department if role == "department" else None,
     )
 
 
@@ -100,19 +103,32 @@ def views_for(actor: Actor, settings: CaseSettings) -> list[str]:
 
 
 def owner_label(
-    kind: object, ident: object, staff_names: dict[str, str], lang: str, config: Config
+    kind: object,
+    ident: object,
+    staff_names: dict[str, str],
+    lang: str,
+    config: Config,
+    with_id: bool = True,
 ) -> str:
-    """An owner as shown: 王芳 (S1) / 城管 / 东河社区 调解室; '未派单' for none."""
+    """An owner as shown: 王芳 (S1) / 城管 / 东河社区 调解室; '未派单' for none. ``with_id``
+    False: a person by name only (the map's popups, where no staff or reporter id goes)."""
     owner = Owner.of(kind, ident)
     if owner is None:
         return t("case_owner_none", lang)
     if owner.kind == "staff":
         name = staff_names.get(owner.id)
+        if name and not with_id:
+            return name
         return f"{name} ({owner.id})" if name else owner.id
     if owner.kind == "department":
         role = config.roles.get(owner.id)
         return role if role and lang == "zh-CN" else t("case_owner_department", lang, id=owner.id)
     return t("case_owner_room", lang, community=owner.id)
+
+
+def department_label(code: str, lang: str, config: Config) -> str:
+    """A department (a staff role code) as people name it: 城管; in English by its code."""
+    return owner_label("department", code, {}, lang, config)
 
 
 def staff_names(staff: pd.DataFrame) -> dict[str, str]:

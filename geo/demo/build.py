@@ -31,7 +31,7 @@ from geo.demo.staff import _staff
 from geo.demo.visits import _visits
 from geo.store.base import Store
 from geo.store.schema import WGS84
-from geo.timeutil import today
+from geo.timeutil import end_of_day, now_local, today
 
 DEFAULT_HOUSEHOLDS = 18_000
 
@@ -48,7 +48,8 @@ def build_demo(
     homes = _households(rng, layout, grids, n_households, as_of)
     staff = _staff(rng, layout, grids)
     _, visit_chunks = _visits(rng, homes, staff, grids, as_of)
-    reports, steps = _reports(rng, layout, grids, homes, staff, as_of)
+    until = min(end_of_day(as_of), now_local())  # the build's moment on a live as-of day
+    reports, steps = _reports(rng, layout, grids, homes, staff, as_of, until)
     boundary = gpd.GeoDataFrame(
         {"boundary_id": [DISTRICT_CODE], "name": [_area_name(layout)], "adcode": [DISTRICT_ADCODE]},
         geometry=[
@@ -66,7 +67,9 @@ def build_demo(
         )
         counts["staff"] = tx.replace("staff", staff["frame"])
         counts["visits"] = tx.replace("visits", visit_chunks)
-        reports, steps = add_cases(tx, reports, steps, staff["frame"], grids, seed, as_of, counts)
+        reports, steps = add_cases(
+            tx, reports, steps, staff["frame"], grids, seed, as_of, counts, until=until
+        )
         counts["reports"] = tx.replace("reports", reports)
         counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", boundary)

@@ -26,11 +26,14 @@ def add_cases(
     seed: int,
     as_of: dt.date,
     counts: dict[str, int],
+    until: dt.datetime | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write the case tables in ``tx`` (their row counts into ``counts``); returns the
     reports with their case columns and the steps with the closing steps, to be written."""
     grid_frame = pd.DataFrame(grids[["grid_id", "community"]])
-    cases = build_case_demo(reports, steps, staff, grid_frame, case_settings(), seed, as_of)
+    cases = build_case_demo(
+        reports, steps, staff, grid_frame, case_settings(), seed, as_of, until=until
+    )
     columns = cases.report_columns.drop(columns="report_id")
     reports = reports.copy()
     for name in columns.columns:

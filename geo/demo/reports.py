@@ -98,7 +98,10 @@ def _reports(
     homes: dict,
     staff: dict,
     as_of: dt.date,
+    until: dt.datetime | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The demo's reports and their steps over the history window up to ``until`` (default:
+    the end of the as-of day; the build's moment when the as-of day is today)."""
     n_homes = len(homes["grid_of"])
     n = max(10, round(n_homes / 40))
     # every source is present however small the data set
@@ -127,9 +130,13 @@ def _reports(
 
     # timeline in seconds since the start of the history window
     end = HISTORY_DAYS * 86400  # the end of the as-of day
-    reported = np.sort(
-        rng.integers(0, HISTORY_DAYS, n) * 86400 + 7 * 3600 + rng.integers(0, 14 * 3600, n)
-    )
+    start = dt.datetime.combine(as_of - dt.timedelta(days=HISTORY_DAYS - 1), dt.time())
+    if until is not None:  # built on the as-of day itself: what lies after now has not happened
+        end = min(end, max(0, int((until - start).total_seconds())))
+    reported = rng.integers(0, HISTORY_DAYS, n) * 86400 + 7 * 3600 + rng.integers(0, 14 * 3600, n)
+    # a report drawn for later today arrived at that hour the day before (the draws, and so
+    # every other generator's, stay as they were)
+    reported = np.sort(np.where(reported >= end, reported - 86400, reported))
     src = np.array(SOURCES, dtype=object)[source]
     slow = np.select([src == "petition", src == "dispute"], [3.0, 1.6], 1.0)
     stuck = rng.random(n) < np.select(

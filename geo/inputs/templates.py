@@ -23,6 +23,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from geo.cases.settings import case_settings
 from geo.config import Config, load_config
 from geo.employment.values import PARTY, RELATION, SECTOR
 from geo.i18n import t
@@ -79,6 +80,7 @@ def coded_choices(kind: str, config: Config | None = None) -> dict[str, list[str
         "reports": {
             "source": list(config.sources.values()),
             "satisfaction": list(config.satisfaction.values()),
+            "followup_method": list(case_settings().return_visit_methods.values()),
         },
         "firms": {"sector": list(SECTOR.names.values())},
         "workers": {
@@ -149,6 +151,8 @@ def example_row(kind: str, day: dt.date | None = None) -> dict[str, object]:
             "followed_up_at": None,
             "satisfaction": None,
             "photo": None,
+            "owner": None,  # empty: dispatched on arrival (docs/cases.md)
+            "followup_method": None,
         },
         "boundary": {"boundary_id": "150102", "name": "示例街道", "adcode": "150102"},
         "buildings": {

@@ -180,10 +180,38 @@ def format_metrics(result: dict[str, Any], lang: str = "zh-CN") -> str:
             ]
         ],
     )
+    if result.get("cases"):  # issue 19: the case desk's figures up to as_of
+        lines += ["", *_case_lines(result["cases"], lang)]
     section = result.get("new_employment")
     if section and any(section.values()):  # shown when the street keeps the data (issue 14)
         lines += ["", *_employment_lines(section, lang)]
     return "\n".join(lines)
+
+
+def _case_lines(section: dict[str, Any], lang: str) -> list[str]:
+    """The ``cases`` section as a two-column table: open, overdue, transfers, extensions, the
+    return visits by method and their rate, closings, the mediation room's cases and success."""
+    mediation = section["mediation"]
+    rows: list[list[object]] = [
+        [t("metrics_case_open", lang), section["open"]],
+        [t("case_wk_overdue", lang), section["overdue"]],
+        [t("case_wk_nearing", lang), section["nearing_limit"]],
+        [t("metrics_case_transfers", lang), section["transfers"]],
+        [t("metrics_case_extensions", lang), section["extensions"]],
+        [t("metrics_case_return_visits", lang), section["return_visits"]],
+    ]
+    rows += [
+        [t("case_wk_by_method", lang, method=t(f"case_method_{m}", lang)), n]
+        for m, n in section["return_visits_by_method"].items()
+        if m != "unknown"
+    ]
+    rows += [
+        [t("case_wk_followup_rate", lang), _pct(section["followup_rate"])],
+        [t("metrics_case_closed", lang), section["closed"]],
+        [t("case_wk_mediation", lang), mediation["cases"]],
+        [t("case_med_success_rate", lang), _pct(mediation["success_rate"])],
+    ]
+    return _table([t("metrics_cases_title", lang), ""], rows)
 
 
 def _employment_lines(section: dict[str, Any], lang: str) -> list[str]:

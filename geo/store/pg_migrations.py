@@ -350,6 +350,10 @@ MIGRATIONS: dict[int, list[Step]] = {
             capacity text COLLATE "C",
             UNIQUE (report_id, session_no, staff_id))""",
     ],
+    8: [
+        # department accounts (issue 19): a department user's department (a staff role code)
+        'ALTER TABLE users ADD COLUMN IF NOT EXISTS department text COLLATE "C"',
+    ],
 }
 
 LATEST = max(MIGRATIONS)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 6  # 2: verifications; 3: sessions, the audit log's hash chain;
+SCHEMA_VERSION = 8  # 2: verifications; 3: sessions, the audit log's hash chain;
 # 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
-# 6: cases
+# 6: cases; 8: department accounts (users.department)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ ADDED_COLUMNS: dict[str, frozenset[str]] = {
     "audit_log": frozenset({"entry_hash"}),  # 3
     # 6: cases (geo.cases)
     "reports": frozenset({"owner_kind", "owner_id", "followup_method", "followup_by", "closed_at"}),
+    "users": frozenset({"department"}),  # 8: department accounts
 }
 
 TABLES: dict[str, Table] = {
@@ -332,6 +333,7 @@ TABLES: dict[str, Table] = {
                 ("failed_attempts", "INTEGER"),
                 ("locked_until", "TEXT"),
                 ("created_at", "TEXT"),
+                ("department", "TEXT"),  # a department account's department (a staff role code)
             ),
             key=("username",),
         ),

@@ -459,7 +459,7 @@
         esc(R.cat[i]),
         "<b>" + esc(T.map_report_state) + "</b> " + esc(P.reportLabels[R.st[i]]),
         "<b>" + esc(T.map_reported_at) + "</b> " + esc(R.at[i])
-      ]);
+      ].concat(R.own && R.own[i] ? ["<b>" + esc(T.map_report_owner) + "</b> " + esc(R.own[i])] : []));
     });
     return group;
   }

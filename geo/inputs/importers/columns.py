@@ -80,6 +80,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "followed_up_at": ("回访时间",),
         "satisfaction": ("满意度",),
         "photo": ("照片",),
+        # cases (issue 19): who owns the case, how the return visit was made
+        "owner": ("负责方",),
+        "followup_method": ("回访方式",),
     },
     "boundary": {
         "boundary_id": ("id", "编号"),

@@ -190,6 +190,7 @@ def build_map(
                 "map_report_id",
                 "map_report_state",
                 "map_reported_at",
+                "map_report_owner",
                 "map_overdue_visit",
                 "map_households",
                 "map_list_separator",

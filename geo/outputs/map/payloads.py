@@ -253,9 +253,11 @@ def _community_labels(geoms: np.ndarray, communities: np.ndarray) -> list[dict]:
 def report_payload(
     reports: pd.DataFrame, *, lang: str = DEFAULT_LANGUAGE, gcj02: bool = False
 ) -> dict:
-    """Reports as points with a state index into REPORT_STATES (no description, no reporter)."""
+    """Reports as points with a state index into REPORT_STATES (no description, no reporter);
+    ``own``: each case's owner as the case desk shows it (the ``owner`` column that
+    ``ui.cases.with_owner_labels`` adds; '' without one)."""
     if reports is None or len(reports) == 0:
-        return {"n": 0, "lon": [], "lat": [], "st": [], "id": [], "cat": [], "at": []}
+        return {"n": 0, "lon": [], "lat": [], "st": [], "id": [], "cat": [], "at": [], "own": []}
     lon, lat = _xy(reports)
     if gcj02:
         lon, lat = _to_gcj(lon, lat)
@@ -293,4 +295,9 @@ def report_payload(
         "id": reports["report_id"].astype(str).tolist(),
         "cat": label.tolist(),
         "at": reported.tolist(),
+        "own": (
+            reports["owner"].fillna("").astype(str).tolist()
+            if "owner" in reports.columns
+            else [""] * len(reports)
+        ),
     }
