@@ -56,6 +56,8 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     demo.add_argument("--households", type=int, default=None, help=h("households"))
     demo.add_argument("--as-of", type=_day, default=None, help=h("demo_as_of"))
     demo.add_argument("--with-users", action="store_true", help=h("with_users"))
+    demo.add_argument("--city", action="store_true", help=h("demo_city"))
+    demo.add_argument("--boundaries", default=None, help=h("demo_boundaries"))
 
     imp = common(sub.add_parser("import", help=h("import")))
     imp.add_argument("kind", choices=IMPORT_KINDS)
@@ -87,6 +89,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ua.add_argument("--role", required=True, help=h("role"))
     ua.add_argument("--community", help=h("community"))
     ua.add_argument("--grid", action="append", default=[], help=h("grid"))
+    ua.add_argument("--district", help=h("district"))
     ua.add_argument(
         "--password-stdin", action="store_true", required=True, help=h("password_stdin")
     )
@@ -104,6 +107,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ur.add_argument("--role", required=True, help=h("role"))
     ur.add_argument("--community", help=h("community"))
     ur.add_argument("--grid", action="append", default=[], help=h("grid"))
+    ur.add_argument("--district", help=h("district"))
     common(usr_sub.add_parser("list", help=h("list")))
 
     aud = common(sub.add_parser("audit", help=h("audit")))
@@ -188,9 +192,26 @@ def _counts(counts: dict[str, int], lang: str) -> str:
 
 
 def _demo(store, args) -> int:
-    from geo.demo.build import build_demo
+    if args.city:
+        from geo.hierarchy.citydemo import boundaries_folder, build_city_demo
+        from geo.hierarchy.districts import BoundariesMissing
 
-    counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
+        folder = boundaries_folder(args.boundaries)
+        try:
+            counts = build_city_demo(
+                store, folder, seed=args.seed, households=args.households, as_of=args.as_of
+            )
+        except BoundariesMissing as exc:
+            files = ", ".join(exc.files)
+            print(
+                t("cli_demo_no_boundaries", args.lang, folder=exc.path, files=files),
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        from geo.demo.build import build_demo
+
+        counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
     print(
         t("cli_demo_written", args.lang, location=store.location, counts=_counts(counts, args.lang))
     )
@@ -349,13 +370,21 @@ def _user(store, args) -> int:
                 _read_password(),
                 community=args.community,
                 grids=args.grid,
+                district=args.district,
             )
             print(t("cli_user_created", args.lang, name=args.name, role=args.role))
         elif args.user_command == "passwd":
             auth.set_password(store, args.name, _read_password())
             print(t("cli_user_passwd", args.lang, name=args.name))
         elif args.user_command == "role":
-            auth.set_role(store, args.name, args.role, community=args.community, grids=args.grid)
+            auth.set_role(
+                store,
+                args.name,
+                args.role,
+                community=args.community,
+                grids=args.grid,
+                district=args.district,
+            )
             print(t("cli_user_role", args.lang, name=args.name, role=args.role))
         elif args.user_command in ("disable", "enable"):
             auth.set_disabled(store, args.name, args.user_command == "disable")
@@ -372,7 +401,9 @@ def _user(store, args) -> int:
                     row.community if isinstance(row.community, str) else ""
                 )  # NaN when unset
                 grids = row.grids if isinstance(row.grids, str) else ""
-                scope = community or grids.replace(";", ",") or "-"
+                district = getattr(row, "district", None)
+                district = district if isinstance(district, str) else ""
+                scope = district or community or grids.replace(";", ",") or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
         print(t("cli_user_refused", args.lang, reason=exc.message(args.lang)), file=sys.stderr)

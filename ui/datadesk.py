@@ -369,8 +369,10 @@ def preview_map(location: str, preview: ImportPreview, viewer: Viewer) -> folium
 # --- the accounts and re-verification pages' tables ----------------------------------------
 
 
-def scope_text(community: object, grids: object, lang: str) -> str:
-    """An account's scope as listed: its community, else its grids, else '-'."""
+def scope_text(community: object, grids: object, lang: str, district: object = None) -> str:
+    """An account's scope as listed: its district, else its community, else its grids, else '-'."""
+    if isinstance(district, str) and district:
+        return district
     if isinstance(community, str) and community:
         return community
     if isinstance(grids, str) and grids:
@@ -385,8 +387,10 @@ def account_view(accounts: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("acc_col_username", lang): accounts["username"],
             t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
             t("acc_col_scope", lang): [
-                scope_text(c, g, lang)
-                for c, g in zip(accounts["community"], accounts["grids"], strict=True)
+                scope_text(c, g, lang, d)
+                for c, g, d in zip(
+                    accounts["community"], accounts["grids"], accounts["district"], strict=True
+                )
             ],
             t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],
             t("acc_col_created", lang): accounts["created_at"],

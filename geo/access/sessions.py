@@ -59,9 +59,16 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def grants_of(role: str, community: str | None, grids: tuple[str, ...] | list[str]) -> str:
-    """The role and scope a session was granted, as one comparable text."""
-    return f"{role}|{community or ''}|{';'.join(grids)}"
+def grants_of(
+    role: str,
+    community: str | None,
+    grids: tuple[str, ...] | list[str],
+    district: str | None = None,
+) -> str:
+    """The role and scope a session was granted, as one comparable text (a district only
+    when there is one: the grants of every other account read as before schema 7)."""
+    text = f"{role}|{community or ''}|{';'.join(grids)}"
+    return f"{text}|{district}" if district else text
 
 
 def _stamp(moment: dt.datetime) -> str:

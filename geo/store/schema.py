@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 6  # 2: verifications; 3: sessions, the audit log's hash chain;
+SCHEMA_VERSION = 7  # 2: verifications; 3: sessions, the audit log's hash chain;
 # 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
-# 6: cases
+# 6: cases; 7: the district (区县) of grids and of district leaders (geo.hierarchy)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ ADDED_COLUMNS: dict[str, frozenset[str]] = {
     "audit_log": frozenset({"entry_hash"}),  # 3
     # 6: cases (geo.cases)
     "reports": frozenset({"owner_kind", "owner_id", "followup_method", "followup_by", "closed_at"}),
+    # 7: the hierarchy (geo.hierarchy): a grid's district, a district leader's district
+    "grids": frozenset({"district"}),
+    "users": frozenset({"district"}),
 }
 
 TABLES: dict[str, Table] = {
@@ -51,6 +54,7 @@ TABLES: dict[str, Table] = {
                 ("community", "TEXT"),
                 ("street", "TEXT"),
                 ("party_branch", "TEXT"),
+                ("district", "TEXT"),  # 区县 (schema 7): optional, city > district > street
             ),
             key=("grid_id",),
             geometry="MULTIPOLYGON",
@@ -332,6 +336,7 @@ TABLES: dict[str, Table] = {
                 ("failed_attempts", "INTEGER"),
                 ("locked_until", "TEXT"),
                 ("created_at", "TEXT"),
+                ("district", "TEXT"),  # a district leader's district (schema 7)
             ),
             key=("username",),
         ),
