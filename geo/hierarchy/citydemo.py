@@ -30,6 +30,9 @@ import pandas as pd
 import shapely
 
 from geo.demo.build import _chunks
+from geo.demo.buildings import demo_buildings
+from geo.demo.cases import add_cases
+from geo.demo.employment import add_employment
 from geo.demo.households import _households, _verifications
 from geo.demo.layout import (
     _M_PER_DEG_LAT,
@@ -524,15 +527,26 @@ def build_city_demo(
     Raises ``BoundariesMissing`` (nothing written) when the outlines are not in ``folder``.
     """
     data = city_demo_data(read_city_outlines(folder), seed, households, as_of)
+    as_of = as_of or today()
+    n_households = len(data.households)
     counts: dict[str, int] = {}
     with store.transaction() as tx:
         counts["grids"] = tx.replace("grids", data.grids)
         counts["households"] = tx.replace("households", _chunks(data.households))
+        # the street-office demo's hooks, over the whole city: buildings from the households,
+        # cases on the reports, the new-employment groups over the grids (geo/demo)
+        counts["buildings"] = tx.replace(
+            "buildings", demo_buildings(seed, data.grids, data.households)
+        )
         counts["verifications"] = tx.replace("verifications", _chunks(data.verifications))
         counts["staff"] = tx.replace("staff", data.staff)
         counts["visits"] = tx.replace("visits", data.visits)
-        counts["reports"] = tx.replace("reports", data.reports)
-        counts["report_steps"] = tx.replace("report_steps", data.report_steps)
+        reports, steps = add_cases(
+            tx, data.reports, data.report_steps, data.staff, data.grids, seed, as_of, counts
+        )
+        counts["reports"] = tx.replace("reports", reports)
+        counts["report_steps"] = tx.replace("report_steps", steps)
         counts["boundary"] = tx.replace("boundary", data.boundary)
+        counts |= add_employment(tx, seed, data.grids, as_of, n_households)
         tx.set_meta("demo_mode", "1")  # synthetic data: see geo.access.auth.demo_viewer
     return counts
