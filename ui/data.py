@@ -174,7 +174,8 @@ def _who(viewer: Viewer | None) -> Viewer:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _grid_communities(location: str, version: int) -> pd.DataFrame:
     del version  # cache key only
-    return open_store(location).read_attributes("grids", ["grid_id", "community"])
+    # the district too: a district leader's scope (issue 16)
+    return open_store(location).read_attributes("grids", ["grid_id", "community", "district"])
 
 
 def grid_scope(location: str, version: int, viewer: Viewer | None = None) -> Scope:
