@@ -187,3 +187,32 @@ def test_every_page_runs_for_a_district_leader_without_another_districts_grids(
     assert not any(g in shown for g in others), page
     for box in at.selectbox:
         assert not any(g in map(str, box.options) for g in others), (page, box.key)
+
+
+def test_coverage_and_the_weekly_pack_cover_the_chosen_area(city_store, monkeypatch):
+    from geo.hierarchy.tree import Node
+
+    at = _app(city_store, monkeypatch)
+    at.switch_page("pages/coverage.py").run()
+    assert not at.exception
+    assert at.selectbox(key="coverage_area").options == [
+        "全市",
+        "回民区",
+        "回民区 › 环河街街道",
+        "新城区",
+        "新城区 › 东风路街道",
+        "新城区 › 海拉尔东路街道",
+    ]
+    at.selectbox(key="coverage_area").set_value(Node("street", ("新城区", "海拉尔东路街道"))).run()
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if df.value.columns[0] == "网格")
+    assert sorted(table["网格"]) == ["XC-DH-05", "XC-DH-06"]
+
+    at.switch_page("pages/weekly.py").run()
+    assert not at.exception
+    at.selectbox(key="weekly_area").set_value(Node("district", ("回民区",))).run()
+    assert not at.exception
+    assert "回民区" in at.title[0].value
+    shown = " ".join(df.value.astype(str).to_csv() for df in at.dataframe)
+    assert not any(g in shown for g in PLACES if g < "XC-DH-07")
+    assert any(g in shown for g in ("XC-DH-07", "XC-DH-08")) or not at.dataframe

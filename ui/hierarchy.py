@@ -159,3 +159,38 @@ def breadcrumbs(district: str, street: str, community: str, grid_id: str, lang: 
 def level_name(level: str, lang: str) -> str:
     """The label of a level ("区县", "街道" ...)."""
     return t("map_city", lang) if level == CITY else t(f"map_{level}", lang)
+
+
+def area_label(node: Node, lang: str) -> str:
+    """An area as a selector lists it: "全市", "新城区", "新城区 › 东风路街道"."""
+    if node.level == CITY:
+        return t("map_city", lang)
+    return " › ".join(name or t("map_not_given", lang) for name in node.path)
+
+
+def area_choice(hierarchy: Hierarchy, lang: str, key: str) -> Node:
+    """The area a page covers in a city (coverage, weekly pack): the city, a district or one
+    of its street offices, in tree order."""
+    options = [ROOT]
+    for district in hierarchy.children(ROOT):
+        options.append(district)
+        options.extend(s for s in hierarchy.children(district) if s.level == "street")
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = ROOT
+    return st.selectbox(
+        t("area_choice", lang),
+        options,
+        format_func=lambda node: area_label(node, lang),
+        key=key,
+        help=t("area_choice_help", lang),
+    )
+
+
+def area_scope(
+    hierarchy: Hierarchy, node: Node, scope: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """The grids of ``node`` within the viewer's ``scope`` (the tree holds only those): the
+    scope itself for the city (None = all, the unassigned households included)."""
+    if node == ROOT:
+        return scope
+    return tuple(sorted(hierarchy.grid_ids(node)))
