@@ -216,3 +216,16 @@ def test_coverage_and_the_weekly_pack_cover_the_chosen_area(city_store, monkeypa
     shown = " ".join(df.value.astype(str).to_csv() for df in at.dataframe)
     assert not any(g in shown for g in PLACES if g < "XC-DH-07")
     assert any(g in shown for g in ("XC-DH-07", "XC-DH-08")) or not at.dataframe
+
+
+def test_a_planner_sees_the_citys_areas_in_the_aggregate_form(city_store, monkeypatch):
+    at = _app(city_store, monkeypatch, "planner")
+    assert not at.exception
+    assert _areas(at) == ["回民区", "新城区"]
+    assert drawn_payload(at)["h"]["n"] == 0
+    at.selectbox(key="map_district").set_value("新城区").run()
+    assert not at.exception
+    assert _areas(at) == ["东风路街道", "海拉尔东路街道"]
+    text = sent_text(at)
+    names = open_store(city_store).read_attributes("households", ["head_name"])["head_name"]
+    assert not any(n in text for n in names.dropna() if len(n) >= 2)

@@ -247,12 +247,9 @@ def grid_figures(
     return _grid_figures(location, version, as_of, scope, viewer.aggregates_only)
 
 
-def grid_counts(
-    location: str, version: int, as_of: dt.date, viewer: Viewer | None = None
-) -> pd.DataFrame:
-    """The raw grid figures of the viewer's scope, never shown as they are: for sums that are
-    suppressed afterwards for aggregate-only viewers (``scope_totals``, ``ui.hierarchy``)."""
-    scope = grid_scope(location, version, _who(viewer))
+def grid_counts(location: str, version: int, as_of: dt.date, scope: Scope) -> pd.DataFrame:
+    """The raw grid figures of ``scope`` (``grid_scope``), never shown as they are: for sums
+    that are suppressed afterwards for aggregate-only viewers (``ui.hierarchy``)."""
     return _grid_figures(location, version, as_of, scope, False)
 
 

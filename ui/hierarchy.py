@@ -98,9 +98,24 @@ def node_table(
     the raw grid figures of the viewer's scope summed up, then suppressed for
     aggregate-only viewers (after all summing, as ``ui.data.scope_totals``)."""
     viewer = _who(viewer)
-    raw = data.grid_counts(location, version, as_of, viewer)
-    table = roll_up(raw, tree(location, version, viewer), level, under)
-    return suppress_table(table) if viewer.aggregates_only else table
+    scope = data.grid_scope(location, version, viewer)
+    return _node_table(location, version, as_of, scope, level, under.path, viewer.aggregates_only)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _node_table(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    scope: tuple[str, ...] | None,
+    level: str,
+    path: tuple[str, ...],
+    suppressed: bool,
+) -> pd.DataFrame:
+    hierarchy = _tree(location, data.stable_version(location, version, data.STRUCTURE), scope)
+    under = ROOT if not path else Node(hierarchy.levels[len(path) - 1], path)
+    table = roll_up(data.grid_counts(location, version, as_of, scope), hierarchy, level, under)
+    return suppress_table(table) if suppressed else table
 
 
 def district_choice(hierarchy: Hierarchy, lang: str) -> str:
