@@ -311,7 +311,7 @@ def test_demo_with_users_creates_one_account_per_role(tmp_path, monkeypatch, cap
     assert (
         main(["demo", "--db", location, "--households", "200"]) == 0
     )  # without the flag: no accounts touched
-    assert len(store.read("users")) == len(auth.ROLES)
+    assert len(store.read("users")) == len(roles)  # the accounts it made, untouched
 
 
 def test_no_accounts_without_the_flag(tmp_path):

@@ -144,3 +144,41 @@ def test_the_outlines_folder_comes_from_flag_env_or_next_to_the_project(tmp_path
     monkeypatch.setenv("GRIDMAP_BOUNDARIES", str(tmp_path / "env"))
     assert boundaries_folder(None, root=tmp_path / "gridmap") == tmp_path / "env"
     assert boundaries_folder(tmp_path / "flag") == tmp_path / "flag"
+
+
+def test_gridmap_demo_city_writes_the_city_with_the_street_demos_hooks(tmp_path, monkeypatch):
+    """``gridmap demo --city``: districts on the grids, buildings, cases and the new-employment
+    groups from the street demo's hooks, one demo account per role (a district leader too)."""
+    from geo.access import auth
+    from geo.cli import main
+
+    folder = require_boundaries()
+    location = str(tmp_path / "city.gpkg")
+    monkeypatch.setenv(auth.DEMO_PASSWORD_ENV, "demo password 1")
+    args = ["demo", "--city", "--households", "3000", "--seed", "3", "--with-users"]
+    assert main([*args, "--boundaries", str(folder), "--db", location]) == 0
+    store = open_store(location)
+    grids = store.read_attributes("grids", ["grid_id", "district"])
+    assert sorted(grids["district"].unique()) == sorted(d.name for d in DISTRICTS)
+    for table in ("buildings", "case_events", "firms", "outlets", "workers", "stations"):
+        assert store.count(table) > 0, table
+    households = store.read_attributes("households", ["building"])
+    assert households["building"].notna().all()
+    roles = {r.username: r.role for r in store.read("users").itertuples()}
+    assert sorted(roles.values()) == sorted(auth.ROLES)
+    leader = auth.load_viewer(store, "demo_district")
+    assert leader.district in set(grids["district"])
+    assert set(leader.grid_filter(grids)) == set(
+        grids.loc[grids["district"] == leader.district, "grid_id"]
+    )
+
+
+def test_gridmap_demo_city_without_the_outlines_says_where_it_looked(tmp_path, capsys):
+    from geo.cli import main
+
+    location = str(tmp_path / "city.gpkg")
+    missing = tmp_path / "nowhere"
+    assert main(["demo", "--city", "--boundaries", str(missing), "--db", location]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "150102.json" in err
+    assert open_store(location).count("households") == 0
