@@ -56,6 +56,8 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     demo.add_argument("--households", type=int, default=None, help=h("households"))
     demo.add_argument("--as-of", type=_day, default=None, help=h("demo_as_of"))
     demo.add_argument("--with-users", action="store_true", help=h("with_users"))
+    demo.add_argument("--city", action="store_true", help=h("demo_city"))
+    demo.add_argument("--boundaries", default=None, help=h("demo_boundaries"))
 
     imp = common(sub.add_parser("import", help=h("import")))
     imp.add_argument("kind", choices=IMPORT_KINDS)
@@ -88,6 +90,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ua.add_argument("--community", help=h("community"))
     ua.add_argument("--grid", action="append", default=[], help=h("grid"))
     ua.add_argument("--department", help=h("department"))
+    ua.add_argument("--district", help=h("district"))
     ua.add_argument(
         "--password-stdin", action="store_true", required=True, help=h("password_stdin")
     )
@@ -106,6 +109,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     ur.add_argument("--community", help=h("community"))
     ur.add_argument("--grid", action="append", default=[], help=h("grid"))
     ur.add_argument("--department", help=h("department"))
+    ur.add_argument("--district", help=h("district"))
     common(usr_sub.add_parser("list", help=h("list")))
 
     aud = common(sub.add_parser("audit", help=h("audit")))
@@ -190,9 +194,26 @@ def _counts(counts: dict[str, int], lang: str) -> str:
 
 
 def _demo(store, args) -> int:
-    from geo.demo.build import build_demo
+    if args.city:
+        from geo.hierarchy.citydemo import boundaries_folder, build_city_demo
+        from geo.hierarchy.districts import BoundariesMissing
 
-    counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
+        folder = boundaries_folder(args.boundaries)
+        try:
+            counts = build_city_demo(
+                store, folder, seed=args.seed, households=args.households, as_of=args.as_of
+            )
+        except BoundariesMissing as exc:
+            files = ", ".join(exc.files)
+            print(
+                t("cli_demo_no_boundaries", args.lang, folder=exc.path, files=files),
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        from geo.demo.build import build_demo
+
+        counts = build_demo(store, seed=args.seed, households=args.households, as_of=args.as_of)
     print(
         t("cli_demo_written", args.lang, location=store.location, counts=_counts(counts, args.lang))
     )
@@ -352,6 +373,7 @@ def _user(store, args) -> int:
                 community=args.community,
                 grids=args.grid,
                 department=args.department,
+                district=args.district,
             )
             print(t("cli_user_created", args.lang, name=args.name, role=args.role))
         elif args.user_command == "passwd":
@@ -365,6 +387,7 @@ def _user(store, args) -> int:
                 community=args.community,
                 grids=args.grid,
                 department=args.department,
+                district=args.district,
             )
             print(t("cli_user_role", args.lang, name=args.name, role=args.role))
         elif args.user_command in ("disable", "enable"):
@@ -382,8 +405,11 @@ def _user(store, args) -> int:
                     row.community if isinstance(row.community, str) else ""
                 )  # NaN when unset
                 grids = row.grids if isinstance(row.grids, str) else ""
-                department = row.department if isinstance(row.department, str) else ""
-                scope = community or grids.replace(";", ",") or department or "-"
+                department = getattr(row, "department", None)
+                department = department if isinstance(department, str) else ""
+                district = getattr(row, "district", None)
+                district = district if isinstance(district, str) else ""
+                scope = district or community or grids.replace(";", ",") or department or "-"
                 print(f"{row.username}\t{row.role}\t{scope}\t{state}")
     except auth.AuthError as exc:
         print(t("cli_user_refused", args.lang, reason=exc.message(args.lang)), file=sys.stderr)

@@ -113,8 +113,9 @@ if names:
             _failed(exc)
         st.rerun()
 
-grids = store.read_attributes("grids", ["grid_id", "community"])
+grids = store.read_attributes("grids", ["grid_id", "community", "district"])
 communities = sorted(grids["community"].dropna().unique().tolist())
+districts = sorted(grids["district"].dropna().unique().tolist())
 grid_choices = sorted(grids["grid_id"].astype(str))
 departments = ["", *department_codes()]
 
@@ -143,6 +144,13 @@ if names:
             else 0,
             key=f"acc_role_community_{picked}",
         )
+        held_district = current["district"] if isinstance(current["district"], str) else ""
+        new_district = st.selectbox(
+            t("acc_district", lang),
+            ["", *districts],
+            index=([""] + districts).index(held_district) if held_district in districts else 0,
+            key=f"acc_role_district_{picked}",
+        )
         held_grids = [g for g in str(current["grids"] or "").split(";") if g in grid_choices]
         new_grids = st.multiselect(
             t("acc_grids", lang), grid_choices, default=held_grids, key=f"acc_role_grids_{picked}"
@@ -166,6 +174,7 @@ if names:
                     grids=new_grids or None,
                     actor=viewer.username,
                     department=new_department or None,
+                    district=new_district or None,
                 )
             except (AuthError, StoreBusy) as exc:
                 _failed(exc)
@@ -183,6 +192,7 @@ with st.form("acc_add", clear_on_submit=True):
         format_func=lambda r: t(f"auth_role_{r}", lang),
         key="acc_add_role",
     )
+    district = st.selectbox(t("acc_district", lang), ["", *districts], key="acc_add_district")
     community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
     grid_ids = st.multiselect(t("acc_grids", lang), grid_choices, key="acc_add_grids")
     department = st.selectbox(
@@ -201,6 +211,7 @@ with st.form("acc_add", clear_on_submit=True):
                 grids=grid_ids or None,
                 actor=viewer.username,
                 department=department or None,
+                district=district or None,
             )
         except (AuthError, StoreBusy) as exc:
             _failed(exc)

@@ -16,6 +16,7 @@ from geo.outputs.weekly.figures import FRESHNESS_CONCERN, VISIT_RATE_CONCERN
 from geo.store import open_store
 from ui import auth, data, session
 from ui import coverage as cov
+from ui import hierarchy as hier
 from ui.buildings import coverage_section, worklist_shown
 from ui.coverage_gaps import gap_cards, gap_warnings
 from ui.mapview import show_map
@@ -42,6 +43,13 @@ viewer = session.viewer()
 version = data.data_version(location)
 scope = data.grid_scope(location, version, viewer)
 polygons = data.grid_polygons(location, version, viewer)
+tree = hier.tree(location, version, viewer)
+area = None
+if hier.is_city(tree):  # a city's store: the page covers the chosen district or street office
+    area = hier.area_choice(tree, lang, "coverage_area")
+    scope = hier.area_scope(tree, area, scope)
+    if scope is not None:
+        polygons = polygons[polygons["grid_id"].isin(scope)]
 gaps = cov.scoped_gaps(cov.gaps(location, version, as_of), scope)
 # the jurisdiction outline is the whole street office's: only a whole-street viewer measures it
 cover = cov.boundary_cover(location, version) if scope is None else None
@@ -77,10 +85,15 @@ with controls[1]:
 
 if level == "grid":
     figures = data.grid_figures(location, version, as_of)
+    if area is not None and scope is not None:
+        figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)
     drawn = cv.coverage_layer(polygons, figures, level)
     key = figures["grid_id"]
 else:
     figures = data.community_figures(location, version, as_of)
+    if area is not None and scope is not None:
+        communities = set(polygons["community"].dropna())
+        figures = figures[figures["community"].isin(communities)].reset_index(drop=True)
     drawn = cv.coverage_layer(polygons, figures, level, cov.community_polygons(polygons))
     key = figures["community"]
 roles = cov.role_matrix(location, version, level).reindex(key).fillna(0)

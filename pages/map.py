@@ -19,6 +19,7 @@ from geo.outputs.map.legend import FILL_MEASURES
 from geo.outputs.map.tiles import tile_provider_from_env
 from geo.store import open_store
 from ui import auth, data, session
+from ui import hierarchy as hier
 from ui.aggregate import render_aggregate_figures
 from ui.buildings import grid_households, map_buildings
 from ui.cases import with_owner_labels
@@ -58,10 +59,21 @@ grids = drill.grid_layer(
 )
 
 
-# --- drill-down: street -> community -> grid --------------------------------------------
+# --- drill-down: (city -> district ->) street -> community -> grid -----------------------
 limited = data.grid_scope(location, version) is not None
-street, community, grid_id = drill_down(grids, lang, limited)
-in_street = drill.where(grids, "street", street)
+tree = hier.tree(location, version)
+city = hier.is_city(tree)  # the grids name districts (issue 16); else one street office's page
+crumbs = st.container()
+if city:
+    district_of = dict(zip(tree.grids["grid_id"], tree.grids["district"], strict=True))
+    grids["district"] = grids["grid_id"].map(district_of).fillna("")
+district, street, community, grid_id = drill_down(
+    grids, lang, limited, (lambda: hier.district_choice(tree, lang)) if city else None
+)
+if city:
+    with crumbs:
+        hier.breadcrumbs(district, street, community, grid_id, lang)
+in_street = drill.where(drill.where(grids, "district", district), "street", street)
 scope = drill.where(drill.where(in_street, "community", community), "grid_id", grid_id)
 
 # --- filters and display ----------------------------------------------------------------
@@ -92,8 +104,57 @@ with st.expander(t("map_filters", lang), expanded=True):
                 t("map_reports_heat", lang), key="map_reports_heat", disabled=not show_reports
             )
 
+# --- a city or a district: its districts or streets drawn as areas, a click drills in ----
+if city and street == "":
+    node = hier.node_at(district)
+    level = tree.child_level(node)
+    table = hier.node_table(location, version, as_of, level, node)
+    key_figures(
+        data.scope_totals(location, version, as_of, grid_ids=scope["grid_id"].tolist()),
+        aggregate,
+        False,
+        lang,
+    )
+    not_given = t("map_not_given", lang)
+    layer = drill.node_layer(
+        hier.outlines(location, version, level, node),
+        table,
+        hier.level_name(level, lang),
+        not_given,
+    )
+    try:
+        tiles = tile_provider_from_env()
+    except ValueError as error:
+        st.warning(md_t("map_base_map_error", lang, error=error))
+        tiles = None
+    st.caption(t("map_area_click_hint", lang))
+    fmap = build_map(layer, pd.DataFrame(), None, fill=fill, lang=lang, as_of=as_of, tiles=tiles)
+    hide_household_legend(fmap)  # no household is drawn above the street
+    show_map(
+        fmap,
+        key="rainbow_areas_" + "_".join(node.path),  # a map per area: its own click state
+        on_grid=lambda name: hier.choose_child(level, name),
+    )
+    title = district or t("map_city", lang)
+    st.subheader(md_t("map_key_figures", lang, name=title))
+    st.markdown(
+        f"**{t('map_city_districts' if level == 'district' else 'map_district_streets', lang)}**"
+    )
+    st.dataframe(
+        drill.node_overview(table, level, lang, not_given),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("map_fill_visit_rate", lang): _PERCENT,
+            t("map_fill_freshness_rate", lang): _PERCENT,
+            t("map_fill_households_per_worker", lang): _RATIO,
+            t("map_households", lang): _COUNT,
+        },
+    )
+    st.stop()
+
 # --- households and reports in scope: one per-household frame (ui.rainbow.map_view) -------
-choice = drill.Choice(street, community, grid_id, tuple(chosen), only_overdue)
+choice = drill.Choice(street, community, grid_id, tuple(chosen), only_overdue, district)
 view = map_view(location, version, as_of, choice, in_street, scope, viewer, config)
 shown, totals, whole_area = view.shown, view.totals, choice.whole_area
 scope_ids = tuple(sorted(scope["grid_id"]))

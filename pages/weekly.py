@@ -22,6 +22,7 @@ from geo.outputs.weekly.figures import (
 from geo.store import open_store
 from ui import auth, data, session
 from ui import coverage as cov
+from ui import hierarchy as hier
 from ui.text import md_t
 
 MAIN_FIGURES = (
@@ -82,11 +83,15 @@ if not store.exists() or store.count("grids") == 0:
 
 version = data.data_version(location)
 scope = data.grid_scope(location, version)  # a grid worker's pack: their grids only
+tree = hier.tree(location, version)
+area = None
+if hier.is_city(tree):  # a city's store: the pack of the chosen district or street office
+    area = hier.area_choice(tree, lang, "weekly_area")
+    scope = hier.area_scope(tree, area, scope)
 figures = cov.weekly(location, version, as_of, scope)
 
-st.title(
-    md_t("weekly_title", lang, street=figures["street"]).strip() or t("weekly_page_title", lang)
-)
+title = figures["street"] if area is None else hier.area_label(area, lang)
+st.title(md_t("weekly_title", lang, street=title).strip() or t("weekly_page_title", lang))
 period = t(
     "weekly_period",
     lang,

@@ -19,11 +19,21 @@ def ensure_user(
     *,
     community: str | None = None,
     grids: list[str] | None = None,
+    district: str | None = None,
 ) -> str:
     """Create the account ``name`` unless it exists; returns the name."""
     store = open_store(location)
     if name not in set(store.read("users", ["username"])["username"]):
-        add_user(store, name, role, PASSWORD, community=community, grids=grids, actor="test")
+        add_user(
+            store,
+            name,
+            role,
+            PASSWORD,
+            community=community,
+            grids=grids,
+            actor="test",
+            district=district,
+        )
     return name
 
 

@@ -38,6 +38,7 @@ def _grids() -> gpd.GeoDataFrame:
             "community": ["A", "A"],
             "street": ["S", "S"],
             "party_branch": ["支部", None],
+            "district": ["新城区", None],  # schema 7: optional
         },
         geometry=[MultiPolygon([box(0, 0, 1, 1)]), MultiPolygon([box(1, 0, 2, 1)])],
         crs=WGS84,
@@ -213,6 +214,7 @@ SAMPLES: dict[str, pd.DataFrame] = {
             "failed_attempts": [3],
             "locked_until": [None],
             "created_at": ["2026-11-01 00:00:00"],
+            "district": [None],
             "department": ["urban_management"],
         }
     ),

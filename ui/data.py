@@ -176,7 +176,8 @@ def _who(viewer: Viewer | None) -> Viewer:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _grid_communities(location: str, version: int) -> pd.DataFrame:
     del version  # cache key only
-    return open_store(location).read_attributes("grids", ["grid_id", "community"])
+    # the district too: a district leader's scope (issue 16)
+    return open_store(location).read_attributes("grids", ["grid_id", "community", "district"])
 
 
 def grid_scope(location: str, version: int, viewer: Viewer | None = None) -> Scope:
@@ -246,6 +247,12 @@ def grid_figures(
     viewer = _who(viewer)
     scope = grid_scope(location, version, viewer)
     return _grid_figures(location, version, as_of, scope, viewer.aggregates_only)
+
+
+def grid_counts(location: str, version: int, as_of: dt.date, scope: Scope) -> pd.DataFrame:
+    """The raw grid figures of ``scope`` (``grid_scope``), never shown as they are: for sums
+    that are suppressed afterwards for aggregate-only viewers (``ui.hierarchy``)."""
+    return _grid_figures(location, version, as_of, scope, False)
 
 
 def scope_totals(

@@ -420,8 +420,16 @@ def preview_map(location: str, preview: ImportPreview, viewer: Viewer) -> folium
 # --- the accounts and re-verification pages' tables ----------------------------------------
 
 
-def scope_text(community: object, grids: object, lang: str, department: object = None) -> str:
-    """An account's scope as listed: its community, its grids or its department, else '-'."""
+def scope_text(
+    community: object,
+    grids: object,
+    lang: str,
+    department: object = None,
+    district: object = None,
+) -> str:
+    """An account's scope as listed: its district, community, grids or department, else '-'."""
+    if isinstance(district, str) and district:
+        return district
     if isinstance(department, str) and department:
         return department_label(department, lang, load_config())
     if isinstance(community, str) and community:
@@ -438,9 +446,13 @@ def account_view(accounts: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("acc_col_username", lang): accounts["username"],
             t("acc_col_role", lang): [t(f"auth_role_{r}", lang) for r in accounts["role"]],
             t("acc_col_scope", lang): [
-                scope_text(c, g, lang, d)
-                for c, g, d in zip(
-                    accounts["community"], accounts["grids"], accounts["department"], strict=True
+                scope_text(c, g, lang, department=d, district=s)
+                for c, g, d, s in zip(
+                    accounts["community"],
+                    accounts["grids"],
+                    accounts["department"],
+                    accounts["district"],
+                    strict=True,
                 )
             ],
             t("acc_col_status", lang): [t(f"acc_status_{s}", lang) for s in accounts["status"]],

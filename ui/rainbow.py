@@ -8,6 +8,7 @@ and the grid figures of the same scope are summed from it (``ui.data.grid_figure
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -53,14 +54,28 @@ def choose_grid(grid_id: str, places: dict[str, tuple[str, str]]) -> None:
         st.session_state["map_grid"] = grid_id
 
 
-def drill_down(grids: pd.DataFrame, lang: str, limited: bool) -> tuple[str, str, str]:
-    """The street, community and grid selectors ('' = all), each offering what the wider
-    choice holds; one street office (or a limited viewer's one community) starts chosen."""
+def drill_down(
+    grids: pd.DataFrame,
+    lang: str,
+    limited: bool,
+    district_select: Callable[[], str] | None = None,
+) -> tuple[str, str, str, str]:
+    """The (district,) street, community and grid selectors ('' = all), each offering what
+    the wider choice holds; one street office (or a limited viewer's one community) starts
+    chosen. ``district_select``: the district selector of a city's store (``ui.hierarchy``),
+    drawn first; without it the district is ''."""
 
     def all_or(value: str) -> str:
         return t("map_all", lang) if value == "" else value
 
-    col_street, col_community, col_grid = st.columns(3)
+    district = ""
+    if district_select is None:
+        col_street, col_community, col_grid = st.columns(3)
+    else:
+        col_district, col_street, col_community, col_grid = st.columns(4)
+        with col_district:
+            district = district_select()
+        grids = where(grids, "district", district)
     streets = streets_of(grids)
     if len(streets) == 2 and "map_street" not in st.session_state:
         st.session_state["map_street"] = streets[1]  # one street office: start there
@@ -98,7 +113,7 @@ def drill_down(grids: pd.DataFrame, lang: str, limited: bool) -> tuple[str, str,
             format_func=lambda g: all_or(g) if g == "" else f"{g} · {names.get(g, '')}",
             key="map_grid",
         )
-    return street, community, grid_id
+    return district, street, community, grid_id
 
 
 @dataclass
@@ -142,8 +157,10 @@ def map_view(
         )
     elif not aggregate:
         # every household of the viewer's scope, once (cached): choosing a community, a grid or
-        # a filter then changes only what the map shows, never the map itself (no reload)
-        frame = data.household_statuses(location, version, as_of)
+        # a filter then changes only what the map shows, never the map itself (no reload); in
+        # a city (a district chosen) only the chosen street's: the city is not one page's
+        street_ids = None if choice.district == "" else sorted(in_street["grid_id"])
+        frame = data.household_statuses(location, version, as_of, grid_ids=street_ids)
     on_map, households, shown = households_in_view(
         frame, in_street["grid_id"].tolist(), scope_ids, choice
     )

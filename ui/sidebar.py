@@ -36,6 +36,8 @@ def render_account(viewer: Viewer) -> None:
         st.caption(md_t("auth_scope_grids", current, grids=", ".join(viewer.grids)))
     elif viewer.role == "community_staff":
         st.caption(md_t("auth_scope_community", current, community=viewer.community or ""))
+    elif viewer.role == "district_leader":
+        st.caption(md_t("auth_scope_district", current, district=viewer.district or ""))
     elif viewer.role == "department":
         from geo.cases.views import department_label
         from geo.config import load_config

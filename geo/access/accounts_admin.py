@@ -21,7 +21,16 @@ from geo.timeutil import now_local, parse_timestamp
 RESET_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """Letters and digits a person reads out without confusing them (no 0/O, 1/l/I)."""
 RESET_LENGTH = 12
-ACCOUNT_COLUMNS = ["username", "role", "community", "grids", "department", "status", "created_at"]
+ACCOUNT_COLUMNS = [
+    "username",
+    "role",
+    "community",
+    "grids",
+    "department",
+    "status",
+    "created_at",
+    "district",
+]
 
 
 def account_status(user: pd.Series, now: dt.datetime | None = None) -> str:

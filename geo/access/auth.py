@@ -24,12 +24,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from geo.access.audit import audit_row
 from geo.access.sessions import SESSION_HOURS as SESSION_HOURS  # re-exported: geo.sessions owns it
 from geo.access.sessions import end_sessions_of, grants_of
+from geo.hierarchy.scope import DISTRICT_ROLE, scope_grid_ids
 from geo.i18n import MessageError
 from geo.store.base import Store
 from geo.timeutil import format_timestamp, now_local
 
 ROLES = (
     "admin",
+    "district_leader",  # 区县领导 (issue 16): one district's grids, everything below
     "street_leader",
     "community_staff",
     "grid_worker",
@@ -38,7 +40,9 @@ ROLES = (
     "meeting",
 )
 AGGREGATE_ROLES = frozenset({"planner", "meeting"})
-REVEAL_ROLES = frozenset({"admin", "street_leader", "community_staff", "grid_worker"})
+REVEAL_ROLES = frozenset(
+    {"admin", DISTRICT_ROLE, "street_leader", "community_staff", "grid_worker"}
+)
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 8
@@ -77,6 +81,7 @@ class Viewer:
     community: str | None = None
     grids: tuple[str, ...] = field(default_factory=tuple)
     presenting: bool = False  # meeting mode: any role sees the aggregate form, in its own scope
+    district: str | None = None  # a district leader's district (区县)
     department: str | None = None  # a department account's department (a staff role code)
 
     @property
@@ -90,7 +95,10 @@ class Viewer:
         return self.role in REVEAL_ROLES and not self.presenting
 
     def grid_filter(self, grids: pd.DataFrame) -> list[str] | None:
-        """The grid ids in scope (None = all), given the grids table (grid_id, community)."""
+        """The grid ids in scope (None = all), given the grids table (grid_id, community,
+        district): a district leader's district (``geo.hierarchy.scope``), a clerk's community."""
+        if self.role == DISTRICT_ROLE:
+            return scope_grid_ids(grids, self.role, district=self.district)
         if self.role == "community_staff":
             return grids.loc[grids["community"] == self.community, "grid_id"].tolist()
         if self.role == "grid_worker":
@@ -105,6 +113,7 @@ class Viewer:
             "role": self.role,
             "community": self.community,
             "grids": list(self.grids),
+            "district": self.district,
             "department": self.department,
         }
 
@@ -128,6 +137,7 @@ def add_user(
     grids: list[str] | None = None,
     actor: str = "cli",
     department: str | None = None,
+    district: str | None = None,
 ) -> None:
     """Create an account; refuses unknown roles, missing scopes and existing names."""
     username = username.strip()
@@ -139,7 +149,7 @@ def add_user(
     existing = store.read("users", ["username"], where={"username": username})
     if len(existing):
         raise AuthError("auth_err_exists", name=username)
-    _check_role_and_scope(store, role, community, grids, department)
+    _check_role_and_scope(store, role, community, grids, department=department, district=district)
     row = pd.DataFrame(
         [
             {
@@ -153,6 +163,7 @@ def add_user(
                 "locked_until": None,
                 "created_at": format_timestamp(now_local()),
                 "department": department if role == "department" else None,
+                "district": district if role == DISTRICT_ROLE else None,
             }
         ]
     )
@@ -176,8 +187,10 @@ def _check_role_and_scope(
     community: str | None,
     grids: list[str] | None,
     department: str | None = None,
+    district: str | None = None,
 ) -> None:
-    """Refuse an unknown role, a missing scope, an unknown community, grid or department."""
+    """Refuse an unknown role, a missing scope, an unknown district, community, grid or
+    department."""
     if role not in ROLES:
         raise AuthError("auth_err_unknown_role", role=role, roles=", ".join(ROLES))
     if role == "department":
@@ -189,6 +202,12 @@ def _check_role_and_scope(
                 department=department,
                 departments=", ".join(department_codes()),
             )
+    if role == DISTRICT_ROLE:
+        if not district:
+            raise AuthError("auth_err_needs_district")
+        known_districts = set(store.read_attributes("grids", ["district"])["district"].dropna())
+        if district not in known_districts:
+            raise AuthError("auth_err_unknown_district", district=district)
     if role == "community_staff" and not community:
         raise AuthError("auth_err_needs_community")
     if role == "grid_worker" and not grids:
@@ -246,10 +265,11 @@ def set_role(
     grids: list[str] | None = None,
     actor: str = "cli",
     department: str | None = None,
+    district: str | None = None,
 ) -> None:
     """Change an account's role and scope; its open sessions end (it signs in again)."""
     _user(store, username)
-    _check_role_and_scope(store, role, community, grids, department)
+    _check_role_and_scope(store, role, community, grids, department=department, district=district)
     with store.transaction() as tx:
         tx.update(
             "users",
@@ -259,6 +279,7 @@ def set_role(
                 "community": community,
                 "grids": ";".join(grids or []) or None,
                 "department": department if role == "department" else None,
+                "district": district if role == DISTRICT_ROLE else None,
             },
         )
         end_sessions_of(tx, username, "role_changed")
@@ -331,12 +352,14 @@ def authenticate(
 def _viewer(user: pd.Series) -> Viewer:
     grids = tuple(g for g in str(user["grids"] or "").split(";") if g)
     department = user.get("department")
+    district = user.get("district")
     return Viewer(
         str(user["username"]),
         str(user["role"]),
         user["community"] or None,
         grids,
         department=department if isinstance(department, str) and department else None,
+        district=str(district) if isinstance(district, str) and district else None,
     )
 
 
@@ -382,12 +405,17 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
         ("demo_planner", "planner", None, None),
         ("demo_meeting", "meeting", None, None),
     ]
+    districts = sorted(store.read_attributes("grids", ["district"])["district"].dropna().unique())
+    if districts:  # the city demo: a leader of its first district (issue 16)
+        plan.insert(1, ("demo_district", DISTRICT_ROLE, str(districts[0]), None))
     existing = set(store.read("users", ["username"])["username"])
     created = []
     codes = department_codes()
     department = DEMO_DEPARTMENT if DEMO_DEPARTMENT in codes else codes[0]
     for name, role, comm, grid_ids in plan:
         dept = department if role == "department" else None
+        district = comm if role == DISTRICT_ROLE else None
+        comm = None if role == DISTRICT_ROLE else comm
         if name in existing:  # a rebuilt demo keeps its accounts: only the password is new
             set_password(store, name, password, actor=DEMO_ACTOR)
         else:
@@ -400,14 +428,21 @@ def add_demo_users(store: Store, password: str) -> list[tuple[str, str, str]]:
                 grids=grid_ids,
                 actor=DEMO_ACTOR,
                 department=dept,
+                district=district,
             )
-        created.append((name, role, comm or ";".join(grid_ids or []) or dept or "-"))
+        created.append((name, role, district or comm or ";".join(grid_ids or []) or dept or "-"))
     return created
 
 
 def grants(viewer: Viewer) -> str:
     """The role and scope of ``viewer`` as a session records them (``geo.access.sessions.grants_of``)."""
-    return grants_of(viewer.role, viewer.community, viewer.grids, viewer.department)
+    return grants_of(
+        viewer.role,
+        viewer.community,
+        viewer.grids,
+        district=viewer.district,
+        department=viewer.department,
+    )
 
 
 def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:

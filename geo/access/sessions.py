@@ -63,12 +63,17 @@ def grants_of(
     role: str,
     community: str | None,
     grids: tuple[str, ...] | list[str],
+    district: str | None = None,
     department: str | None = None,
 ) -> str:
-    """The role and scope a session was granted, as one comparable text (a department
-    account's department appended: the other roles' grants read as before)."""
-    base = f"{role}|{community or ''}|{';'.join(grids)}"
-    return f"{base}|{department}" if department else base
+    """The role and scope a session was granted, as one comparable text (a district leader's
+    district or a department account's department appended: every other account's grants
+    read as before schemas 7 and 8)."""
+    text = f"{role}|{community or ''}|{';'.join(grids)}"
+    for extra in (district, department):
+        if extra:
+            text = f"{text}|{extra}"
+    return text
 
 
 def _stamp(moment: dt.datetime) -> str:

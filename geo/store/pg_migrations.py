@@ -350,6 +350,11 @@ MIGRATIONS: dict[int, list[Step]] = {
             capacity text COLLATE "C",
             UNIQUE (report_id, session_no, staff_id))""",
     ],
+    7: [
+        # the hierarchy (geo.hierarchy): a grid's district (区县), a district leader's district
+        'ALTER TABLE grids ADD COLUMN IF NOT EXISTS district text COLLATE "C"',
+        'ALTER TABLE users ADD COLUMN IF NOT EXISTS district text COLLATE "C"',
+    ],
     8: [
         # department accounts (issue 19): a department user's department (a staff role code)
         'ALTER TABLE users ADD COLUMN IF NOT EXISTS department text COLLATE "C"',

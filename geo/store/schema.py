@@ -12,7 +12,8 @@ from dataclasses import dataclass
 WGS84 = "EPSG:4326"
 SCHEMA_VERSION = 8  # 2: verifications; 3: sessions, the audit log's hash chain;
 # 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
-# 6: cases; 8: department accounts (users.department)
+# 6: cases; 7: the district (区县) of grids and of district leaders (geo.hierarchy);
+# 8: department accounts (users.department)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ ADDED_COLUMNS: dict[str, frozenset[str]] = {
     "audit_log": frozenset({"entry_hash"}),  # 3
     # 6: cases (geo.cases)
     "reports": frozenset({"owner_kind", "owner_id", "followup_method", "followup_by", "closed_at"}),
-    "users": frozenset({"department"}),  # 8: department accounts
+    # 7: the hierarchy (geo.hierarchy): a grid's district, a district leader's district;
+    # 8: department accounts
+    "grids": frozenset({"district"}),
+    "users": frozenset({"district", "department"}),
 }
 
 TABLES: dict[str, Table] = {
@@ -52,6 +56,7 @@ TABLES: dict[str, Table] = {
                 ("community", "TEXT"),
                 ("street", "TEXT"),
                 ("party_branch", "TEXT"),
+                ("district", "TEXT"),  # 区县 (schema 7): optional, city > district > street
             ),
             key=("grid_id",),
             geometry="MULTIPOLYGON",
@@ -333,6 +338,7 @@ TABLES: dict[str, Table] = {
                 ("failed_attempts", "INTEGER"),
                 ("locked_until", "TEXT"),
                 ("created_at", "TEXT"),
+                ("district", "TEXT"),  # a district leader's district (schema 7)
                 ("department", "TEXT"),  # a department account's department (a staff role code)
             ),
             key=("username",),

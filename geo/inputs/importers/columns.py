@@ -35,6 +35,8 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "community": ("社区", "所属社区", "社区名称"),
         "street": ("街道", "所属街道"),
         "party_branch": ("网格党支部", "党支部"),
+        # the hierarchy (issue 16): optional, city > district > street > community > grid
+        "district": ("区县", "所属区县", "区/县", "县区", "区", "所属区", "行政区"),
     },
     "households": {
         "household_id": ("户编号", "户号"),

@@ -21,7 +21,7 @@ def _prepare_grids(
     if check.report.problems:
         return frame
     columns = {"grid_id": ids}
-    for name in ("name", "community", "street", "party_branch"):
+    for name in ("name", "community", "street", "party_branch", "district"):
         columns[name] = _column(frame, name)
     grids = gpd.GeoDataFrame(
         {k: v for k, v in columns.items() if v is not None},

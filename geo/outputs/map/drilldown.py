@@ -29,6 +29,7 @@ class Choice:
     grid_id: str = ""
     categories: tuple[str, ...] = ()
     only_overdue: bool = False
+    district: str = ""  # a city's store (issue 16): the street lies in this district
 
     @property
     def whole_area(self) -> bool:
@@ -214,3 +215,52 @@ def reports_in(reports: pd.DataFrame, grid_ids: Sequence[str], whole_area: bool)
     if whole_area:
         keep = keep | reports["grid_id"].isna()
     return reports[keep]
+
+
+# --- the levels above the street: city -> district -> street (issue 16) --------------------
+
+
+def node_layer(
+    outlines: gpd.GeoDataFrame, table: pd.DataFrame, level_label: str, not_given: str
+) -> gpd.GeoDataFrame:
+    """The children of a node drawn as the map draws grids: one row per child with its
+    outline (``geo.hierarchy.outlines``) and its rolled-up figures (``geo.hierarchy.rollup``).
+
+    ``grid_id`` is the child's name (a click on it names the child, as a grid's id does; its
+    tooltip reads "<name> · <level_label>"), ``label`` its name on the map; a child with no
+    name (grids that name none) is labelled ``not_given`` and cannot be clicked into.
+    """
+    by_node = table.set_index("node", drop=False) if len(table) else table
+    figures = pd.DataFrame(
+        [by_node.loc[node] for node in outlines["node"] if node in by_node.index]
+    ).reset_index(drop=True)
+    drawn = outlines[outlines["node"].isin(list(by_node.index))].reset_index(drop=True)
+    layer = pd.DataFrame(
+        {
+            "grid_id": drawn["name"].to_numpy(object),
+            "name": level_label,
+            "label": [n or not_given for n in drawn["name"]],
+            "community": "",
+        }
+    )
+    columns = [c for c in figures.columns if c not in layer.columns and c != "node"]
+    layer = pd.concat([layer, figures[columns]], axis=1)
+    return gpd.GeoDataFrame(layer, geometry=drawn.geometry.values, crs=outlines.crs)
+
+
+def node_overview(table: pd.DataFrame, level: str, lang: str, not_given: str) -> pd.DataFrame:
+    """The children of a node (``roll_up`` rows) as the table under the map: name, grids,
+    households, visit and freshness rates (percent), reports overdue, households per
+    worker, grids without a party branch."""
+    return pd.DataFrame(
+        {
+            t(f"map_{level}", lang): [node.name or not_given for node in table["node"]],
+            t("map_grids_count", lang): table["grids"],
+            t("map_households", lang): table["households"],
+            t("map_fill_visit_rate", lang): table["visit_rate"] * 100,
+            t("map_fill_freshness_rate", lang): table["freshness_rate"] * 100,
+            t("map_fill_reports_overdue", lang): table["reports_overdue"],
+            t("map_fill_households_per_worker", lang): table["households_per_worker"],
+            t("map_grids_without_branch", lang): table["grids_without_party_branch"],
+        }
+    )

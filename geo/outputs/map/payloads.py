@@ -185,6 +185,9 @@ def grid_payload(
         if "name" in grids.columns
         else pd.Series("", index=grids.index)
     )
+    # an area above the grids (a district, a street: geo.outputs.map.drilldown.node_layer)
+    # is labelled with its own name; its "name" is the level, read in its tooltip
+    labels = grids["label"].fillna("").astype(str) if "label" in grids.columns else None
     communities = (
         grids["community"].fillna("").astype(str)
         if "community" in grids.columns
@@ -199,8 +202,12 @@ def grid_payload(
                 "geometry": shapely.geometry.mapping(geoms[i]),
                 "properties": {
                     "i": str(row["grid_id"]),
-                    "n": _short_name(names.iloc[i], communities.iloc[i]) or str(row["grid_id"]),
-                    "fn": names.iloc[i] or str(row["grid_id"]),
+                    "n": labels.iloc[i]
+                    if labels is not None
+                    else _short_name(names.iloc[i], communities.iloc[i]) or str(row["grid_id"]),
+                    "fn": labels.iloc[i]
+                    if labels is not None
+                    else names.iloc[i] or str(row["grid_id"]),
                     "c": colours[i],
                     "k": _count(row, counts),
                     "s": 1 if row["grid_id"] in selected_set else 0,
