@@ -287,5 +287,5 @@ def test_an_admin_adds_a_department_account_on_the_accounts_page(desk):
     table = at.dataframe[0].value.set_index("用户名")
     assert (
         table.loc["city", "角色"] == "职能部门"
-        and table.loc["city", "范围（社区、网格或部门）"] == "城管"
+        and table.loc["city", "范围（区县、社区、网格或部门）"] == "城管"
     )
