@@ -30,6 +30,8 @@ import pandas as pd
 
 from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
+from geo.carestate.figures import block_sums, uncovered_blocks
+from geo.carestate.load import load_state
 from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.employment.load import metrics_section, metrics_sections_by_grid
@@ -196,6 +198,36 @@ def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
     return _household_counts(frame, held, held & ~failed, codes, None)
 
 
+def household_sums(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Household counters as of ``as_of`` summed per grid (index: the stripped stored grid id,
+    '' for none; columns as ``household_counters_of``): from the maintained care state
+    (``geo.carestate``) where it covers the day, from the tables for the rest."""
+    state = load_state(store)
+    if state is None:
+        return _summed(household_counters_of(store, as_of))
+    config = load_config()
+    uncovered = uncovered_blocks(state, as_of, config)
+    sums = block_sums(state, as_of, config)
+    keys = [state.blocks[i].grid for i in uncovered]
+    sums = sums[~sums.index.isin(keys)]
+    sums = sums.groupby(np.asarray([str(k).strip() for k in sums.index], dtype=object)).sum()
+    sums.insert(1, "unassigned", np.int64(0))
+    named = [k for k in keys if k != ""]
+    wheres = [{"grid_id": named}] if named else []
+    if "" in keys:
+        wheres += [{"grid_id": None}, {"grid_id": [""]}]
+    for where in wheres:
+        households, held, ok = _household_frame(store, as_of, config, where)
+        if len(households):
+            part = _summed(_household_counts(households, held, ok, config.category_codes, None))
+            sums = sums.add(part, fill_value=0).astype(np.int64)
+    return sums
+
+
+def _summed(counters: pd.DataFrame) -> pd.DataFrame:
+    return counters.groupby("_grid").sum().astype(np.int64)
+
+
 class _Counts:
     """The summed counters of one as-of day: overall and per grid."""
 
@@ -205,19 +237,19 @@ class _Counts:
         config = load_config()
         self.codes = config.category_codes
         self.grids, self.staff = _grid_frames(store)
-        grid_ids = set(self.grids["grid_id"])
-        if household_counters is None:
-            household_counters = household_counters_of(store, as_of)
-        household_counts = household_counters.assign(
-            unassigned=(~household_counters["_grid"].isin(grid_ids)).to_numpy(np.int64)
+        sums = (
+            household_sums(store, as_of)
+            if household_counters is None
+            else _summed(household_counters)
         )
+        sums["unassigned"] = np.where(
+            sums.index.isin(set(self.grids["grid_id"])), 0, sums["total"]
+        ).astype(np.int64)
         report_counts = _report_frame(store, as_of)
-        self.household_total = household_counts.drop(columns="_grid").sum()
+        self.household_total = sums.sum().astype(np.int64)
         self.report_total = report_counts.drop(columns="_grid").astype(np.int64).sum()
         index = pd.Index(self.grids["grid_id"], name="grid_id")
-        self.household_by_grid = (
-            household_counts.groupby("_grid").sum().reindex(index, fill_value=0).astype(np.int64)
-        )
+        self.household_by_grid = sums.reindex(index, fill_value=0).astype(np.int64)
         self.report_by_grid = (
             report_counts.astype({c: np.int64 for c in _REPORT_COUNTERS})
             .groupby("_grid")

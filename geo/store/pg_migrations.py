@@ -350,6 +350,14 @@ MIGRATIONS: dict[int, list[Step]] = {
             capacity text COLLATE "C",
             UNIQUE (report_id, session_no, staff_id))""",
     ],
+    # 9: the maintained care state (geo.store.care): built whole by the transaction that
+    # applies this, before it commits (its care_state_version is not the data version yet)
+    9: [
+        """CREATE TABLE IF NOT EXISTS care_state (
+            grid_key text COLLATE "C" PRIMARY KEY,
+            anchor bigint NOT NULL,
+            block bytea NOT NULL)""",
+    ],
 }
 
 LATEST = max(MIGRATIONS)

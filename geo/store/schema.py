@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 6  # 2: verifications; 3: sessions, the audit log's hash chain;
+SCHEMA_VERSION = 9  # 2: verifications; 3: sessions, the audit log's hash chain;
 # 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
-# 6: cases
+# 6: cases; 9: the maintained care state (internal table care_state, geo.store.care)
 
 
 @dataclass(frozen=True)

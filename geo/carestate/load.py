@@ -1,0 +1,48 @@
+"""The maintained care state of a store as one ``State``, kept per process and data version.
+
+``Store.care_blocks`` reads every grid's block and the data version they match in one
+snapshot (None: the store has no state that matches its data, so figures come from the
+tables). Decoding 3,332 blocks of 1M households takes a fraction of a second; the result
+is kept for the next call at the same data version and state token (one per location).
+The token (meta ``care_state_token``, new with every committed write) tells a store made
+again at the same path with the same version number from the one kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from geo.carestate.block import decode
+from geo.carestate.figures import State, combine
+from geo.store.care import CARE_TOKEN
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[tuple[int, str], State]] = {}
+
+
+def load_state(store: Any) -> State | None:
+    """The store's care state as of its current data version, or None (compute from the tables)."""
+    location = getattr(store, "location", None)
+    with _LOCK:
+        cached = _CACHE.get(location) if location else None
+    if cached is not None and cached[0] == (store.version(), store.meta(CARE_TOKEN)):
+        return cached[1]
+    found = store.care_blocks()
+    if found is None:
+        return None
+    key, blobs = found
+    state = combine([decode(blob) for blob in blobs])
+    if location:
+        with _LOCK:
+            _CACHE[location] = (key, state)
+    return state
+
+
+def forget(location: str | None = None) -> None:
+    """Drop the kept states (of one location, or all)."""
+    with _LOCK:
+        if location is None:
+            _CACHE.clear()
+        else:
+            _CACHE.pop(location, None)
