@@ -1,4 +1,6 @@
-"""geo.carestate gives exactly geo.metrics' figures, on hand-made edge cases and random data."""
+"""geo.carestate gives exactly the from-scratch figures (geo.care.rules, geo.metrics), on
+hand-made edge cases and random data: blocks built from the rows, without the store's
+maintained state (that is tests/test_carestate_maintained.py)."""
 
 import datetime as dt
 
@@ -8,7 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-import geo.metrics as metrics
+import geo.care.rules as rules
+import geo.metrics.contract as contract
 from geo.carestate import bits
 from geo.carestate.block import decode, encode
 from geo.carestate.build import (
@@ -17,7 +20,7 @@ from geo.carestate.build import (
     summarize_verifications,
     summarize_visits,
 )
-from geo.carestate.figures import combine, counts, household_status, uncovered_blocks
+from geo.carestate.figures import block_sums, combine, household_status, uncovered_blocks
 from geo.config import load_config
 from geo.store import open_store
 
@@ -31,10 +34,22 @@ def stamp(day: dt.date, time: str = "10:00:00") -> str:
 
 
 def random_store(tmp_path, seed: int):
+    """A GeoPackage store holding ``random_frames(seed)``."""
+    store = open_store(str(tmp_path / f"r{seed}.gpkg"))
+    write_frames(store, random_frames(seed))
+    return store
+
+
+def write_frames(store, frames: dict) -> None:
+    with store.transaction() as tx:
+        for name in ("grids", "households", "visits", "verifications", "reports", "staff"):
+            tx.upsert(name, frames[name])
+
+
+def random_frames(seed: int) -> dict:
     """Four grids (G4 absent from the grids table's reports), households with every kind of
     category, verification and visit history, reports of every state; edge cases by hand."""
     rng = np.random.default_rng(seed)
-    store = open_store(str(tmp_path / f"r{seed}.gpkg"))
     grids = gpd.GeoDataFrame(
         {
             "grid_id": ["G1", "G2", "G3"],
@@ -62,6 +77,7 @@ def random_store(tmp_path, seed: int):
             "grid_id": grid_ids,
             "categories": categories,
             "building": [f"{b}号楼" if b else None for b in rng.integers(0, 4, n)],
+            "address": [f"{i}号" if i % 7 else None for i in range(n)],
             "last_verified": last_verified,
         },
         geometry=[Point(x, y) for x, y in rng.random((n, 2)) * [3, 1]],
@@ -135,14 +151,14 @@ def random_store(tmp_path, seed: int):
             "grid_id": ["G1", "G1", "G3"],
         }
     )
-    with store.transaction() as tx:
-        tx.upsert("grids", grids)
-        tx.upsert("households", households)
-        tx.upsert("visits", visit_frame)
-        tx.upsert("verifications", verifications)
-        tx.upsert("reports", report_frame)
-        tx.upsert("staff", staff)
-    return store
+    return {
+        "grids": grids,
+        "households": households,
+        "visits": visit_frame,
+        "verifications": verifications,
+        "reports": report_frame,
+        "staff": staff,
+    }
 
 
 def state_of(store, today: dt.date):
@@ -150,6 +166,7 @@ def state_of(store, today: dt.date):
     homes = store.read("households")
     frame = pd.DataFrame(homes.drop(columns="geometry"))
     frame["lon"], frame["lat"] = homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()
+    frame["fid"] = np.arange(1, len(frame) + 1)  # read order is fid order
     visits = store.read("visits", ["household_id", "visited_at"])
     history = store.read("verifications", ["household_id", "verified_on"])
     anchor = horizon_anchor(
@@ -161,33 +178,36 @@ def state_of(store, today: dt.date):
         frame,
         summarize_visits(visits, anchor),
         summarize_verifications(history, anchor),
-        store.read_attributes("reports"),
         anchor,
     )
     return combine([decode(encode(b)) for b in blocks.values()])
+
+
+def scratch_sums(store, as_of) -> pd.DataFrame:
+    """The metrics' household counters from the tables, summed per (stripped) grid."""
+    counters = contract.household_counters_of(store, as_of).drop(columns="unassigned")
+    return counters.groupby("_grid").sum().astype(np.int64).sort_index()
+
+
+def state_sums(state, as_of, config) -> pd.DataFrame:
+    sums = block_sums(state, as_of, config)
+    return sums.groupby([k.strip() for k in sums.index]).sum().sort_index()
 
 
 AS_OF_DAYS = [0, 1, 3, 29, 30, 60, 90, -2]  # days before TODAY (negative: after it)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_counts_give_the_metrics_and_the_grid_table(tmp_path, monkeypatch, seed):
+def test_block_sums_give_the_metrics_household_counters(tmp_path, seed):
     store = random_store(tmp_path, seed)
     config = load_config()
     state = state_of(store, TODAY)
     for back in AS_OF_DAYS:
         as_of = TODAY - dt.timedelta(days=back)
         assert uncovered_blocks(state, as_of, config) == []
-        expected_table = metrics.grid_table(store, as_of)
-        expected_json = metrics.compute_metrics(store, as_of)
-        expected_by_grid = metrics.compute_metrics(store, as_of, by="grid")
-        grids, staff = metrics._grid_frames(store)
-        ours = counts(state, as_of, config, grids, staff)
-        pd.testing.assert_frame_equal(metrics._grid_table_from(ours), expected_table)
-        with monkeypatch.context() as patch:
-            patch.setattr(metrics, "_Counts", lambda store, as_of, ours=ours: ours)
-            assert metrics.compute_metrics(store, as_of) == expected_json, back
-            assert metrics.compute_metrics(store, as_of, by="grid") == expected_by_grid, back
+        ours = state_sums(state, as_of, config)
+        expected = scratch_sums(store, as_of)
+        pd.testing.assert_frame_equal(ours[expected.columns], expected, check_names=False)
 
 
 @pytest.mark.parametrize("seed", [1, 3])
@@ -210,10 +230,9 @@ def test_household_status_equals_the_metrics_frame(tmp_path, seed):
             last_verifications=store.last_verifications(day, household_ids=ids),
         )
         assert len(unknown) == 0
-        expected = metrics.household_status(store, as_of).drop(columns="address")
-        order = pd.Index(frame["household_id"]).get_indexer(expected["household_id"])
-        ours = frame.iloc[order].reset_index(drop=True)
-        pd.testing.assert_frame_equal(ours[expected.columns], expected, check_dtype=False)
+        expected = rules._status_from_tables(store, as_of, None)
+        ours = frame.sort_values("_fid").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ours[expected.columns], expected)
 
 
 def test_a_day_the_masks_do_not_reach_is_named_not_guessed(tmp_path, monkeypatch):
@@ -226,22 +245,21 @@ def test_a_day_the_masks_do_not_reach_is_named_not_guessed(tmp_path, monkeypatch
         range(len(state.blocks))
     )
     assert uncovered_blocks(state, oldest, config) == []
-    grids, staff = metrics._grid_frames(store)
-    ours = counts(state, oldest, config, grids, staff)
-    pd.testing.assert_frame_equal(metrics._grid_table_from(ours), metrics.grid_table(store, oldest))
+    expected = scratch_sums(store, oldest)
+    ours = state_sums(state, oldest, config)
+    pd.testing.assert_frame_equal(ours[expected.columns], expected, check_names=False)
 
 
 def test_a_grid_id_stored_with_spaces_counts_in_its_grid_and_shows_as_stored(tmp_path):
     store = random_store(tmp_path, 6)
     with store.transaction() as tx:
         tx.update("households", {"household_id": "H0002"}, {"grid_id": " G2 "})
-        tx.update("reports", {"report_id": "R001"}, {"grid_id": "G1 "})
     state = state_of(store, TODAY)
     assert " G2 " in state.grids and not any(b.irregular for b in state.blocks)
     config = load_config()
-    grids, staff = metrics._grid_frames(store)
-    ours = counts(state, TODAY, config, grids, staff)
-    pd.testing.assert_frame_equal(metrics._grid_table_from(ours), metrics.grid_table(store, TODAY))
+    expected = scratch_sums(store, TODAY)
+    ours = state_sums(state, TODAY, config)
+    pd.testing.assert_frame_equal(ours[expected.columns], expected, check_names=False)
     frame, _ = household_status(state, TODAY, config)
     assert frame.loc[frame["household_id"] == "H0002", "grid_id"].tolist() == [" G2 "]
 
@@ -277,7 +295,7 @@ def test_a_stamp_not_in_the_stored_format_makes_its_block_irregular(tmp_path):
 def test_the_sqlite_sources_build_the_same_blocks_as_the_rows(tmp_path, seed):
     import sqlite3
 
-    from geo import gpkg
+    import geo.store.gpkg as gpkg
     from geo.carestate.sources import latest_day, read_sources
 
     store = random_store(tmp_path, seed)
@@ -299,19 +317,13 @@ def test_the_sqlite_sources_build_the_same_blocks_as_the_rows(tmp_path, seed):
     assert anchor == expected.anchor
     sources = read_sources(con, anchor)
     blocks = build_blocks(
-        sources.households,
-        sources.visit_summary,
-        sources.verification_summary,
-        sources.reports,
-        anchor,
+        sources.households, sources.visit_summary, sources.verification_summary, anchor
     )
     assert [encode(b) for b in blocks.values()] == [encode(b) for b in expected.blocks]
     assert sum(b.irregular for b in blocks.values()) >= 1
     # some grids only: the same blocks as in the whole
     some = read_sources(con, anchor, keys=["G2", ""])
-    partial = build_blocks(
-        some.households, some.visit_summary, some.verification_summary, some.reports, anchor
-    )
+    partial = build_blocks(some.households, some.visit_summary, some.verification_summary, anchor)
     assert sorted(partial) == ["", "G2"]
     for key, block in partial.items():
         assert encode(block) == encode(blocks[key])

@@ -30,14 +30,16 @@ DAY_SECONDS = 86_400
 class State:
     """Blocks side by side: per-household and per-report arrays, and which block each row is in.
 
-    Every row's masks are re-anchored on one common day (``anchor``, the latest block's), so
-    a figure as of a day shifts all rows alike. A block's own anchor still decides whether
+    Each row keeps its block's anchor (``row_anchor``): a figure as of a day shifts the rows
+    of each anchor by their own distance (re-anchoring every block on the latest one would
+    drop the old days of the others). A block's anchor also decides whether
     its masks reach back far enough (``uncovered_blocks``).
     """
 
     blocks: list[Block]
     household_block: np.ndarray
     anchor: int
+    row_anchor: np.ndarray
     arrays: dict[str, np.ndarray]
     category: np.ndarray  # per household: index into category_values
     category_values: list[str | None]
@@ -69,11 +71,6 @@ def combine(blocks: list[Block]) -> State:
     arrays = {}
     for name in _ARRAY_NAMES:
         parts = [b.arrays[name] for b in blocks]
-        if name in ("visits", "verifications"):  # re-anchored on the common day
-            parts = [
-                m if b.anchor == anchor else bits.shift(m, anchor - b.anchor)
-                for m, b in zip(parts, blocks, strict=True)
-            ]
         arrays[name] = (
             np.concatenate(parts)
             if parts
@@ -84,6 +81,7 @@ def combine(blocks: list[Block]) -> State:
         blocks=blocks,
         household_block=np.repeat(np.arange(len(blocks)), n),
         anchor=int(anchor),
+        row_anchor=np.repeat(np.array([b.anchor for b in blocks], dtype=np.int64), n),
         arrays=arrays,
         category=category,
         category_values=category_values,
@@ -144,6 +142,19 @@ class HouseholdFlags:
     masks: np.ndarray  # visit bits re-anchored on the day (bit k = the day minus k)
 
 
+def _shift_rows(masks: np.ndarray, anchors: np.ndarray, day: int) -> np.ndarray:
+    """Masks re-anchored on ``day`` from each row's own anchor (few distinct anchors: one
+    whole-column shift per anchor)."""
+    values = np.unique(anchors)
+    if len(values) == 1:
+        return bits.shift(masks, day - int(values[0]))
+    out = bits.empty(len(masks))
+    for value in values:
+        chosen = anchors == value
+        out[chosen] = bits.shift(masks[chosen], day - int(value))
+    return out
+
+
 def household_flags(
     state: State, as_of: dt.date, config: Config, rows: np.ndarray | None = None
 ) -> HouseholdFlags:
@@ -152,7 +163,7 @@ def household_flags(
     rows = np.arange(len(state.household_block)) if rows is None else rows
     codes = config.category_codes
     held = _held(state.category[rows], state.category_values, codes)
-    masks = bits.shift(state.arrays["visits"][rows], a - state.anchor)
+    masks = _shift_rows(state.arrays["visits"][rows], state.row_anchor[rows], a)
     ok = np.ones((len(rows), len(codes)), dtype=bool)
     counts: dict[int, np.ndarray] = {}
     for j, code in enumerate(codes):
@@ -164,7 +175,7 @@ def household_flags(
     compliant = (~held | ok).all(axis=1)
     # freshness: the stored last verification when it is not after the day, else the history
     stored = state.arrays["last_verified"][rows].astype(np.int64)
-    history = bits.shift(state.arrays["verifications"][rows], a - state.anchor)
+    history = _shift_rows(state.arrays["verifications"][rows], state.row_anchor[rows], a)
     latest = bits.lowest(history)
     verified = np.where(
         stored < 0, -1, np.where(stored <= a, stored, np.where(latest >= 0, a - latest, -2))
