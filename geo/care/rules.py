@@ -175,6 +175,7 @@ def _verified_as_of(
 
 
 MASK_DAYS = 62  # longest window read as per-household bit masks (int64)
+IDS_QUERY_MAX = 20_000  # more households than this: their last visits from one scan of all
 
 
 def _visit_offsets(
@@ -328,13 +329,15 @@ def _status_from_state(
         # visited or re-verified after the day: their last visit / verification by then
         ids = frame["household_id"].iloc[unknown].astype(str).tolist()
         day = day_text(as_of)
+        # many (a past day over a whole city): one scan of the tables beats a list of ids
+        only = ids if len(ids) <= IDS_QUERY_MAX else None
         patched, _ = state_household_status(
             state,
             as_of,
             config,
             rows[unknown],
-            last_visits=store.last_visits(day, household_ids=ids),
-            last_verifications=store.last_verifications(day, household_ids=ids),
+            last_visits=store.last_visits(day, household_ids=only),
+            last_verifications=store.last_verifications(day, household_ids=only),
         )
         at = frame.index[unknown]
         for column in frame.columns:

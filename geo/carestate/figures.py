@@ -12,7 +12,8 @@ is exact or it says which part it could not do.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,7 @@ class State:
     category: np.ndarray  # per household: index into category_values
     category_values: list[str | None]
     household_starts: np.ndarray  # first household row of each block
+    texts: dict[str, np.ndarray] = field(default_factory=dict)  # per row, made when first asked
 
     @property
     def grids(self) -> list[str]:
@@ -68,14 +70,7 @@ def combine(blocks: list[Block]) -> State:
     blocks = list(blocks)
     n = np.array([b.n for b in blocks], dtype=np.int64)
     anchor = max((b.anchor for b in blocks), default=0)
-    arrays = {}
-    for name in _ARRAY_NAMES:
-        parts = [b.arrays[name] for b in blocks]
-        arrays[name] = (
-            np.concatenate(parts)
-            if parts
-            else np.zeros((0, 2) if name in ("visits", "verifications") else 0)
-        )
+    arrays = _Columns(blocks)
     category, category_values = _global_labels(blocks, "category_labels", "category")
     return State(
         blocks=blocks,
@@ -87,6 +82,27 @@ def combine(blocks: list[Block]) -> State:
         category_values=category_values,
         household_starts=np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64) if len(n) else n,
     )
+
+
+class _Columns(dict):
+    """The blocks' arrays side by side, each concatenated when first asked for (the counts
+    need four of the nine)."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        super().__init__()
+        self._blocks = blocks
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in _ARRAY_NAMES:
+            raise KeyError(name)
+        parts = [b.arrays[name] for b in self._blocks]
+        value = (
+            np.concatenate(parts)
+            if parts
+            else np.zeros((0, 2) if name in ("visits", "verifications") else 0)
+        )
+        self[name] = value
+        return value
 
 
 _ARRAY_NAMES = (
@@ -239,10 +255,7 @@ def household_status(
     after = last_day > a  # the latest visit is after the day: the one before it is unknown
     last_text = np.full(len(rows), None, dtype=object)
     before = (last_seconds >= 0) & ~after
-    last_text[before] = np.datetime_as_string(
-        last_seconds[before].astype("datetime64[s]"), unit="s"
-    )
-    last_text[before] = [s.replace("T", " ") for s in last_text[before]]
+    last_text[before] = stamp_texts(last_seconds[before])
     unknown = after.copy()
     last_day[after] = -1  # not known from the blocks; given below, or none before the day
     if last_visits is not None:
@@ -343,33 +356,57 @@ def household_status(
     return frame, np.flatnonzero(unknown)
 
 
+def stamp_texts(seconds: np.ndarray) -> np.ndarray:
+    """Stored 'YYYY-MM-DD HH:MM:SS' texts of epoch seconds (an object array), built from
+    digit arithmetic (``np.datetime_as_string`` takes seconds per million)."""
+    seconds = np.asarray(seconds, dtype=np.int64)
+    days = (seconds // DAY_SECONDS).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    fields = [
+        (days.astype("datetime64[Y]").astype(np.int64) + 1970, 4),
+        (months.astype(np.int64) % 12 + 1, 2),
+        ((days - months).astype(np.int64) + 1, 2),
+        (seconds % DAY_SECONDS // 3600, 2),
+        (seconds % 3600 // 60, 2),
+        (seconds % 60, 2),
+    ]
+    chars = np.empty((len(seconds), 19), dtype=np.uint8)
+    at = 0
+    for (values, width), separator in zip(fields, "-- ::.", strict=True):
+        for k in range(width):
+            chars[:, at + k] = values // 10 ** (width - 1 - k) % 10 + 48
+        at += width
+        if at < 19:  # no separator after the seconds
+            chars[:, at] = ord(separator)
+            at += 1
+    return chars.view("S19").ravel().astype("U19").astype(object)
+
+
+def _all_texts(state: State, name: str) -> np.ndarray:
+    """Per household row of the state: its id / address / building text (kept once made)."""
+    found = state.texts.get(name)
+    if found is None:
+        if name == "building":
+            parts = [
+                np.asarray([*b.building_labels, None], dtype=object)[b.arrays["building"]]
+                for b in state.blocks
+            ]
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+        else:
+            values = list(chain.from_iterable(getattr(b, name) for b in state.blocks))
+            found = np.empty(len(values), dtype=object)
+            found[:] = values
+        state.texts[name] = found
+    return found
+
+
 def _household_ids(state: State, rows: np.ndarray) -> np.ndarray:
-    offsets = state.household_starts
-    out = np.empty(len(rows), dtype=object)
-    block = state.household_block[rows]
-    for i in np.unique(block):
-        chosen = block == i
-        out[chosen] = np.asarray(state.blocks[i].ids, dtype=object)[rows[chosen] - offsets[i]]
-    return out
+    return _all_texts(state, "ids")[rows]
 
 
 def _household_buildings(state: State, rows: np.ndarray) -> np.ndarray:
-    offsets = state.household_starts
-    out = np.empty(len(rows), dtype=object)
-    block = state.household_block[rows]
-    for i in np.unique(block):
-        chosen = block == i
-        b = state.blocks[i]
-        labels = np.asarray(b.building_labels + [None], dtype=object)
-        out[chosen] = labels[b.arrays["building"][rows[chosen] - offsets[i]]]
-    return out
+    return _all_texts(state, "building")[rows]
 
 
 def _household_addresses(state: State, rows: np.ndarray) -> np.ndarray:
-    offsets = state.household_starts
-    out = np.empty(len(rows), dtype=object)
-    block = state.household_block[rows]
-    for i in np.unique(block):
-        chosen = block == i
-        out[chosen] = np.asarray(state.blocks[i].addresses, dtype=object)[rows[chosen] - offsets[i]]
-    return out
+    return _all_texts(state, "addresses")[rows]

@@ -26,8 +26,12 @@ from typing import Any
 
 import pandas as pd
 
+from geo.carestate.block import FORMAT_VERSION
+
 CARE_TABLE = "care_state"
 CARE_META = "care_state_version"
+CARE_FORMAT = "care_state_format"
+"""Meta key: the binary format of the stored blocks (``geo.carestate.block.FORMAT_VERSION``)."""
 CARE_TOKEN = "care_state_token"
 """Meta key: a new random token with every committed write, so a reader's kept state is
 never taken for the state of another store made again at the same path."""
@@ -137,8 +141,13 @@ def note_staged(tx: Any, table: str, staging: Any, *, replace: bool) -> None:
 
 
 def before_commit(tx: Any) -> None:
-    """Rebuild the blocks of what ``tx`` touched (all of them when the state is stale)."""
-    stale = tx.meta_value(CARE_META) != tx.meta_value("data_version")
+    """Rebuild the blocks of what ``tx`` touched (all of them when the state is stale: it
+    does not match the data version, or its blocks are of another binary format)."""
+    stale = tx.meta_value(CARE_META) != tx.meta_value("data_version") or tx.meta_value(
+        CARE_FORMAT
+    ) != str(FORMAT_VERSION)
+    if tx.meta_value(CARE_FORMAT) != str(FORMAT_VERSION):
+        tx.set_meta(CARE_FORMAT, str(FORMAT_VERSION))
     touched = tx.touched
     if stale or touched.full:
         tx.care_rebuild(None)
