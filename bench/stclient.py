@@ -138,7 +138,9 @@ class Session:
             forward.ParseFromString(raw)
             kind = forward.WhichOneof("type")
             if kind == "navigation":
-                self.pages = {p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages}
+                self.pages = {
+                    p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages
+                }
                 self.page_hash = forward.navigation.page_script_hash or self.page_hash
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 _collect(forward.delta.new_element, widgets, texts, exceptions)
