@@ -185,7 +185,7 @@ def state_of(store, today: dt.date):
 
 def scratch_sums(store, as_of) -> pd.DataFrame:
     """The metrics' household counters from the tables, summed per (stripped) grid."""
-    counters = contract.household_counters_of(store, as_of).drop(columns="unassigned")
+    counters = contract.household_counters_from_tables(store, as_of).drop(columns="unassigned")
     return counters.groupby("_grid").sum().astype(np.int64).sort_index()
 
 

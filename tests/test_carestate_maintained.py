@@ -64,6 +64,12 @@ def assert_served_equals_scratch(store, monkeypatch) -> None:
             tables.grid_table(store, day),
             from_scratch(monkeypatch, tables.grid_table, store, day),
         )
+        counters = contract.household_counters_of(store, day)  # the map's level of detail
+        expected = contract.household_counters_from_tables(store, day)
+        pd.testing.assert_frame_equal(
+            counters.groupby("_grid").sum().sort_index(),
+            expected.groupby("_grid").sum().sort_index(),
+        )
         for where in (None, {"grid_id": ["G1", "G3", " G2 "]}, {"grid_id": None}):
             ours = rules.household_status(store, day, where=where)
             theirs = from_scratch(monkeypatch, rules.household_status, store, day, where=where)
@@ -219,3 +225,15 @@ def test_household_ids_in_blocks_are_those_of_the_table(location):
     ids = sorted(i for b in state.blocks for i in b.ids)
     assert ids == sorted(store.read_attributes("households", ["household_id"])["household_id"])
     assert np.all(np.diff(state.arrays["fid"]) != 0)
+
+
+def test_a_view_of_some_grids_is_never_answered_from_the_whole_state(tmp_path):
+    from geo.access.scope import GridScope
+
+    store = open_store(str(tmp_path / "v.gpkg"))
+    write_frames(store, random_frames(11))
+    assert state_load.load_state(store) is not None
+    scoped = GridScope(store, ["G1"])
+    assert state_load.load_state(scoped) is None
+    frame = rules.household_status(scoped, TODAY)
+    assert set(frame["grid_id"]) == {"G1"}

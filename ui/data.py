@@ -30,7 +30,6 @@ from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.buildings.read import read_buildings
 from geo.care.rules import household_status
-from geo.carestate.load import load_state
 from geo.metrics.contract import granted_extensions, household_counters_of
 from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
 from geo.outputs import figures as fig
@@ -228,10 +227,7 @@ def _grid_figures(
         # legend, work list): the grid figures are summed from it, the visits folded once;
         # a frame of the scope's households gives the scope's grid rows exactly
         figures = grid_table_of(store, as_of, _statuses(location, households, as_of, scope))
-    elif load_state(store) is not None:  # level of detail: no page holds every household;
-        # the grid figures from the store's maintained care state (geo.carestate)
-        figures = grid_table(store, as_of)
-    else:  # a store without the state: the lean fold of every household
+    else:  # level of detail: no page holds every household; the lean fold of all of them
         figures = grid_table(store, as_of, _household_counters(location, households, as_of))
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)

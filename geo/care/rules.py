@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo.asof import attributes_only, next_day_text, stored_text
 from geo.care.categories import split_codes
-from geo.carestate.figures import State, uncovered_blocks
+from geo.carestate.figures import State, state_rows, uncovered_blocks
 from geo.carestate.figures import household_status as state_household_status
 from geo.carestate.load import load_state
 from geo.config import Config, load_config
@@ -316,14 +316,7 @@ def _status_from_state(
     chosen = [i for i, block in enumerate(state.blocks) if keys is True or block.grid in keys]
     uncovered = set(uncovered_blocks(state, as_of, config))
     covered = [i for i in chosen if i not in uncovered]
-    starts, sizes = state.household_starts, [state.blocks[i].n for i in covered]
-    rows = (
-        np.concatenate(
-            [np.arange(starts[i], starts[i] + n) for i, n in zip(covered, sizes, strict=True)]
-        )
-        if covered
-        else np.zeros(0, dtype=np.int64)
-    )
+    rows = state_rows(state, covered)
     frame, unknown = state_household_status(state, as_of, config, rows)
     if len(unknown):
         # visited or re-verified after the day: their last visit / verification by then

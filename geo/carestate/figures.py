@@ -117,6 +117,13 @@ _ARRAY_NAMES = (
 )
 
 
+def state_rows(state: State, blocks: list[int]) -> np.ndarray:
+    """The household rows of the state's ``blocks`` (in block order)."""
+    starts = state.household_starts
+    parts = [np.arange(starts[i], starts[i] + state.blocks[i].n) for i in blocks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _longest_window(config: Config) -> int:
     rules = [config.category(code).rule for code in config.category_codes]
     return max([r.days for r in rules] + [config.freshness_days])

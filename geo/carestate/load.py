@@ -25,10 +25,17 @@ _CACHE: dict[str, tuple[tuple[int, str], State]] = {}
 def load_state(store: Any) -> State | None:
     """The store's care state as of its current data version, or None (compute from the tables).
 
+    Only for an object whose own class reads the state (a store, or a view that says it
+    answers for the whole store).
+
     ``GRIDMAP_CARE_STATE=off`` in the environment: always None (every figure from the
     tables: the benchmark's "before", and a way round a suspected fault of the state).
     """
     if os.environ.get("GRIDMAP_CARE_STATE", "").lower() == "off":
+        return None
+    if getattr(type(store), "care_blocks", None) is None:
+        # a view of a store (geo.access.scope.GridScope) passes other calls through: the
+        # state holds every grid, not the view's, so the view's figures come from its reads
         return None
     location = getattr(store, "location", None)
     with _LOCK:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
-from geo.carestate.figures import block_sums, uncovered_blocks
+from geo.carestate.figures import block_sums, household_flags, state_rows, uncovered_blocks
 from geo.carestate.load import load_state
 from geo.cases.metrics import cases_section
 from geo.config import load_config
@@ -174,10 +174,48 @@ def _grid_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
 def household_counters_of(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Per household 0/1 counters (visits required and compliant, fresh, categories held)
     and its grid (column ``_grid``) as of ``as_of``: the household half of ``grid_table``,
-    which a caller may keep while only reports change (``grid_table(..., households=)``)."""
+    which a caller may keep while only reports change (``grid_table(..., households=)``).
+
+    From the maintained care state where it covers the day (rows grouped by grid), from the
+    tables for the rest (``household_counters_from_tables``)."""
+    state = load_state(store)
+    if state is None:
+        return household_counters_from_tables(store, as_of)
+    config = load_config()
+    uncovered = set(uncovered_blocks(state, as_of, config))
+    covered = [i for i in range(len(state.blocks)) if i not in uncovered]
+    rows = state_rows(state, covered)
+    flags = household_flags(state, as_of, config, rows)
+    grid = np.asarray([b.grid.strip() for b in state.blocks], dtype=object)
+    frame = pd.DataFrame({"_grid": grid[state.household_block[rows]]})
+    frame["required"], frame["compliant"], frame["fresh"] = (
+        flags.required,
+        flags.compliant,
+        flags.fresh,
+    )
+    parts = [_household_counts(frame, flags.held, flags.ok, config.category_codes, None)]
+    keys = [state.blocks[i].grid for i in sorted(uncovered)]
+    for where in _wheres_of(keys):
+        households, held, ok = _household_frame(store, as_of, config, where)
+        parts.append(_household_counts(households, held, ok, config.category_codes, None))
+    parts = [p for p in parts if len(p)] or parts[:1]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def household_counters_from_tables(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """``household_counters_of`` folded from the tables."""
     config = load_config()
     households, held, ok = _household_frame(store, as_of, config)
     return _household_counts(households, held, ok, config.category_codes, None)
+
+
+def _wheres_of(keys: list[str]) -> list[dict]:
+    """Where-dicts reading the households of care-state grid ``keys`` ("" = no grid)."""
+    named = [k for k in keys if k != ""]
+    wheres: list[dict] = [{"grid_id": named}] if named else []
+    if "" in keys:
+        wheres += [{"grid_id": None}, {"grid_id": [""]}]
+    return wheres
 
 
 def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +242,7 @@ def household_sums(store: Store, as_of: dt.date) -> pd.DataFrame:
     (``geo.carestate``) where it covers the day, from the tables for the rest."""
     state = load_state(store)
     if state is None:
-        return _summed(household_counters_of(store, as_of))
+        return _summed(household_counters_from_tables(store, as_of))
     config = load_config()
     uncovered = uncovered_blocks(state, as_of, config)
     sums = block_sums(state, as_of, config)
@@ -212,11 +250,7 @@ def household_sums(store: Store, as_of: dt.date) -> pd.DataFrame:
     sums = sums[~sums.index.isin(keys)]
     sums = sums.groupby(np.asarray([str(k).strip() for k in sums.index], dtype=object)).sum()
     sums.insert(1, "unassigned", np.int64(0))
-    named = [k for k in keys if k != ""]
-    wheres = [{"grid_id": named}] if named else []
-    if "" in keys:
-        wheres += [{"grid_id": None}, {"grid_id": [""]}]
-    for where in wheres:
+    for where in _wheres_of(keys):
         households, held, ok = _household_frame(store, as_of, config, where)
         if len(households):
             part = _summed(_household_counts(households, held, ok, config.category_codes, None))
