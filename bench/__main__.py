@@ -57,7 +57,7 @@ def print_city_table(results: list[dict]) -> None:
         print(f"  {'step':<20}{'now':>10}{'before':>10}{'target':>9}  met")
         for key, label, target in CITY_COLUMNS:
             now = r.get(key)
-            before = r.get(key.replace("_s", "_scratch_s")) if key.endswith("_s") else None
+            before = r.get(f"{key[:-2]}_scratch_s") if key.endswith("_s") else None
             if before is None:
                 before = r.get(f"{key}_baseline")
             met = "—" if now is None or target is None else ("yes" if now <= target else "no")

@@ -167,13 +167,16 @@ def map_frame(page, timeout_s: float, new: bool = True):
     raise TimeoutError(f"no newly drawn map within {timeout_s:.0f} s")
 
 
+SCRIPT_STATE = (
+    "(document.querySelector('[data-testid=\"stApp\"]') || document.body)"
+    ".getAttribute('data-test-script-state')"
+)
+
+
 def run_finished(page, timeout_s: float) -> None:
-    """Wait until Streamlit's script run has ended (its status widget says nothing)."""
+    """Wait until Streamlit's script run has ended (the app root's script state)."""
     page.wait_for_function(
-        "() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
-        " return !w || !/Running|运行/.test(w.innerText); }",
-        timeout=timeout_s * 1000,
-        polling=20,
+        f"() => {SCRIPT_STATE} === 'notRunning'", timeout=timeout_s * 1000, polling=20
     )
 
 
@@ -186,10 +189,7 @@ def mark(page) -> None:
                 frame.evaluate(MARK_MAP)
 
 
-RUNNING = (
-    "() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
-    " return !!w && /Running|运行/.test(w.innerText); }"
-)
+RUNNING = f"() => ['running', 'rerunRequested'].includes({SCRIPT_STATE})"
 
 
 def timed_step(page, action, timeout_s: float) -> float:
@@ -201,11 +201,7 @@ def timed_step(page, action, timeout_s: float) -> float:
     start = time.perf_counter()
     action()
     with contextlib.suppress(Exception):  # the rerun starts (or a new map is already there)
-        page.wait_for_function(
-            f"() => ({RUNNING})() || [...document.querySelectorAll('iframe')].length === 0",
-            timeout=3000,
-            polling=20,
-        )
+        page.wait_for_function(RUNNING, timeout=5000, polling=10)
     run_finished(page, timeout_s)
     map_frame(page, timeout_s, new=False)
     return round(time.perf_counter() - start, 3)
