@@ -32,6 +32,43 @@ COLUMNS = [
 ]
 
 
+# issue 16: each figure with the maintained care state, beside the same step from the
+# tables (the code before it) in the same run; the page steps of bench/pages.py
+CITY_COLUMNS = [
+    ("metrics_json_s", "metrics --json s", 2.0),
+    ("grid_table_s", "grid table s", None),
+    ("household_status_s", "all statuses s", None),
+    ("weekly_s", "weekly s", 20.0),
+    ("page_first_load_s", "map first load s", 3.0),
+    ("page_drilldown_s", "drill-down s", 1.5),
+    ("page_filter_s", "category filter s", 1.5),
+    ("page_overdue_s", "only overdue s", 1.5),
+    ("page_reopen_s", "reopen s", 1.0),
+    ("app_rss_mb", "app RSS MB", 1536.0),
+]
+
+
+def print_city_table(results: list[dict]) -> None:
+    """The issue-16 figures: now, before (from the tables / the baseline code), target."""
+    for r in results:
+        if not any(r.get(key) is not None for key, _, _ in CITY_COLUMNS):
+            continue
+        print(f"\nissue 16 at {r['households']:,} households ({r.get('visits') or 0:,} visits)")
+        print(f"  {'step':<20}{'now':>10}{'before':>10}{'target':>9}  met")
+        for key, label, target in CITY_COLUMNS:
+            now = r.get(key)
+            before = r.get(f"{key[:-2]}_scratch_s") if key.endswith("_s") else None
+            if before is None:
+                before = r.get(f"{key}_baseline")
+            met = "—" if now is None or target is None else ("yes" if now <= target else "no")
+            print(
+                f"  {label:<20}{_fmt(now, '{:.2f}'):>10}{_fmt(before, '{:.2f}'):>10}"
+                f"{_fmt(target, '{:g}'):>9}  {met}"
+            )
+        if r.get("state_build_s") is not None:
+            print(f"  the whole care state built in one write: {r['state_build_s']:.1f} s")
+
+
 def _fmt(value, pattern: str) -> str:
     return "—" if value is None else pattern.format(value)
 
@@ -77,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium draw timings")
     parser.add_argument(
+        "--pages", action="store_true", help="the map page in Chromium against a real server"
+    )
+    parser.add_argument(
+        "--pages-baseline",
+        type=Path,
+        help="also serve the code in this folder (its figures: before)",
+    )
+    parser.add_argument(
         "--geojson-limit", type=int, default=100_000, help="largest size for the GeoJson baseline"
     )
     parser.add_argument(
@@ -109,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if args.no_browser:
                 cmd.append("--no-browser")
+            if args.pages:
+                cmd.append("--pages")
+            if args.pages_baseline:
+                cmd += ["--pages-baseline", str(args.pages_baseline)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             line = next(
                 (ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None
@@ -122,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(line[len("BENCH_RESULT ") :]))
     print()
     print_table([r for r in results if "import_s" in r])
+    print_city_table([r for r in results if "import_s" in r])
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import shutil
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import shapely
 from folium.plugins import FastMarkerCluster
 
+from bench import city
 from geo.care.rules import household_status
 from geo.demo.build import build_demo
 from geo.inputs.assign import assign_to_grids
@@ -107,9 +109,21 @@ def _baseline_cluster_html(households: gpd.GeoDataFrame) -> str:
 
 
 def run(
-    size: int, seed: int, workdir: Path, browser: bool, geojson_limit: int, timeout_s: float
+    size: int,
+    seed: int,
+    workdir: Path,
+    browser: bool,
+    geojson_limit: int,
+    timeout_s: float,
+    pages: bool = False,
+    pages_baseline: Path | None = None,
 ) -> dict:
-    """Every measurement of one size; None where a step was skipped (reason in notes)."""
+    """Every measurement of one size; None where a step was skipped (reason in notes).
+
+    ``pages``: the map page in Chromium against a server of this checkout (``bench.pages``);
+    ``pages_baseline``: also against a server of the code in that folder (on a copy of the
+    store), its figures suffixed ``_baseline``.
+    """
     notes: list[str] = []
     out: dict = {"households": size}
     store = open_store(str(workdir / f"bench-{size}.gpkg"))
@@ -230,7 +244,24 @@ def run(
                     notes.append(f"{key}: {note}")
     else:
         notes.append("browser steps skipped (--no-browser)")
+    # issue 16: each step with the maintained care state and from the tables, same run
+    out.update({k: v for k, v in city.run(store.location, AS_OF).items() if k != "notes"})
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if pages:
+        from bench import pages as page_bench
+
+        found = page_bench.measure(store.location, log=workdir / "server.log")
+        notes += [f"pages: {n}" for n in found.pop("notes", [])]
+        out.update({k: v for k, v in found.items() if k != "root"})
+        if pages_baseline is not None:
+            copy = workdir / "baseline.gpkg"  # the older code's writes must not touch ours
+            shutil.copyfile(store.location, copy)
+            found = page_bench.measure(
+                str(copy), pages_baseline.resolve(), log=workdir / "server-baseline.log"
+            )
+            notes += [f"pages baseline: {n}" for n in found.pop("notes", [])]
+            out.update({f"{k}_baseline": v for k, v in found.items() if k != "root"})
+            copy.unlink()
     out["notes"] = notes
     return out
 
@@ -243,10 +274,19 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--geojson-limit", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--pages", action="store_true")
+    parser.add_argument("--pages-baseline", type=Path)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     result = run(
-        args.size, args.seed, args.workdir, not args.no_browser, args.geojson_limit, args.timeout
+        args.size,
+        args.seed,
+        args.workdir,
+        not args.no_browser,
+        args.geojson_limit,
+        args.timeout,
+        pages=args.pages,
+        pages_baseline=args.pages_baseline,
     )
     print("BENCH_RESULT " + json.dumps(result, ensure_ascii=False))
 

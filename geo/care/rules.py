@@ -16,6 +16,9 @@ import pandas as pd
 
 from geo.asof import attributes_only, next_day_text, stored_text
 from geo.care.categories import split_codes
+from geo.carestate.figures import State, state_rows, uncovered_blocks
+from geo.carestate.figures import household_status as state_household_status
+from geo.carestate.load import load_state
 from geo.config import Config, load_config
 from geo.store.base import Store
 from geo.timeutil import day_text
@@ -172,6 +175,7 @@ def _verified_as_of(
 
 
 MASK_DAYS = 62  # longest window read as per-household bit masks (int64)
+IDS_QUERY_MAX = 20_000  # more households than this: their last visits from one scan of all
 
 
 def _visit_offsets(
@@ -276,6 +280,78 @@ def household_status(store: Store, as_of: dt.date, where: dict | None = None) ->
     the as-of day, or None), failed (';'-joined codes of unmet rules or None), lon, lat
     (WGS-84). No personal fields.
     """
+    keys = _state_keys(where)
+    if keys is not None:
+        state = load_state(store)
+        if state is not None:
+            return _status_from_state(store, as_of, state, keys, where)
+    return _status_from_tables(store, as_of, where)
+
+
+def _state_keys(where: dict | None) -> set[str] | bool | None:
+    """The care-state grid keys a ``where`` asks for (True: all), or None when the state
+    cannot answer it (a household filter, or the stored empty grid id ``""``)."""
+    if where is None:
+        return True
+    if set(where) != {"grid_id"}:
+        return None
+    value = where["grid_id"]
+    if value is None:
+        return {""}  # NULL only: the "" block serves it while regular (no stored '')
+    if isinstance(value, str):
+        return None if value == "" else {value}
+    values = [v for v in value if v is not None]
+    if "" in values:
+        return None
+    return {str(v) for v in values}
+
+
+def _status_from_state(
+    store: Store, as_of: dt.date, state: State, keys: set[str] | bool, where: dict | None
+) -> pd.DataFrame:
+    """``household_status`` from the maintained care state; grids it cannot answer for that
+    day (``uncovered_blocks``) from the tables. Rows in store order (fid), those from the
+    tables after them."""
+    config = load_config()
+    chosen = [i for i, block in enumerate(state.blocks) if keys is True or block.grid in keys]
+    uncovered = set(uncovered_blocks(state, as_of, config))
+    covered = [i for i in chosen if i not in uncovered]
+    rows = state_rows(state, covered)
+    frame, unknown = state_household_status(state, as_of, config, rows)
+    if len(unknown):
+        # visited or re-verified after the day: their last visit / verification by then
+        ids = frame["household_id"].iloc[unknown].astype(str).tolist()
+        day = day_text(as_of)
+        # many (a past day over a whole city): one scan of the tables beats a list of ids
+        only = ids if len(ids) <= IDS_QUERY_MAX else None
+        patched, _ = state_household_status(
+            state,
+            as_of,
+            config,
+            rows[unknown],
+            last_visits=store.last_visits(day, household_ids=only),
+            last_verifications=store.last_verifications(day, household_ids=only),
+        )
+        at = frame.index[unknown]
+        for column in frame.columns:
+            frame.loc[at, column] = patched[column].to_numpy()
+    frame = frame.sort_values("_fid", kind="stable").drop(columns="_fid")
+    parts = [frame[HOUSEHOLD_STATUS_COLUMNS].reset_index(drop=True)]
+    for key in sorted(state.blocks[i].grid for i in chosen if i in uncovered):
+        if key != "":
+            parts.append(_status_from_tables(store, as_of, {"grid_id": [key]}))
+            continue
+        parts.append(_status_from_tables(store, as_of, {"grid_id": None}))
+        if where is None:  # all households: those stored with an empty grid id too
+            parts.append(_status_from_tables(store, as_of, {"grid_id": [""]}))
+    parts = [p for p in parts if len(p)] or parts[:1]  # an empty part would change dtypes
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _status_from_tables(store: Store, as_of: dt.date, where: dict | None) -> pd.DataFrame:
+    """``household_status`` computed from the tables (visits folded as of the day)."""
     config = load_config()
     # a few grids: only their households' visits are read (not all 10M at 1M households)
     ids = (

@@ -219,7 +219,9 @@ def _outlets(
         party_org[i] = f"{community or '新城区'}新就业群体联合党支部"
     outlets = gpd.GeoDataFrame(
         {
-            "outlet_id": _digits_text("WD", np.arange(1, n_outlets + 1), 3).astype(object),
+            "outlet_id": _digits_text(
+                "WD", np.arange(1, n_outlets + 1), max(3, len(str(n_outlets)))
+            ).astype(object),
             "firm_id": np.array([FIRMS[fi].firm_id for fi in outlet_firm], dtype=object),
             "name": np.array(names, dtype=object),
             "address": np.array([r[2] for r in rows], dtype=object),
@@ -299,7 +301,9 @@ def _stations(
         services.append(join_services([*codes[:3], *extra]))
     return gpd.GeoDataFrame(
         {
-            "station_id": _digits_text("YZ", np.arange(1, n + 1), 2).astype(object),
+            "station_id": _digits_text("YZ", np.arange(1, n + 1), max(2, len(str(n)))).astype(
+                object
+            ),
             "name": np.array(_distinct(names), dtype=object),
             "services": np.array(services, dtype=object),
             "host": np.array(hosts, dtype=object),

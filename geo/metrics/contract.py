@@ -30,6 +30,8 @@ import pandas as pd
 
 from geo.asof import attributes_only, rate_of, stored_text
 from geo.care.rules import _category_matrix, _household_frame
+from geo.carestate.figures import block_sums, household_flags, state_rows, uncovered_blocks
+from geo.carestate.load import load_state
 from geo.cases.metrics import cases_section
 from geo.config import load_config
 from geo.employment.load import metrics_section, metrics_sections_by_grid
@@ -172,10 +174,48 @@ def _grid_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
 def household_counters_of(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Per household 0/1 counters (visits required and compliant, fresh, categories held)
     and its grid (column ``_grid``) as of ``as_of``: the household half of ``grid_table``,
-    which a caller may keep while only reports change (``grid_table(..., households=)``)."""
+    which a caller may keep while only reports change (``grid_table(..., households=)``).
+
+    From the maintained care state where it covers the day (rows grouped by grid), from the
+    tables for the rest (``household_counters_from_tables``)."""
+    state = load_state(store)
+    if state is None:
+        return household_counters_from_tables(store, as_of)
+    config = load_config()
+    uncovered = set(uncovered_blocks(state, as_of, config))
+    covered = [i for i in range(len(state.blocks)) if i not in uncovered]
+    rows = state_rows(state, covered)
+    flags = household_flags(state, as_of, config, rows)
+    grid = np.asarray([b.grid.strip() for b in state.blocks], dtype=object)
+    frame = pd.DataFrame({"_grid": grid[state.household_block[rows]]})
+    frame["required"], frame["compliant"], frame["fresh"] = (
+        flags.required,
+        flags.compliant,
+        flags.fresh,
+    )
+    parts = [_household_counts(frame, flags.held, flags.ok, config.category_codes, None)]
+    keys = [state.blocks[i].grid for i in sorted(uncovered)]
+    for where in _wheres_of(keys):
+        households, held, ok = _household_frame(store, as_of, config, where)
+        parts.append(_household_counts(households, held, ok, config.category_codes, None))
+    parts = [p for p in parts if len(p)] or parts[:1]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def household_counters_from_tables(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """``household_counters_of`` folded from the tables."""
     config = load_config()
     households, held, ok = _household_frame(store, as_of, config)
     return _household_counts(households, held, ok, config.category_codes, None)
+
+
+def _wheres_of(keys: list[str]) -> list[dict]:
+    """Where-dicts reading the households of care-state grid ``keys`` ("" = no grid)."""
+    named = [k for k in keys if k != ""]
+    wheres: list[dict] = [{"grid_id": named}] if named else []
+    if "" in keys:
+        wheres += [{"grid_id": None}, {"grid_id": [""]}]
+    return wheres
 
 
 def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
@@ -196,6 +236,32 @@ def household_counters_from_status(status: pd.DataFrame) -> pd.DataFrame:
     return _household_counts(frame, held, held & ~failed, codes, None)
 
 
+def household_sums(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Household counters as of ``as_of`` summed per grid (index: the stripped stored grid id,
+    '' for none; columns as ``household_counters_of``): from the maintained care state
+    (``geo.carestate``) where it covers the day, from the tables for the rest."""
+    state = load_state(store)
+    if state is None:
+        return _summed(household_counters_from_tables(store, as_of))
+    config = load_config()
+    uncovered = uncovered_blocks(state, as_of, config)
+    sums = block_sums(state, as_of, config)
+    keys = [state.blocks[i].grid for i in uncovered]
+    sums = sums[~sums.index.isin(keys)]
+    sums = sums.groupby(np.asarray([str(k).strip() for k in sums.index], dtype=object)).sum()
+    sums.insert(1, "unassigned", np.int64(0))
+    for where in _wheres_of(keys):
+        households, held, ok = _household_frame(store, as_of, config, where)
+        if len(households):
+            part = _summed(_household_counts(households, held, ok, config.category_codes, None))
+            sums = sums.add(part, fill_value=0).astype(np.int64)
+    return sums
+
+
+def _summed(counters: pd.DataFrame) -> pd.DataFrame:
+    return counters.groupby("_grid").sum().astype(np.int64)
+
+
 class _Counts:
     """The summed counters of one as-of day: overall and per grid."""
 
@@ -205,19 +271,19 @@ class _Counts:
         config = load_config()
         self.codes = config.category_codes
         self.grids, self.staff = _grid_frames(store)
-        grid_ids = set(self.grids["grid_id"])
-        if household_counters is None:
-            household_counters = household_counters_of(store, as_of)
-        household_counts = household_counters.assign(
-            unassigned=(~household_counters["_grid"].isin(grid_ids)).to_numpy(np.int64)
+        sums = (
+            household_sums(store, as_of)
+            if household_counters is None
+            else _summed(household_counters)
         )
+        sums["unassigned"] = np.where(
+            sums.index.isin(set(self.grids["grid_id"])), 0, sums["total"]
+        ).astype(np.int64)
         report_counts = _report_frame(store, as_of)
-        self.household_total = household_counts.drop(columns="_grid").sum()
+        self.household_total = sums.sum().astype(np.int64)
         self.report_total = report_counts.drop(columns="_grid").astype(np.int64).sum()
         index = pd.Index(self.grids["grid_id"], name="grid_id")
-        self.household_by_grid = (
-            household_counts.groupby("_grid").sum().reindex(index, fill_value=0).astype(np.int64)
-        )
+        self.household_by_grid = sums.reindex(index, fill_value=0).astype(np.int64)
         self.report_by_grid = (
             report_counts.astype({c: np.int64 for c in _REPORT_COUNTERS})
             .groupby("_grid")

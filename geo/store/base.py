@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+import geo.store.care as care
 from geo.i18n import MessageError
 from geo.store.schema import TABLES, WGS84, Table
 
@@ -43,27 +44,79 @@ def empty_frame(table: Table, columns: Sequence[str] | None = None) -> pd.DataFr
 
 
 class Transaction(ABC):
-    """Writes inside one transaction; reads inside it see its own writes."""
+    """Writes inside one transaction; reads inside it see its own writes.
 
-    @abstractmethod
+    Every write method records what it touches of the care state's tables
+    (``geo.store.care``) before it runs, then calls the store's own ``_<method>``; the store
+    rebuilds the touched grids' care-state blocks before COMMIT
+    (``geo.store.care.before_commit``). One place for every writer: no caller can forget it.
+    """
+
+    @property
+    def touched(self) -> care.Touched:
+        """What this transaction's writes touched of the care state's tables."""
+        found = self.__dict__.get("_touched")
+        if found is None:
+            found = self.__dict__["_touched"] = care.Touched()
+        return found
+
     def upsert(self, table: str, frame: pd.DataFrame) -> int:
         """Insert rows, or update the given columns of rows whose key exists; returns rows."""
+        care.note_frame(self, table, frame)
+        return self._upsert(table, frame)
 
-    @abstractmethod
     def replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
         """Replace the whole table by ``frame`` (or by an iterable of frames: chunks of a bulk load); returns rows."""
+        care.note_bulk(self, table)
+        return self._replace(table, frame)
 
-    @abstractmethod
     def append(self, table: str, frame: pd.DataFrame) -> int:
         """Insert rows (tables without a key, e.g. the audit log); returns rows."""
+        care.note_frame(self, table, frame)
+        return self._append(table, frame)
 
-    @abstractmethod
     def update(self, table: str, where: Where, values: dict[str, Any]) -> int:
         """Set ``values`` on the rows matching ``where``; returns rows changed."""
+        care.note_where(self, table, where, values)
+        return self._update(table, where, values)
 
-    @abstractmethod
     def delete(self, table: str, where: Where) -> int:
         """Delete rows matching ``where``; returns rows deleted."""
+        care.note_where(self, table, where)
+        return self._delete(table, where)
+
+    def set_grid_ids(
+        self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
+    ) -> None:
+        """Set ``grid_id`` of many rows of ``table`` at once (by its single key)."""
+        if table == "households":
+            care.note_frame(self, table, pd.DataFrame({"household_id": list(key_values)}))
+        self._set_grid_ids(table, key_values, grid_ids)
+
+    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        """Write the rows of a ``geo.store.staging.Staging`` (upsert, or replace the table); returns rows."""
+        care.note_staged(self, table, staging, replace=replace)
+        return self._load_staged(table, staging, replace=replace)
+
+    @abstractmethod
+    def _upsert(self, table: str, frame: pd.DataFrame) -> int:
+        """``upsert`` in this store."""
+
+    @abstractmethod
+    def _replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
+        """``replace`` in this store."""
+
+    @abstractmethod
+    def _append(self, table: str, frame: pd.DataFrame) -> int:
+        """``append`` in this store."""
+
+    @abstractmethod
+    def _update(self, table: str, where: Where, values: dict[str, Any]) -> int:
+        """``update`` in this store."""
+
+    @abstractmethod
+    def _delete(self, table: str, where: Where) -> int:
+        """``delete`` in this store."""
 
     @abstractmethod
     def read(
@@ -72,19 +125,31 @@ class Transaction(ABC):
         """As ``Store.read``, inside the transaction."""
 
     @abstractmethod
-    def set_grid_ids(
+    def _set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
     ) -> None:
-        """Set ``grid_id`` of many rows of ``table`` at once (by its single key)."""
+        """``set_grid_ids`` in this store."""
 
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-wide setting (e.g. ``demo_mode``) in the ``gridmap_meta`` table."""
 
-    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
-        """Write the rows of a ``geo.store.staging.Staging`` (upsert, or replace the table); returns rows.
+    @abstractmethod
+    def meta_value(self, key: str) -> str | None:
+        """A store-wide setting as this transaction sees it (None when unset)."""
 
-        Read back chunk by chunk: memory stays bounded. Stores may copy more directly.
+    @abstractmethod
+    def care_grids_of(self, household_ids: Sequence[str]) -> set[str]:
+        """The care-state grid keys (stored grid_id, ``""`` for none) of these households now."""
+
+    @abstractmethod
+    def care_rebuild(self, keys: set[str] | None) -> None:
+        """Rebuild the care-state blocks of grid ``keys`` (None: the whole state) from the tables."""
+
+    def _load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+        """``load_staged`` in this store: read back chunk by chunk (memory stays bounded).
+
+        Stores may copy more directly.
         """
         if replace:
             return self.replace(table, staging.frames())
@@ -241,6 +306,13 @@ class Store(ABC):
         Waits up to ``wait`` seconds (default ``WRITE_WAIT_SECONDS``) for another writer,
         then raises ``StoreBusy``.
         """
+
+    def care_blocks(self) -> tuple[tuple[int, str | None], list[bytes]] | None:
+        """The maintained care state (``geo.store.care``): (data version, state token) and
+        every grid's block in its binary form (``geo.carestate.block``), read in one snapshot;
+        None when the store has none or it does not match the data version (compute from the
+        tables)."""
+        return None
 
     @abstractmethod
     def count(self, table: str) -> int:

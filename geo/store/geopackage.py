@@ -21,8 +21,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+import geo.carestate.bits as carestate_bits
+import geo.carestate.sources as carestate_sources
+import geo.store.care as care
 import geo.store.gpkg as gpkg
+from geo import timeutil
 from geo.access import audit_chain
+from geo.carestate.block import encode
+from geo.carestate.build import build_blocks, horizon_anchor
 from geo.store.base import (
     WRITE_WAIT_SECONDS,
     Store,
@@ -41,6 +47,11 @@ STAGING_SCHEMA = "staging"
 LOAD_CACHE_KIB = 256 * 1024
 """Page cache of a connection loading a staged import (SQLite's default is 2 MiB)."""
 REBUILD_INDEXES_RATIO = 0.5
+"""A load of at least this many rows per row already in the table rebuilds its secondary indexes."""
+CARE_TABLE_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {care.CARE_TABLE} "
+    "(grid_key TEXT PRIMARY KEY NOT NULL, anchor INTEGER NOT NULL, block BLOB NOT NULL)"
+)
 """A load of at least this many rows per row already in the table rebuilds its secondary indexes."""
 
 
@@ -137,7 +148,7 @@ class _GpkgTransaction(Transaction):
     def _columns_and_rows(self, table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
         return encode_rows(table, frame)
 
-    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+    def _upsert(self, table: str, frame: pd.DataFrame) -> int:
         t = self._table(table)
         if frame.empty:
             return 0
@@ -158,7 +169,7 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return len(rows)
 
-    def replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
+    def _replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
         t = self._table(table)
         self.con.execute(f'DELETE FROM "{table}"')
         self.changed.add(table)
@@ -171,7 +182,7 @@ class _GpkgTransaction(Transaction):
         _create_indexes(self.con, t)
         return rows
 
-    def append(self, table: str, frame: pd.DataFrame) -> int:
+    def _append(self, table: str, frame: pd.DataFrame) -> int:
         t = self._table(table)
         if frame.empty:
             return 0
@@ -185,7 +196,7 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return len(rows)
 
-    def update(self, table: str, where: Where, values: dict[str, Any]) -> int:
+    def _update(self, table: str, where: Where, values: dict[str, Any]) -> int:
         sets = ",".join(f'"{c}"=?' for c in values)
         clause, params = _where_sql(where)
         cur = self.con.execute(
@@ -194,13 +205,13 @@ class _GpkgTransaction(Transaction):
         self.changed.add(table)
         return cur.rowcount
 
-    def delete(self, table: str, where: Where) -> int:
+    def _delete(self, table: str, where: Where) -> int:
         clause, params = _where_sql(where)
         cur = self.con.execute(f'DELETE FROM "{table}"{clause}', params)
         self.changed.add(table)
         return cur.rowcount
 
-    def load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
+    def _load_staged(self, table: str, staging: Any, *, replace: bool) -> int:
         t = self._table(table)
         cols = staging.columns
         if not cols:
@@ -264,7 +275,7 @@ class _GpkgTransaction(Transaction):
         ).fetchone()
         return None if row is None else {**dict(zip(columns, row, strict=True)), "counted": False}
 
-    def set_grid_ids(
+    def _set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
     ) -> None:
         key = TABLES[table].key[0]
@@ -278,6 +289,38 @@ class _GpkgTransaction(Transaction):
         self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
     ) -> pd.DataFrame:
         return _read(self.con, TABLES[table], columns, where)
+
+    def meta_value(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM gridmap_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def care_grids_of(self, household_ids: Sequence[str]) -> set[str]:
+        rows = self.con.execute(
+            "SELECT DISTINCT coalesce(grid_id, '') FROM households "
+            "WHERE household_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(household_ids), ensure_ascii=False),),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def care_rebuild(self, keys: set[str] | None) -> None:
+        chosen = None if keys is None else sorted(keys)
+        today_day = carestate_bits.day_number(timeutil.today())
+        anchor = horizon_anchor(today_day, carestate_sources.latest_day(self.con, chosen))
+        sources = carestate_sources.read_sources(self.con, anchor, chosen)
+        blocks = build_blocks(
+            sources.households, sources.visit_summary, sources.verification_summary, anchor
+        )
+        if chosen is None:
+            self.con.execute(f"DELETE FROM {care.CARE_TABLE}")
+        else:
+            self.con.execute(
+                f"DELETE FROM {care.CARE_TABLE} WHERE grid_key IN (SELECT value FROM json_each(?))",
+                (json.dumps(chosen, ensure_ascii=False),),
+            )
+        self.con.executemany(
+            f"INSERT INTO {care.CARE_TABLE} (grid_key, anchor, block) VALUES (?, ?, ?)",
+            [(key, block.anchor, encode(block)) for key, block in blocks.items()],
+        )
 
 
 def _read(
@@ -452,6 +495,30 @@ class GeoPackageStore(Store):
         frame["mask"] = frame["mask"].fillna(0).astype(np.int64)
         return frame
 
+    def care_blocks(self) -> tuple[tuple[int, str | None], list[bytes]] | None:
+        with self._reader() as con:
+            if con is None or not _has_table(con, care.CARE_TABLE):
+                return None
+            con.execute("BEGIN")  # one snapshot: the version and the blocks agree
+            try:
+                meta = dict(
+                    con.execute(
+                        "SELECT key, value FROM gridmap_meta WHERE key IN ('data_version', ?, ?)",
+                        (care.CARE_META, care.CARE_TOKEN),
+                    ).fetchall()
+                )
+                if meta.get("data_version") is None or meta.get(care.CARE_META) != meta.get(
+                    "data_version"
+                ):
+                    return None
+                blocks = [
+                    r[0]
+                    for r in con.execute(f"SELECT block FROM {care.CARE_TABLE} ORDER BY grid_key")
+                ]
+            finally:
+                con.execute("COMMIT")
+        return (int(meta["data_version"]), meta.get(care.CARE_TOKEN)), blocks
+
     def read_attributes(
         self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
     ) -> pd.DataFrame:
@@ -539,6 +606,7 @@ class GeoPackageStore(Store):
             try:
                 yield tx
                 if tx.changed:
+                    care.before_commit(tx)  # the care state agrees with what is committed
                     _touch(con, tx.changed)
                 con.execute("COMMIT")
             except BaseException:
@@ -583,6 +651,8 @@ def _upgrade(con: sqlite3.Connection) -> None:
                 con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{name}" {sqltype}')
     _chain_existing_audit_log(con)
     _create_audit_triggers(con)
+    # 9: the care state (built whole before this transaction commits: care.before_commit)
+    con.execute(CARE_TABLE_DDL)
     con.execute(
         "UPDATE gridmap_meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
         (str(SCHEMA_VERSION), SCHEMA_VERSION),
@@ -647,6 +717,17 @@ def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
     con.execute(
         "UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'"
     )
+    # the care state was brought up to date by care.before_commit: it matches this version
+    con.execute(
+        "INSERT INTO gridmap_meta (key, value) SELECT ?, value FROM gridmap_meta "
+        "WHERE key = 'data_version' ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (care.CARE_META,),
+    )
+    con.execute(
+        "INSERT INTO gridmap_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (care.CARE_TOKEN, care.new_token()),
+    )
     for name in tables:
         t = TABLES.get(name)
         if t is not None and t.geometry:
@@ -671,6 +752,7 @@ def _create_geopackage(path: Path) -> None:
         for t in TABLES.values():
             _create_table(con, t)
         con.execute("CREATE TABLE gridmap_meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute(CARE_TABLE_DDL)
         con.executemany(
             "INSERT INTO gridmap_meta VALUES (?, ?)",
             [("data_version", "0"), ("schema_version", str(SCHEMA_VERSION))],

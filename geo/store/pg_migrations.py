@@ -359,6 +359,14 @@ MIGRATIONS: dict[int, list[Step]] = {
         # department accounts (issue 19): a department user's department (a staff role code)
         'ALTER TABLE users ADD COLUMN IF NOT EXISTS department text COLLATE "C"',
     ],
+    # 9: the maintained care state (geo.store.care): built whole by the transaction that
+    # applies this, before it commits (its care_state_version is not the data version yet)
+    9: [
+        """CREATE TABLE IF NOT EXISTS care_state (
+            grid_key text COLLATE "C" PRIMARY KEY,
+            anchor bigint NOT NULL,
+            block bytea NOT NULL)""",
+    ],
 }
 
 LATEST = max(MIGRATIONS)

@@ -42,8 +42,19 @@ except ImportError as exc:  # an optional dependency: say how to get it
         "pip install 'psycopg[binary]'  (or: pip install 'gridmap[postgis]')"
     ) from exc
 
+import geo.carestate.bits as carestate_bits
+import geo.carestate.sources as carestate_sources
+import geo.store.care as care
 import geo.store.pg_migrations as pg_migrations
+from geo import timeutil
 from geo.access import audit_chain
+from geo.carestate.block import encode
+from geo.carestate.build import (
+    build_blocks,
+    horizon_anchor,
+    summarize_verifications,
+    summarize_visits,
+)
 from geo.store.base import (
     WRITE_WAIT_SECONDS,
     Store,
@@ -375,10 +386,10 @@ class _PgTransaction(Transaction):
         self.changed.add(table.name)
         return len(frame)
 
-    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+    def _upsert(self, table: str, frame: pd.DataFrame) -> int:
         return self._insert_from_stage(TABLES[table], frame, upsert=True)
 
-    def replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
+    def _replace(self, table: str, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> int:
         # DELETE, not TRUNCATE: readers keep their snapshot instead of waiting on a lock
         with self.conn.cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {}").format(_ident(table)))
@@ -386,7 +397,7 @@ class _PgTransaction(Transaction):
         frames = [frame] if isinstance(frame, pd.DataFrame) else frame  # chunks of a bulk load
         return sum(self.append(table, chunk) for chunk in frames)
 
-    def append(self, table: str, frame: pd.DataFrame) -> int:
+    def _append(self, table: str, frame: pd.DataFrame) -> int:
         if frame.empty:
             return 0
         if table == "audit_log":  # chained here, inside the write lock: one head at a time
@@ -398,7 +409,7 @@ class _PgTransaction(Transaction):
         self.changed.add(table)
         return len(frame)
 
-    def update(self, table: str, where: Where, values: dict[str, Any]) -> int:
+    def _update(self, table: str, where: Where, values: dict[str, Any]) -> int:
         t = TABLES[table]
         _check_columns(t, list(values))
         sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(_ident(c)) for c in values)
@@ -412,7 +423,7 @@ class _PgTransaction(Transaction):
         self.changed.add(table)
         return count
 
-    def delete(self, table: str, where: Where) -> int:
+    def _delete(self, table: str, where: Where) -> int:
         clause, params = _where_sql(TABLES[table], where)
         with self.conn.cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {}{}").format(_ident(table), clause), params)
@@ -436,7 +447,7 @@ class _PgTransaction(Transaction):
         ).fetchone()
         return None if row is None else {**dict(zip(columns, row, strict=True)), "counted": False}
 
-    def set_grid_ids(
+    def _set_grid_ids(
         self, table: str, key_values: Sequence[str], grid_ids: Sequence[str | None]
     ) -> None:
         t = TABLES[table]
@@ -463,6 +474,81 @@ class _PgTransaction(Transaction):
         self, table: str, columns: Sequence[str] | None = None, where: Where | None = None
     ) -> pd.DataFrame:
         return _read(self.conn, TABLES[table], columns, where)
+
+    def meta_value(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM gridmap_meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def care_grids_of(self, household_ids: Sequence[str]) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT coalesce(grid_id, '') FROM households WHERE household_id = ANY(%s)",
+            (list(household_ids),),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def care_rebuild(self, keys: set[str] | None) -> None:
+        chosen = None if keys is None else sorted(keys)
+        households, visits, verifications = self._care_rows(chosen)
+        latest = [
+            int(days.max()) if len(days) and days.max() >= 0 else None
+            for days in (
+                carestate_bits.day_numbers(visits["visited_at"].to_numpy(object)),
+                carestate_bits.day_numbers(verifications["verified_on"].to_numpy(object)),
+            )
+        ]
+        anchor = horizon_anchor(carestate_bits.day_number(timeutil.today()), *latest)
+        blocks = build_blocks(
+            households,
+            summarize_visits(visits, anchor),
+            summarize_verifications(verifications, anchor),
+            anchor,
+        )
+        if chosen is None:
+            self.conn.execute(f"DELETE FROM {care.CARE_TABLE}")
+        else:
+            self.conn.execute(f"DELETE FROM {care.CARE_TABLE} WHERE grid_key = ANY(%s)", (chosen,))
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {care.CARE_TABLE} (grid_key, anchor, block) VALUES (%s, %s, %s)",
+                [(key, block.anchor, encode(block)) for key, block in blocks.items()],
+            )
+
+    def _care_rows(self, keys: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The households of grid ``keys`` (all: None) and their visits and verifications."""
+        if keys is None:
+            clause, params = "", []
+        else:
+            named, unassigned = care.named_keys(keys)
+            clause = " WHERE grid_id = ANY(%s)" + (
+                " OR grid_id IS NULL OR grid_id = ''" if unassigned else ""
+            )
+            params = [named]
+        with self.conn.cursor(binary=True) as cur:
+            cur.execute(
+                "SELECT fid, household_id, grid_id, categories, building, address, last_verified, "
+                f"ST_X(geom), ST_Y(geom) FROM households{clause} ORDER BY fid",
+                params,
+            )
+            rows = cur.fetchall()
+        households = pd.DataFrame.from_records(
+            rows,
+            columns=["fid", *carestate_sources.HOUSEHOLD_COLUMNS, "lon", "lat"],
+        )
+        for column in carestate_sources.HOUSEHOLD_COLUMNS:
+            households[column] = pd.Series(households[column].to_numpy(object), dtype=object)
+        for column in ("lon", "lat"):
+            households[column] = pd.to_numeric(households[column]).astype(float)
+        only = "" if keys is None else " WHERE household_id = ANY(%s)"
+        ids = [] if keys is None else [households["household_id"].astype(str).tolist()]
+        frames = []
+        for table, column in (("visits", "visited_at"), ("verifications", "verified_on")):
+            found = self.conn.execute(
+                f"SELECT household_id, {column} FROM {table}{only}", ids
+            ).fetchall()
+            frames.append(
+                pd.DataFrame.from_records(found, columns=["household_id", column]).astype(object)
+            )
+        return households, frames[0], frames[1]
 
 
 # Connections for reads are pooled per process and location: pages call
@@ -622,6 +708,25 @@ class PostGISStore(Store):
             if not self._table_ready(conn, t.name):
                 return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
             return _read_any_version(conn, t, cols, where, geometry=False)
+
+        return self._reading(query)
+
+    def care_blocks(self) -> tuple[tuple[int, str | None], list[bytes]] | None:
+        def query(conn: psycopg.Connection) -> tuple[tuple[int, str | None], list[bytes]] | None:
+            if not self._table_ready(conn, care.CARE_TABLE):
+                return None
+            # one statement, one snapshot: the version and the blocks agree
+            rows = conn.execute(
+                "SELECT v.value, (SELECT value FROM gridmap_meta WHERE key = %s), c.block "
+                "FROM (SELECT value FROM gridmap_meta WHERE key = 'data_version') v "
+                "JOIN (SELECT value FROM gridmap_meta WHERE key = %s) m ON m.value = v.value "
+                f"LEFT JOIN {care.CARE_TABLE} c ON true ORDER BY c.grid_key",
+                (care.CARE_TOKEN, care.CARE_META),
+            ).fetchall()
+            if not rows:
+                return None
+            key = (int(rows[0][0]), rows[0][1])
+            return key, [bytes(r[2]) for r in rows if r[2] is not None]
 
         return self._reading(query)
 
@@ -799,10 +904,18 @@ class PostGISStore(Store):
                 tx = _PgTransaction(conn)
                 yield tx
                 if tx.changed:
+                    care.before_commit(tx)  # the care state agrees with what is committed
                     conn.execute(
                         "UPDATE gridmap_meta SET value = (value::bigint + 1)::text "
                         "WHERE key = 'data_version'"
                     )
+                    conn.execute(
+                        "INSERT INTO gridmap_meta (key, value) SELECT %s, value FROM "
+                        "gridmap_meta WHERE key = 'data_version' "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (care.CARE_META,),
+                    )
+                    tx.set_meta(care.CARE_TOKEN, care.new_token())
         except BaseException:
             conn.close()
             raise

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WGS84 = "EPSG:4326"
-SCHEMA_VERSION = 8  # 2: verifications; 3: sessions, the audit log's hash chain;
+SCHEMA_VERSION = 9  # 2: verifications; 3: sessions, the audit log's hash chain;
 # 4: new-employment groups (firms, outlets, workers, stations; contract section 7); 5: buildings;
 # 6: cases; 7: the district (区县) of grids and of district leaders (geo.hierarchy);
-# 8: department accounts (users.department)
+# 8: department accounts (users.department); 9: the maintained care state (internal table
+# care_state, geo.store.care)
 
 
 @dataclass(frozen=True)

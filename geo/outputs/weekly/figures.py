@@ -199,6 +199,10 @@ class _Snapshot:
         inside = (days["day"] >= first_day) & (days["day"] <= last_day)
         return days[inside.to_numpy(bool)].reset_index(drop=True)
 
+    def care_blocks(self) -> Any:
+        """The store's maintained care state: a snapshot sees every row, so it holds for it."""
+        return self._store.care_blocks()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
