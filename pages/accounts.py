@@ -153,7 +153,11 @@ if names:
         )
         held_grids = [g for g in str(current["grids"] or "").split(";") if g in grid_choices]
         new_grids = st.multiselect(
-            t("acc_grids", lang), grid_choices, default=held_grids, key=f"acc_role_grids_{picked}"
+            t("acc_grids", lang),
+            grid_choices,
+            default=held_grids,
+            key=f"acc_role_grids_{picked}",
+            placeholder=t("ui_choose", lang),
         )
         held_department = current["department"] if isinstance(current["department"], str) else ""
         new_department = st.selectbox(
@@ -194,7 +198,12 @@ with st.form("acc_add", clear_on_submit=True):
     )
     district = st.selectbox(t("acc_district", lang), ["", *districts], key="acc_add_district")
     community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
-    grid_ids = st.multiselect(t("acc_grids", lang), grid_choices, key="acc_add_grids")
+    grid_ids = st.multiselect(
+        t("acc_grids", lang),
+        grid_choices,
+        key="acc_add_grids",
+        placeholder=t("ui_choose", lang),
+    )
     department = st.selectbox(
         t("acc_department", lang), departments, format_func=_department, key="acc_add_department"
     )

@@ -97,6 +97,7 @@ with st.form("rv_edit"):
         default=held,
         format_func=lambda c: labels.get(c, c),
         key="rv_categories",
+        placeholder=t("ui_choose", lang),
     )
     stored = desk.editable_texts(location, picked)
     members = st.text_input(

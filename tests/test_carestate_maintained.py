@@ -237,3 +237,19 @@ def test_a_view_of_some_grids_is_never_answered_from_the_whole_state(tmp_path):
     assert state_load.load_state(scoped) is None
     frame = rules.household_status(scoped, TODAY)
     assert set(frame["grid_id"]) == {"G1"}
+
+
+def test_the_weekly_snapshot_of_a_view_is_never_answered_from_the_whole_state(tmp_path):
+    """The weekly pack wraps its source in a snapshot: a snapshot of a GridScope must not
+    pass the whole store's state through (a grid worker's pack counted every household)."""
+    from geo.access.scope import GridScope
+    from geo.outputs.weekly.figures import _Snapshot, weekly_figures
+
+    store = open_store(str(tmp_path / "w.gpkg"))
+    write_frames(store, random_frames(12))
+    scoped = GridScope(store, ["G1"])
+    assert state_load.load_state(_Snapshot(store, TODAY, TODAY)) is not None
+    assert state_load.load_state(_Snapshot(scoped, TODAY, TODAY)) is None
+    in_g1 = int((store.read_attributes("households", ["grid_id"])["grid_id"] == "G1").sum())
+    total = weekly_figures(scoped, TODAY)["metrics"]["households"]["total"]
+    assert total == in_g1 < store.count("households")

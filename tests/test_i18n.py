@@ -60,6 +60,47 @@ def test_ui_code_has_no_literal_chinese(path):
     assert offenders == []
 
 
+def _english_placeholders(path: Path) -> list[str]:
+    """Widget calls that would show Streamlit's own English placeholder ("Choose options",
+    "Choose an option"): a multiselect, or a selectbox with no preselected option, without a
+    ``placeholder=`` from the catalogue."""
+    offenders = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords}
+        if "placeholder" in keywords:
+            continue
+        empty_select = (
+            node.func.attr == "selectbox"
+            and isinstance(keywords.get("index"), ast.Constant)
+            and keywords["index"].value is None
+        )
+        if node.func.attr == "multiselect" or empty_select:
+            offenders.append(f"{path.name}:{node.lineno}: {node.func.attr} without placeholder=")
+    return offenders
+
+
+def test_no_widget_shows_streamlits_english_placeholder():
+    offenders = [o for path in UI_FILES for o in _english_placeholders(path)]
+    assert offenders == []
+
+
+def test_the_placeholder_scan_catches_a_bare_multiselect(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text(
+        "st.multiselect('a', [1])\n"
+        "st.selectbox('b', [1], index=None)\n"
+        "st.multiselect('c', [1], placeholder=t('ui_choose', lang))\n"
+        "st.selectbox('d', [1])\n",
+        encoding="utf-8",
+    )
+    assert [o.split(": ", 1)[1] for o in _english_placeholders(page)] == [
+        "multiselect without placeholder=",
+        "selectbox without placeholder=",
+    ]
+
+
 def test_map_script_has_no_literal_chinese():
     script = (ROOT / "static" / "gridmap" / "rainbow.js").read_text(encoding="utf-8")
     assert not CJK.search(script)

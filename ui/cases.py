@@ -418,6 +418,7 @@ def _mediation_fields(
         sorted(capacity),
         key="case_mediators",
         format_func=lambda s: f"{names.get(s, s)} · {med.capacities[capacity[s]]}",
+        placeholder=t("ui_choose", lang),
     )
     st.session_state["case_mediators_with"] = [(s, capacity[s]) for s in chosen]
     st.text_input(t("rep_note", lang), key="case_note", max_chars=500, on_change="ignore")

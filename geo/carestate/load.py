@@ -37,6 +37,9 @@ def load_state(store: Any) -> State | None:
         # a view of a store (geo.access.scope.GridScope) passes other calls through: the
         # state holds every grid, not the view's, so the view's figures come from its reads
         return None
+    if not getattr(store, "holds_whole_state", True):
+        # a view that wraps such a view (the weekly pack's snapshot of a GridScope)
+        return None
     location = getattr(store, "location", None)
     with _LOCK:
         cached = _CACHE.get(location) if location else None

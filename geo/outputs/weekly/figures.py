@@ -177,6 +177,11 @@ class _Snapshot:
 
     def __init__(self, store: Store, first_day: dt.date, last_day: dt.date) -> None:
         self._store = store
+        # the maintained care state holds every grid: it answers for a snapshot of a whole
+        # store, never for one of a view of some grids (geo.access.scope.GridScope)
+        self.holds_whole_state = getattr(type(store), "care_blocks", None) is not None and bool(
+            getattr(store, "holds_whole_state", True)
+        )
         self._span = (day_text(first_day), day_text(last_day))
         self._reads: dict[tuple, pd.DataFrame] = {}
         self._visit_days: pd.DataFrame | None = None
@@ -200,8 +205,8 @@ class _Snapshot:
         return days[inside.to_numpy(bool)].reset_index(drop=True)
 
     def care_blocks(self) -> Any:
-        """The store's maintained care state: a snapshot sees every row, so it holds for it."""
-        return self._store.care_blocks()
+        """The store's maintained care state (None for a snapshot of a view of some grids)."""
+        return self._store.care_blocks() if self.holds_whole_state else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
