@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import folium
-from branca.element import MacroElement
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -45,8 +45,36 @@ def use_local_assets(base_url: str = STATIC_URL) -> None:
     ]
 
 
+class _ScriptText(Element):
+    """A script's text, rendered as it is. (branca's ``MacroElement.render`` wraps a macro's
+    output in ``Element(text)``, which compiles the text as a Jinja template: seconds for
+    a payload of a few megabytes, and a payload's text is data, not a template.)"""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        """The text itself."""
+        del kwargs
+        return self.text
+
+
 class GridmapLayer(JSCSSMixin, MacroElement):
     """Draws the payload with ``gridmapDraw`` from the vendored ``rainbow.js``."""
+
+    def render(self, **kwargs) -> None:
+        """As ``JSCSSMixin.render`` and ``MacroElement.render``, the script added as text."""
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "a GridmapLayer is rendered within a Figure"
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_ScriptText(script(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
     _template = Template(
         """
