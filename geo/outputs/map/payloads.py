@@ -242,6 +242,8 @@ def grid_payload(
     # plain per-grid records (a grid's Series per row costs seconds at a city's 3,000 grids)
     present = [c for c in _TOOLTIP_COLUMNS if c in grids.columns]
     records = pd.DataFrame(grids[present]).to_dict("records")
+    name_of, community_of = names.tolist(), communities.tolist()
+    label_of = labels.tolist() if labels is not None else None
     features = []
     for i, row in enumerate(records):
         grid_id = str(row["grid_id"])
@@ -251,10 +253,10 @@ def grid_payload(
                 "geometry": geometries[i],
                 "properties": {
                     "i": grid_id,
-                    "n": labels.iloc[i]
-                    if labels is not None
-                    else _short_name(names.iloc[i], communities.iloc[i]) or grid_id,
-                    "fn": labels.iloc[i] if labels is not None else names.iloc[i] or grid_id,
+                    "n": label_of[i]
+                    if label_of is not None
+                    else _short_name(name_of[i], community_of[i]) or grid_id,
+                    "fn": label_of[i] if label_of is not None else name_of[i] or grid_id,
                     "c": colours[i],
                     "k": _count(row, counts),
                     "s": 1 if row["grid_id"] in selected_set else 0,
