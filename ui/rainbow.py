@@ -152,7 +152,13 @@ def map_view(
         return _filtered_counts(location, version, as_of, choice, in_street, scope)
     frame = _NO_HOUSEHOLDS
     if grid_totals:  # only the unassigned households, which no grid counts
-        if choice.street == "" and data.grid_scope(location, version) is None:
+        # (none outside the grids: nothing to load, the state's texts stay undecoded)
+        counted = int(in_street["households"].fillna(0).sum())
+        if (
+            choice.street == ""
+            and data.grid_scope(location, version) is None
+            and data.households_total(location, version, viewer) > counted
+        ):
             frame = data.household_statuses(location, version, as_of, grid_ids=[None])
     elif lod:  # a chosen community or grid: only its households
         frame = data.household_statuses(
