@@ -96,6 +96,14 @@ class GridmapLayer(JSCSSMixin, MacroElement):
             .replace(">", "\\u003e")
             .replace("&", "\\u0026")
         )
+        # the payload as built, while payload_json is the text made of it (detach_view then
+        # splits the dict instead of parsing megabytes of JSON back)
+        self._built = (payload, self.payload_json)
+
+    def payload(self) -> dict:
+        """The payload this layer draws (parsed again only if payload_json was replaced)."""
+        built, text = self._built
+        return built if text is self.payload_json else json.loads(self.payload_json)
 
 
 class GridmapView(MacroElement):
@@ -127,7 +135,7 @@ def detach_view(fmap: folium.Map) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="gridmap-view")
     layer = gridmap_layer(fmap)
     if layer is not None:
-        base, view = split_payload(json.loads(layer.payload_json))
+        base, view = split_payload(layer.payload())
         layer.payload_json = json.dumps(base, ensure_ascii=False, separators=(",", ":"))
         group.add_child(GridmapView(view))
     return group
