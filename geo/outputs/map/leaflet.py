@@ -60,21 +60,28 @@ class _ScriptText(Element):
         return self.text
 
 
-class GridmapLayer(JSCSSMixin, MacroElement):
-    """Draws the payload with ``gridmapDraw`` from the vendored ``rainbow.js``."""
+class _DataScript:
+    """A MacroElement whose script carries data (a payload): rendered as text, never as a
+    template. branca's ``MacroElement.render`` wraps the macro's output in ``Element(text)``,
+    which compiles it with Jinja: a name reading ``{{ ... }}`` in an imported file or a report
+    would be evaluated on the server, and a large payload takes seconds to compile."""
 
     def render(self, **kwargs) -> None:
         """As ``JSCSSMixin.render`` and ``MacroElement.render``, the script added as text."""
-        figure = self.get_root()
-        assert isinstance(figure, Figure), "a GridmapLayer is rendered within a Figure"
-        for name, url in self.default_js:
+        figure = self.get_root()  # type: ignore[attr-defined]
+        assert isinstance(figure, Figure), "rendered within a Figure"
+        for name, url in getattr(self, "default_js", []):
             figure.header.add_child(JavascriptLink(url), name=name)
-        for name, url in self.default_css:
+        for name, url in getattr(self, "default_css", []):
             figure.header.add_child(CssLink(url), name=name)
-        script = self._template.module.__dict__["script"]
-        figure.script.add_child(_ScriptText(script(self, kwargs)), name=self.get_name())
-        for element in self._children.values():
+        script = self._template.module.__dict__["script"]  # type: ignore[attr-defined]
+        figure.script.add_child(_ScriptText(script(self, kwargs)), name=self.get_name())  # type: ignore[attr-defined]
+        for element in self._children.values():  # type: ignore[attr-defined]
             element.render(**kwargs)
+
+
+class GridmapLayer(_DataScript, JSCSSMixin, MacroElement):
+    """Draws the payload with ``gridmapDraw`` from the vendored ``rainbow.js``."""
 
     _template = Template(
         """
@@ -106,7 +113,7 @@ class GridmapLayer(JSCSSMixin, MacroElement):
         return built if text is self.payload_json else json.loads(self.payload_json)
 
 
-class GridmapView(MacroElement):
+class GridmapView(_DataScript, MacroElement):
     """A view (``split_payload``) for the map ``GridmapLayer`` drew; added to a FeatureGroup of
     that map, whose script can be sent on its own (st_folium's ``feature_group_to_add``)."""
 
