@@ -172,7 +172,9 @@ try:
 except ValueError as error:
     st.warning(md_t("map_base_map_error", lang, error=error))
     tiles = None
-if view.too_many:
+if view.too_many and choice.filtered:  # a whole area over the budget: counts per grid
+    st.info(t("map_filtered_counts", lang, n=f"{view.n_shown:,}"))
+elif view.too_many:
     st.info(t("map_too_many_points", lang, n=f"{view.n_shown:,}"))
     if view.legend is not None:
         st.caption(t("map_legend_from_grids", lang))

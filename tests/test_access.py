@@ -341,9 +341,10 @@ def folds(monkeypatch) -> list[str]:
 
 
 @pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
-def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer):
+def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewer, monkeypatch):
     from geo.metrics.tables import grid_table
 
+    monkeypatch.setenv("GRIDMAP_CARE_STATE", "off")  # no care state: every figure is a fold
     v = version(location)
     figures = data.grid_figures(location, v, AS_OF, viewer)
     statuses = data.household_statuses(location, v, AS_OF, viewer)
@@ -352,6 +353,25 @@ def test_one_fold_gives_a_viewers_points_and_grid_figures(location, folds, viewe
     everyone = grid_table(open_store(location), AS_OF)
     expected = everyone[everyone["grid_id"].isin(set(figures["grid_id"]))].reset_index(drop=True)
     pd.testing.assert_frame_equal(figures, expected)
+    assert int(figures["households"].sum()) == len(statuses[statuses["grid_id"].notna()])
+
+
+@pytest.mark.parametrize("viewer", [WORKER, STAFF, LEADER], ids=lambda v: v.role)
+def test_with_the_care_state_grid_figures_are_read_without_any_household_status(
+    location, folds, viewer
+):
+    """Issue 16: below the point budget too, a scope's grid figures are read from the care
+    state's counters: no household's status is made for them (a city's level draws none)."""
+    from geo.metrics.tables import grid_table
+
+    v = version(location)
+    figures = data.grid_figures(location, v, AS_OF, viewer)
+    data.community_figures(location, v, AS_OF, viewer)
+    assert folds == ["counters"]
+    everyone = grid_table(open_store(location), AS_OF)
+    expected = everyone[everyone["grid_id"].isin(set(figures["grid_id"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(figures, expected)
+    statuses = data.household_statuses(location, v, AS_OF, viewer)
     assert int(figures["households"].sum()) == len(statuses[statuses["grid_id"].notna()])
 
 

@@ -390,3 +390,33 @@ def test_the_map_stays_the_same_while_the_choices_change(two_grids, four_househo
     assert {"legend", "r", "show", "focus"}.isdisjoint(base)
     # each household's grid, in the payload's order (ordinary first): H1, H2, H3 in G1, H4 in G2
     assert base["h"]["id"] == "H1|H2|H3|H4" and base["h"]["g"] == [0, 0, 0, 1]
+
+
+def test_text_in_the_map_is_data_never_evaluated_as_a_jinja_template():
+    """A grid name or a report category reading like a template (from an imported file, a
+    citizen's report) reaches the browser as it is: branca compiled a script's text with
+    Jinja, which evaluated it on the server (and took seconds for a large payload)."""
+    from geo.outputs.map.leaflet import detach_view
+
+    hostile = "{{ 'ev' ~ 'aluated' }}{% for x in 'ab' %}loop{% endfor %}"
+    grids = gpd.GeoDataFrame(
+        {"grid_id": ["G1"], "name": [hostile], "community": ["c"], "households": [1]},
+        geometry=[box(116.0, 39.0, 116.01, 39.01)],
+        crs="EPSG:4326",
+    )
+    reports = pd.DataFrame(
+        {
+            "report_id": ["R1"],
+            "state": ["open"],
+            "category": [hostile],
+            "source": ["hotline"],
+            "reported_at": ["2026-11-30 10:00"],
+            "lon": [116.005],
+            "lat": [39.005],
+        }
+    )
+    fmap = build_map(grids, pd.DataFrame(), reports, as_of=dt.date(2026, 12, 1))
+    fmap.add_child(detach_view(fmap))  # the view too (sent apart by st_folium)
+    page = map_html(fmap)
+    assert "evaluated" not in page and "looploop" not in page
+    assert page.count("{{ 'ev' ~ 'aluated' }}") >= 3  # the grid's name, label, report

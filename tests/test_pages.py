@@ -238,6 +238,58 @@ def test_grid_totals_above_max_points_load_no_household_of_the_grids(
     assert map_payload(at)["h"]["n"] > 0
 
 
+def test_a_whole_area_filter_above_max_points_draws_its_counts_per_grid_not_points(
+    tmp_path, monkeypatch, counted_statuses
+):
+    """Issue 16: a category or "only overdue" over a whole area above the point budget sends
+    no household: the grids carry how many of their households the filter leaves (as when
+    the points are drawn), and the tiles and the legend count the same households."""
+    location = str(tmp_path / "demo.gpkg")
+    store = open_store(location)
+    build_demo(store, households=600)
+    loose = store.read("households", columns=["household_id"])["household_id"].iloc[:3].tolist()
+    with store.transaction() as tx:  # unassigned households count for the whole area
+        tx.set_grid_ids("households", loose, [None] * len(loose))
+    monkeypatch.setenv("GRIDMAP_DB", location)
+
+    def filtered(at: AppTest, step: str) -> AppTest:
+        at.selectbox(key="map_street").set_value("").run()
+        if step in ("category", "both"):
+            code = at.multiselect(key="map_categories").options[0]
+            at.multiselect(key="map_categories").select(code).run()
+        if step in ("overdue", "both"):
+            at.toggle(key="map_only_overdue").set_value(True).run()
+        assert not at.exception
+        return at
+
+    import streamlit as st
+
+    for step in ("category", "overdue", "both"):
+        st.cache_data.clear()
+        monkeypatch.delenv("GRIDMAP_MAP_MAX_POINTS", raising=False)
+        full = filtered(sign_in(AppTest.from_file(APP, default_timeout=60).run(), location), step)
+        drawn = map_payload(full)
+        assert 0 < drawn["h"]["n"] < 590  # every household is a point: the filter's are drawn
+        counts = {f["properties"]["i"]: f["properties"]["k"] for f in drawn["g"]["features"]}
+        order = [f["properties"]["i"] for f in drawn["g"]["features"]]
+        per_grid = pd.Series([order[g] for g in drawn["h"]["g"] if g >= 0]).value_counts()
+        assert counts == {g: int(per_grid.get(g, 0)) for g in order}
+        cards, legend = _map_figures(full)
+
+        st.cache_data.clear()
+        counted_statuses.clear()
+        monkeypatch.setenv("GRIDMAP_MAP_MAX_POINTS", "590")  # 600 households: above it
+        lod = filtered(sign_in(AppTest.from_file(APP, default_timeout=60).run(), location), step)
+        payload = map_payload(lod)
+        assert payload["h"]["n"] == 0 and payload["h"]["id"] == ""  # no household sent
+        assert {f["properties"]["i"]: f["properties"]["k"] for f in payload["g"]["features"]} == (
+            counts
+        )
+        assert _map_figures(lod) == (cards, legend)
+        assert None not in counted_statuses  # no status frame of every household
+        assert any(f"{drawn['h']['n']:,}" in info.value for info in lod.info)
+
+
 def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DB", str(tmp_path / "none.gpkg"))
     at = AppTest.from_file(APP, default_timeout=60).run()

@@ -30,6 +30,9 @@ from geo.access.auth import Viewer
 from geo.access.privacy import PERSONAL_COLUMNS, mask_frame, suppress_table, suppress_totals
 from geo.buildings.read import read_buildings
 from geo.care.rules import household_status
+from geo.care.status import shown_from_counters
+from geo.carestate.load import load_state
+from geo.config import load_config
 from geo.metrics.contract import granted_extensions, household_counters_of
 from geo.metrics.tables import _community_table_from, grid_table, grid_table_of
 from geo.outputs import figures as fig
@@ -169,6 +172,53 @@ def _household_counters(location: str, household_version: int, as_of: dt.date) -
     return household_counters_of(open_store(location), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _filtered_rows(
+    location: str,
+    household_version: int,
+    as_of: dt.date,
+    scope: Scope,
+    categories: tuple[str, ...],
+    only_overdue: bool,
+) -> pd.DataFrame:
+    counters = _household_counters(location, household_version, as_of)
+    if scope is not None:
+        counters = counters[counters["_grid"].isin(scope)]
+    return shown_from_counters(counters, load_config().category_codes, categories, only_overdue)
+
+
+def filtered_households(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    categories: Sequence[str],
+    only_overdue: bool,
+    viewer: Viewer | None = None,
+) -> pd.DataFrame:
+    """The households of the viewer's scope a filter leaves, as lean status rows (grid_id,
+    categories, required, compliant, overdue, fresh; ``geo.care.status.shown_from_counters``):
+    no id, no place, made from the grid counters' per-household rows (the care state), for
+    counts of a whole area over ``map_max_points``. Raises AccessDenied for aggregate-only
+    viewers."""
+    viewer = _who(viewer)
+    _refuse_aggregate_only(viewer)
+    scope = grid_scope(location, version, viewer)
+    return _filtered_rows(
+        location,
+        household_version(location, version),
+        as_of,
+        scope,
+        tuple(sorted(set(categories))),
+        bool(only_overdue),
+    )
+
+
+def households_total(location: str, version: int, viewer: Viewer | None = None) -> int:
+    """How many households the viewer's scope holds (unassigned ones too for the whole area)."""
+    scope = grid_scope(location, version, viewer)
+    return _households_in(location, stable_version(location, version, STRUCTURE), scope)
+
+
 def _who(viewer: Viewer | None) -> Viewer:
     return viewer if viewer is not None else session.viewer()
 
@@ -223,14 +273,15 @@ def _grid_figures(
 ) -> pd.DataFrame:
     households = household_version(location, version)
     store = open_store(location)
-    if _households_in(location, stable_version(location, version, STRUCTURE), scope) <= (
-        map_max_points()
-    ):
-        # the viewer's pages hold the per-household frame of their scope (map points and
-        # legend, work list): the grid figures are summed from it, the visits folded once;
-        # a frame of the scope's households gives the scope's grid rows exactly
+    if load_state(store) is None and _households_in(
+        location, stable_version(location, version, STRUCTURE), scope
+    ) <= (map_max_points()):
+        # no care state: the viewer's pages hold the per-household frame of their scope (map
+        # points and legend, work list): the grid figures are summed from it, the visits
+        # folded once; a frame of the scope's households gives the scope's grid rows exactly
         figures = grid_table_of(store, as_of, _statuses(location, households, as_of, scope))
-    else:  # level of detail: no page holds every household; the lean fold of all of them
+    else:  # the counters are read from the care state (no fold; no household's status),
+        # or, at level of detail without one, the lean fold of every household
         figures = grid_table(store, as_of, _household_counters(location, households, as_of))
     if scope is not None:
         figures = figures[figures["grid_id"].isin(scope)].reset_index(drop=True)

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.access.auth import Viewer
+from geo.care.status import in_grids
 from geo.config import Config
 from geo.i18n import t
 from geo.outputs import figures as fig
@@ -147,9 +148,17 @@ def map_view(
     max_points = data.map_max_points()
     lod = not aggregate and int(in_street["households"].fillna(0).sum()) > max_points
     grid_totals = lod and choice.whole_area and not choice.filtered
+    if lod and choice.whole_area and choice.filtered:
+        return _filtered_counts(location, version, as_of, choice, in_street, scope)
     frame = _NO_HOUSEHOLDS
     if grid_totals:  # only the unassigned households, which no grid counts
-        if choice.street == "" and data.grid_scope(location, version) is None:
+        # (none outside the grids: nothing to load, the state's texts stay undecoded)
+        counted = int(in_street["households"].fillna(0).sum())
+        if (
+            choice.street == ""
+            and data.grid_scope(location, version) is None
+            and data.households_total(location, version, viewer) > counted
+        ):
             frame = data.household_statuses(location, version, as_of, grid_ids=[None])
     elif lod:  # a chosen community or grid: only its households
         frame = data.household_statuses(
@@ -159,7 +168,11 @@ def map_view(
         # every household of the viewer's scope, once (cached): choosing a community, a grid or
         # a filter then changes only what the map shows, never the map itself (no reload); in
         # a city (a district chosen) only the chosen street's: the city is not one page's
-        street_ids = None if choice.district == "" else sorted(in_street["grid_id"])
+        # a street office over the budget likewise: the chosen street's only
+        whole = choice.district == "" and (
+            choice.street == "" or data.households_total(location, version, viewer) <= max_points
+        )
+        street_ids = None if whole else sorted(in_street["grid_id"])
         frame = data.household_statuses(location, version, as_of, grid_ids=street_ids)
     on_map, households, shown = households_in_view(
         frame, in_street["grid_id"].tolist(), scope_ids, choice
@@ -177,6 +190,27 @@ def map_view(
     too_many = grid_totals or (len(shown) > max_points and choice.whole_area)
     n_shown = len(shown) + (int(scope["households"].fillna(0).sum()) if grid_totals else 0)
     return MapView(on_map, households, shown, grid_totals, too_many, n_shown, totals, legend)
+
+
+def _filtered_counts(
+    location: str,
+    version: int,
+    as_of: dt.date,
+    choice: Choice,
+    in_street: pd.DataFrame,
+    scope: pd.DataFrame,
+) -> MapView:
+    """A filter over a whole area above the point budget: no point, the grids labelled with
+    how many of their households the filter leaves (lean rows from the care state's counters,
+    ``data.filtered_households``; no household's status is loaded)."""
+    rows = data.filtered_households(
+        location, version, as_of, choice.categories, choice.only_overdue
+    )
+    everywhere = choice.street == ""
+    shown = in_grids(rows, in_street["grid_id"].tolist(), unassigned=everywhere)
+    scope_ids = sorted(scope["grid_id"])
+    totals = data.scope_totals(location, version, as_of, grid_ids=scope_ids, households=shown)
+    return MapView(_NO_HOUSEHOLDS, shown, shown, False, True, len(shown), totals, None)
 
 
 def key_figures(totals: dict[str, object], aggregate: bool, filtered: bool, lang: str) -> None:

@@ -44,3 +44,43 @@ def shown(frame: pd.DataFrame, codes: Sequence[str], overdue: bool) -> pd.DataFr
     """The rows a page's filters leave: any of the category ``codes``, overdue ones only if asked."""
     rows = with_categories(frame, codes)
     return only_overdue(rows) if overdue else rows
+
+
+def shown_from_counters(
+    counters: pd.DataFrame, codes: Sequence[str], chosen: Sequence[str], overdue: bool
+) -> pd.DataFrame:
+    """The rows a page's filters leave, as a lean status frame (grid_id, categories,
+    required, compliant, overdue, fresh) made from per-household counters
+    (``geo.metrics.contract.household_counters_of``: ``_grid``, required, compliant, fresh,
+    ``held_<code>``): what counts, the legend and the tiles need, without every household's
+    status (level of detail at 1M households). ``codes``: the configured categories, in order;
+    ``chosen``: any of these (none: every household); ``overdue``: overdue ones only."""
+    required = counters["required"].to_numpy(bool)
+    compliant = counters["compliant"].to_numpy(bool)  # required and compliant
+    late = required & ~compliant
+    keep = np.ones(len(counters), dtype=bool)
+    if chosen:
+        keep = np.zeros(len(counters), dtype=bool)
+        for code in chosen:
+            if f"held_{code}" in counters.columns:
+                keep |= counters[f"held_{code}"].to_numpy(bool)
+    if overdue:
+        keep &= late
+    rows = counters[keep]
+    # categories as the status frame writes them: the codes held, ';'-joined in config order
+    text = np.full(len(rows), "", dtype=object)
+    for code in codes:
+        held = rows[f"held_{code}"].to_numpy(bool) if f"held_{code}" in rows.columns else None
+        if held is not None and held.any():
+            text[held] = np.where(text[held] == "", code, text[held] + ";" + code)
+    grid = rows["_grid"].to_numpy(object)
+    return pd.DataFrame(
+        {
+            "grid_id": np.where(pd.isna(grid) | (grid == ""), None, grid),
+            "categories": text,
+            "required": required[keep],
+            "compliant": compliant[keep],
+            "overdue": late[keep],
+            "fresh": counters["fresh"].to_numpy(bool)[keep],
+        }
+    )

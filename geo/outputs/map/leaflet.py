@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import folium
-from branca.element import MacroElement
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -45,7 +45,42 @@ def use_local_assets(base_url: str = STATIC_URL) -> None:
     ]
 
 
-class GridmapLayer(JSCSSMixin, MacroElement):
+class _ScriptText(Element):
+    """A script's text, rendered as it is. (branca's ``MacroElement.render`` wraps a macro's
+    output in ``Element(text)``, which compiles the text as a Jinja template: seconds for
+    a payload of a few megabytes, and a payload's text is data, not a template.)"""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        """The text itself."""
+        del kwargs
+        return self.text
+
+
+class _DataScript:
+    """A MacroElement whose script carries data (a payload): rendered as text, never as a
+    template. branca's ``MacroElement.render`` wraps the macro's output in ``Element(text)``,
+    which compiles it with Jinja: a name reading ``{{ ... }}`` in an imported file or a report
+    would be evaluated on the server, and a large payload takes seconds to compile."""
+
+    def render(self, **kwargs) -> None:
+        """As ``JSCSSMixin.render`` and ``MacroElement.render``, the script added as text."""
+        figure = self.get_root()  # type: ignore[attr-defined]
+        assert isinstance(figure, Figure), "rendered within a Figure"
+        for name, url in getattr(self, "default_js", []):
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in getattr(self, "default_css", []):
+            figure.header.add_child(CssLink(url), name=name)
+        script = self._template.module.__dict__["script"]  # type: ignore[attr-defined]
+        figure.script.add_child(_ScriptText(script(self, kwargs)), name=self.get_name())  # type: ignore[attr-defined]
+        for element in self._children.values():  # type: ignore[attr-defined]
+            element.render(**kwargs)
+
+
+class GridmapLayer(_DataScript, JSCSSMixin, MacroElement):
     """Draws the payload with ``gridmapDraw`` from the vendored ``rainbow.js``."""
 
     _template = Template(
@@ -68,9 +103,17 @@ class GridmapLayer(JSCSSMixin, MacroElement):
             .replace(">", "\\u003e")
             .replace("&", "\\u0026")
         )
+        # the payload as built, while payload_json is the text made of it (detach_view then
+        # splits the dict instead of parsing megabytes of JSON back)
+        self._built = (payload, self.payload_json)
+
+    def payload(self) -> dict:
+        """The payload this layer draws (parsed again only if payload_json was replaced)."""
+        built, text = self._built
+        return built if text is self.payload_json else json.loads(self.payload_json)
 
 
-class GridmapView(MacroElement):
+class GridmapView(_DataScript, MacroElement):
     """A view (``split_payload``) for the map ``GridmapLayer`` drew; added to a FeatureGroup of
     that map, whose script can be sent on its own (st_folium's ``feature_group_to_add``)."""
 
@@ -99,7 +142,7 @@ def detach_view(fmap: folium.Map) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="gridmap-view")
     layer = gridmap_layer(fmap)
     if layer is not None:
-        base, view = split_payload(json.loads(layer.payload_json))
+        base, view = split_payload(layer.payload())
         layer.payload_json = json.dumps(base, ensure_ascii=False, separators=(",", ":"))
         group.add_child(GridmapView(view))
     return group

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import math
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -135,7 +137,7 @@ def _num(value: object) -> str:
     return "—" if math.isnan(v) else f"{v:.0f}" if v == int(v) else f"{v:.1f}"
 
 
-def _grid_tooltip(row: pd.Series, lang: str) -> str:
+def _grid_tooltip(row: Mapping[str, object], lang: str) -> str:
     """Grid tooltip HTML; its text starts with '<grid_id> · ' (drill-down parses it)."""
     esc = html.escape
     lines = [f"<b>{esc(str(row['grid_id']))} · {esc(str(row.get('name') or ''))}</b>"]
@@ -154,6 +156,55 @@ def _grid_tooltip(row: pd.Series, lang: str) -> str:
     return "<br>".join(lines)
 
 
+_TOOLTIP_COLUMNS = (
+    "grid_id",
+    "name",
+    "community",
+    "households",
+    "visit_rate",
+    "freshness_rate",
+    "reports_overdue",
+    "completion_rate",
+    "satisfaction_rate",
+    "households_per_worker",
+)
+
+# the grids' shapes as sent (GeoJSON geometry, label point, community outlines), by their
+# WKB, projection and communities: the same grids give the same shapes on every run
+_SHAPES: OrderedDict[bytes, tuple[list[dict], np.ndarray, np.ndarray, list[dict]]] = OrderedDict()
+_SHAPES_MAX = 8
+
+
+def _shapes(
+    grids: gpd.GeoDataFrame, communities: np.ndarray, gcj02: bool
+) -> tuple[list[dict], np.ndarray, np.ndarray, list[dict]]:
+    """(GeoJSON geometries, label x, label y, community labels) of ``grids``, cached."""
+    raw = np.asarray(grids.geometry.values, dtype=object)
+    digest = hashlib.sha256(str((grids.crs, gcj02)).encode())
+    for part in shapely.to_wkb(raw):
+        digest.update(part or b"")
+    digest.update("\x1f".join(map(str, communities)).encode())
+    key = digest.digest()
+    if key in _SHAPES:
+        _SHAPES.move_to_end(key)
+        return _SHAPES[key]
+    geoms = np.asarray(grids.geometry.to_crs("EPSG:4326").values, dtype=object)
+    if gcj02:
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(_to_gcj(xy[:, 0], xy[:, 1])))
+    geoms = shapely.set_precision(geoms, 1e-6)
+    label_points = shapely.point_on_surface(geoms)
+    shapes = (
+        [shapely.geometry.mapping(g) for g in geoms],
+        shapely.get_x(label_points),
+        shapely.get_y(label_points),
+        _community_labels(geoms, communities),
+    )
+    _SHAPES[key] = shapes
+    while len(_SHAPES) > _SHAPES_MAX:
+        _SHAPES.popitem(last=False)
+    return shapes
+
+
 def grid_payload(
     grids: gpd.GeoDataFrame,
     *,
@@ -170,12 +221,6 @@ def grid_payload(
     """
     if grids.empty:
         return {"type": "FeatureCollection", "features": [], "communities": []}, []
-    geoms = np.asarray(grids.geometry.to_crs("EPSG:4326").values, dtype=object)
-    if gcj02:
-        geoms = shapely.transform(geoms, lambda xy: np.column_stack(_to_gcj(xy[:, 0], xy[:, 1])))
-    geoms = shapely.set_precision(geoms, 1e-6)
-    label_points = shapely.point_on_surface(geoms)
-    lx, ly = shapely.get_x(label_points), shapely.get_y(label_points)
     colours, legend = fill_class(
         grids[fill] if fill in grids.columns else pd.Series(np.nan, index=grids.index), fill
     )
@@ -193,21 +238,25 @@ def grid_payload(
         if "community" in grids.columns
         else pd.Series("", index=grids.index)
     )
+    geometries, lx, ly, community_labels = _shapes(grids, communities.to_numpy(object), gcj02)
+    # plain per-grid records (a grid's Series per row costs seconds at a city's 3,000 grids)
+    present = [c for c in _TOOLTIP_COLUMNS if c in grids.columns]
+    records = pd.DataFrame(grids[present]).to_dict("records")
+    name_of, community_of = names.tolist(), communities.tolist()
+    label_of = labels.tolist() if labels is not None else None
     features = []
-    for i, (idx, row) in enumerate(grids.iterrows()):  # grids are a few hundred: per-row is fine
-        del idx
+    for i, row in enumerate(records):
+        grid_id = str(row["grid_id"])
         features.append(
             {
                 "type": "Feature",
-                "geometry": shapely.geometry.mapping(geoms[i]),
+                "geometry": geometries[i],
                 "properties": {
-                    "i": str(row["grid_id"]),
-                    "n": labels.iloc[i]
-                    if labels is not None
-                    else _short_name(names.iloc[i], communities.iloc[i]) or str(row["grid_id"]),
-                    "fn": labels.iloc[i]
-                    if labels is not None
-                    else names.iloc[i] or str(row["grid_id"]),
+                    "i": grid_id,
+                    "n": label_of[i]
+                    if label_of is not None
+                    else _short_name(name_of[i], community_of[i]) or grid_id,
+                    "fn": label_of[i] if label_of is not None else name_of[i] or grid_id,
                     "c": colours[i],
                     "k": _count(row, counts),
                     "s": 1 if row["grid_id"] in selected_set else 0,
@@ -218,11 +267,11 @@ def grid_payload(
             }
         )
     collection = {"type": "FeatureCollection", "features": features}
-    collection["communities"] = _community_labels(geoms, communities.to_numpy(object))
+    collection["communities"] = community_labels
     return collection, legend
 
 
-def _count(row: pd.Series, counts: pd.Series | None) -> int | str | None:
+def _count(row: Mapping[str, object], counts: pd.Series | None) -> int | str | None:
     if counts is not None:
         return int(counts.get(row["grid_id"], 0))
     value = row.get("households")
