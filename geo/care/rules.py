@@ -342,7 +342,7 @@ def _status_from_state(
     uncovered = set(uncovered_blocks(state, as_of, config))
     covered = [i for i in chosen if i not in uncovered]
     rows = state_rows(state, covered)
-    frame, unknown = state_household_status(state, as_of, config, rows)
+    frame, unknown = state_household_status(state, as_of, config, rows, history=history)
     if len(unknown) and history:
         # visited or re-verified after the day: their last visit / verification by then
         ids = frame["household_id"].iloc[unknown].astype(str).tolist()
