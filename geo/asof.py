@@ -18,6 +18,14 @@ from geo.timeutil import day_text
 
 def stored_text(series: pd.Series) -> pd.Series:
     """Stored text with missing values as '' (so comparisons never meet None)."""
+    dtype = series.dtype
+    if (
+        isinstance(dtype, pd.StringDtype)
+        and dtype.storage == "pyarrow"
+        and dtype.na_value is np.nan
+    ):
+        # the dtype the general path gives, already: no round trip through Python objects
+        return series.fillna("").str.strip()
     return series.astype(object).where(series.notna(), "").astype(str).str.strip()
 
 

@@ -128,3 +128,12 @@ def test_the_weekly_pack_reads_each_table_once_for_its_nine_days(street):
     assert figures["metrics"]["reports"]["total"] > 0
     assert store.reads, "the pack reads attributes"
     assert max(store.reads.values()) == 1, store.reads.most_common(3)
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "string[pyarrow]", "string[python]"])
+def test_stored_text_of_pyarrow_text_is_the_general_path(dtype):
+    from geo.asof import stored_text
+
+    series = pd.Series([" x ", None, "y\t", "", " ", "z"], index=[4, 1, 2, 3, 0, 9], dtype=dtype)
+    general = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    pd.testing.assert_series_equal(stored_text(series), general)

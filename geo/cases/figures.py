@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.asof import rate_of, text_isin
+from geo.asof import rate_of, stored_text, text_isin
 from geo.cases.limits import case_clock, judged_at
 from geo.cases.mediation import OPEN_STATES, mediation_states, propose_kind
 from geo.cases.settings import CaseSettings
@@ -29,7 +29,7 @@ OWNER_KIND_KEYS = ("staff", "department", "mediation")
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    return stored_text(series)
 
 
 def _in_window(stamps: pd.Series, cutoff: str, since: dt.date | None) -> pd.Series:
