@@ -13,6 +13,13 @@ the state), so every figure has its "before" beside it.
   on an older store, a bulk import or a ``--replace`` adds).
 
 ``python -m bench.city --db STORE [--as-of DAY] [--skip-scratch]`` prints ``CITY_RESULT {...}``.
+
+``python -m bench.city --db STORE --baseline DIR [--repeat N]`` times only the two commands
+(``metrics --json``, ``weekly`` to a PDF and to an XLSX), each N times, alternating this
+checkout and the code in DIR (another checkout, e.g. ``git archive COMMIT | tar -x -C DIR``)
+on the same store, and prints the medians as ``CITY_BASELINE {...}``: this code's step,
+``<step>_baseline_s`` beside it, and the ratio. ``weekly`` writes an audit event: give it a
+copy of the store.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,14 +38,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cli_seconds(args: list[str], scratch: bool) -> tuple[float, int]:
-    """Wall seconds of ``python -m geo.cli ARGS`` in a fresh process, and its exit code."""
+def _cli_seconds(args: list[str], scratch: bool, root: Path = ROOT) -> tuple[float, int]:
+    """Wall seconds of ``python -m geo.cli ARGS`` in a fresh process (the code of the
+    checkout ``root``), and its exit code."""
     env = dict(os.environ)
     env["GRIDMAP_CARE_STATE"] = "off" if scratch else "on"
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "geo.cli", *args],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -104,6 +113,32 @@ def run(location: str, as_of: dt.date, scratch: bool = True, weekly: bool = True
     return out
 
 
+def against_baseline(location: str, as_of: dt.date, baseline: Path, repeat: int = 3) -> dict:
+    """Median seconds of ``metrics --json`` and ``weekly`` (PDF, XLSX) of this checkout and
+    of ``baseline``'s code, run alternately on the same store (same machine load)."""
+    day = as_of.isoformat()
+    out: dict = {"repeat": repeat}
+    with tempfile.TemporaryDirectory() as tmp:
+        steps = {
+            "metrics_json": ["metrics", "--json", "--db", location, "--as-of", day],
+            "weekly_pdf": ["weekly", "--db", location, "--as-of", day, "--out", f"{tmp}/w.pdf"],
+            "weekly_xlsx": ["weekly", "--db", location, "--as-of", day, "--out", f"{tmp}/w.xlsx"],
+        }
+        for step, args in steps.items():
+            times: dict[str, list[float]] = {"": [], "_baseline": []}
+            for _ in range(repeat):
+                for suffix, root in (("_baseline", baseline), ("", ROOT)):
+                    seconds, code = _cli_seconds(args, False, root)
+                    if code != 0:
+                        raise SystemExit(f"{step} failed in {root}")
+                    times[suffix].append(seconds)
+            for suffix, values in times.items():
+                out[f"{step}{suffix}_s"] = round(statistics.median(values), 2)
+                out[f"{step}{suffix}_all_s"] = values
+            out[f"{step}_ratio"] = round(out[f"{step}_baseline_s"] / out[f"{step}_s"], 2)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.city", description=__doc__.splitlines()[0]
@@ -112,7 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 27))
     parser.add_argument("--skip-scratch", action="store_true", help="no from-the-tables steps")
     parser.add_argument("--no-weekly", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another checkout: its code beside this")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        result = against_baseline(args.db, args.as_of, args.baseline.resolve(), args.repeat)
+        print("CITY_BASELINE " + json.dumps(result, ensure_ascii=False))
+        return 0
     result = run(args.db, args.as_of, scratch=not args.skip_scratch, weekly=not args.no_weekly)
     print("CITY_RESULT " + json.dumps(result, ensure_ascii=False))
     return 0

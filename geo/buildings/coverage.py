@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.buildings.figures import COVERAGE_COLUMNS, building_coverage, building_figures
 from geo.buildings.read import linked
-from geo.care.rules import household_status
+from geo.care.rules import household_rules_met
 from geo.store.base import Store, Where
 
 GRID_COLUMNS = ("grid_id", *COVERAGE_COLUMNS)
@@ -25,7 +25,7 @@ def coverage_by_building(
     )
     if buildings.empty:
         return pd.DataFrame(columns=list(GRID_COLUMNS))
-    rows = linked(household_status(store, as_of, where=where), buildings)
+    rows = linked(household_rules_met(store, as_of, where=where), buildings)
     return building_coverage(building_figures(buildings, rows), rows, grid_ids)
 
 

@@ -288,6 +288,25 @@ def household_status(store: Store, as_of: dt.date, where: dict | None = None) ->
     return _status_from_tables(store, as_of, where)
 
 
+# what a household's last visit or verification before a past day decides (the rest of
+# household_status comes from the rules met, which the care state holds for any covered day)
+_HISTORY_COLUMNS = ("last_visit", "next_due", "fresh", "last_verified")
+
+
+def household_rules_met(store: Store, as_of: dt.date, where: dict | None = None) -> pd.DataFrame:
+    """``household_status`` without ``last_visit``, ``next_due``, ``fresh`` and
+    ``last_verified``: where each household is and the rules it meets (compliant, required,
+    overdue, failed), what building coverage counts. For a past day the care state answers
+    it without reading the visits since (``household_status`` must, 10 s at 1M)."""
+    keys = _state_keys(where)
+    state = load_state(store) if keys is not None else None
+    if state is None:
+        frame = _status_from_tables(store, as_of, where)
+    else:
+        frame = _status_from_state(store, as_of, state, keys, where, history=False)
+    return frame.drop(columns=list(_HISTORY_COLUMNS))
+
+
 def _state_keys(where: dict | None) -> set[str] | bool | None:
     """The care-state grid keys a ``where`` asks for (True: all), or None when the state
     cannot answer it (a household filter, or the stored empty grid id ``""``)."""
@@ -307,18 +326,24 @@ def _state_keys(where: dict | None) -> set[str] | bool | None:
 
 
 def _status_from_state(
-    store: Store, as_of: dt.date, state: State, keys: set[str] | bool, where: dict | None
+    store: Store,
+    as_of: dt.date,
+    state: State,
+    keys: set[str] | bool,
+    where: dict | None,
+    history: bool = True,
 ) -> pd.DataFrame:
     """``household_status`` from the maintained care state; grids it cannot answer for that
     day (``uncovered_blocks``) from the tables. Rows in store order (fid), those from the
-    tables after them."""
+    tables after them. ``history=False``: ``_HISTORY_COLUMNS`` of households visited or
+    verified after the day are left unknown (the visits since are not read)."""
     config = load_config()
     chosen = [i for i, block in enumerate(state.blocks) if keys is True or block.grid in keys]
     uncovered = set(uncovered_blocks(state, as_of, config))
     covered = [i for i in chosen if i not in uncovered]
     rows = state_rows(state, covered)
-    frame, unknown = state_household_status(state, as_of, config, rows)
-    if len(unknown):
+    frame, unknown = state_household_status(state, as_of, config, rows, history=history)
+    if len(unknown) and history:
         # visited or re-verified after the day: their last visit / verification by then
         ids = frame["household_id"].iloc[unknown].astype(str).tolist()
         day = day_text(as_of)

@@ -236,27 +236,21 @@ def block_sums(state: State, as_of: dt.date, config: Config) -> pd.DataFrame:
     return pd.DataFrame(sums, index=pd.Index(keys, dtype=object), columns=list(columns))
 
 
-def household_status(
+def _history_texts(
     state: State,
     as_of: dt.date,
     config: Config,
-    rows: np.ndarray | None = None,
-    last_visits: pd.DataFrame | None = None,
-    last_verifications: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """``geo.metrics.household_status`` of ``rows`` (default all) without ``address``, and the
-    positions (in ``rows``) of households whose last visit or last verification as of the
-    day the blocks cannot tell: visited after the day (its last visit before it is not
-    held), or verified after it with no verification in the masks before it. Pass
-    ``store.last_visits(day, ids)`` / ``store.last_verifications(day, ids)`` of those as
-    ``last_visits`` / ``last_verifications`` to complete them.
-    """
-    rows = np.arange(len(state.household_block)) if rows is None else np.asarray(rows)
+    rows: np.ndarray,
+    flags: HouseholdFlags,
+    ids: np.ndarray,
+    last_visits: pd.DataFrame | None,
+    last_verifications: pd.DataFrame | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``household_status``'s last visit, next due day and last verification texts of
+    ``rows``, and the mask of those the blocks cannot tell (see ``household_status``)."""
     a = bits.day_number(as_of)
-    flags = household_flags(state, as_of, config, rows)
     codes = config.category_codes
     rules = [config.category(code).rule for code in codes]
-    ids = _household_ids(state, rows)
     last_seconds = state.arrays["last_visit"][rows]
     last_day = np.where(last_seconds >= 0, last_seconds // DAY_SECONDS, -1)
     after = last_day > a  # the latest visit is after the day: the one before it is unknown
@@ -304,6 +298,42 @@ def household_status(
     if has_due.any():
         days = np.datetime64(as_of, "D") + earliest[has_due].astype("timedelta64[D]")
         next_due[has_due] = np.datetime_as_string(days, unit="D").astype(object)
+    verified_text = np.full(len(rows), None, dtype=object)
+    has_verified = verified_day >= 0
+    verified_text[has_verified] = np.datetime_as_string(
+        verified_day[has_verified].astype("datetime64[D]"), unit="D"
+    ).astype(object)
+    return last_text, next_due, verified_text, unknown
+
+
+def household_status(
+    state: State,
+    as_of: dt.date,
+    config: Config,
+    rows: np.ndarray | None = None,
+    last_visits: pd.DataFrame | None = None,
+    last_verifications: pd.DataFrame | None = None,
+    history: bool = True,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``geo.metrics.household_status`` of ``rows`` (default all) without ``address``, and the
+    positions (in ``rows``) of households whose last visit or last verification as of the
+    day the blocks cannot tell: visited after the day (its last visit before it is not
+    held), or verified after it with no verification in the masks before it. Pass
+    ``store.last_visits(day, ids)`` / ``store.last_verifications(day, ids)`` of those as
+    ``last_visits`` / ``last_verifications`` to complete them. ``history=False``: last_visit,
+    next_due and last_verified are None (not computed) and no position is returned.
+    """
+    rows = np.arange(len(state.household_block)) if rows is None else np.asarray(rows)
+    flags = household_flags(state, as_of, config, rows)
+    codes = config.category_codes
+    ids = _household_ids(state, rows)
+    if history:
+        last_text, next_due, verified_text, unknown = _history_texts(
+            state, as_of, config, rows, flags, ids, last_visits, last_verifications
+        )
+    else:  # left unknown (None): not computed
+        last_text = next_due = verified_text = np.full(len(rows), None, dtype=object)
+        unknown = np.zeros(len(rows), dtype=bool)
     failed_bits = ((flags.held & ~flags.ok) * (1 << np.arange(len(codes), dtype=np.int64))).sum(
         axis=1
     )
@@ -312,11 +342,6 @@ def household_status(
         [";".join(c for i, c in enumerate(codes) if int(m) >> i & 1) or None for m in uniques],
         dtype=object,
     )
-    verified_text = np.full(len(rows), None, dtype=object)
-    has_verified = verified_day >= 0
-    verified_text[has_verified] = np.datetime_as_string(
-        verified_day[has_verified].astype("datetime64[D]"), unit="D"
-    ).astype(object)
     grid = np.asarray(state.grids, dtype=object)[state.household_block[rows]]
     buildings = _household_buildings(state, rows)
 

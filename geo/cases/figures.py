@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.asof import rate_of
+from geo.asof import rate_of, stored_text, text_isin
 from geo.cases.limits import case_clock, judged_at
 from geo.cases.mediation import OPEN_STATES, mediation_states, propose_kind
 from geo.cases.settings import CaseSettings
@@ -29,7 +29,7 @@ OWNER_KIND_KEYS = ("staff", "department", "mediation")
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    return stored_text(series)
 
 
 def _in_window(stamps: pd.Series, cutoff: str, since: dt.date | None) -> pd.Series:
@@ -45,7 +45,7 @@ def _owner_kinds_as_of(reports: pd.DataFrame, events: pd.DataFrame, cutoff: str)
     from its owner events; a report with no owner event at all keeps its owner columns."""
     owners = owners_as_of(events, cutoff).set_index("report_id")["owner_kind"]
     kind = reports["report_id"].map(owners)
-    never_moved = ~reports["report_id"].isin(set(events["report_id"]))
+    never_moved = ~text_isin(reports["report_id"], set(events["report_id"]))
     return (
         kind.where(~never_moved, reports["owner_kind"])
         .astype(object)
@@ -77,7 +77,7 @@ def case_figures(
     clock = case_clock(population, events, settings, as_of)
 
     owner_kind = _owner_kinds_as_of(population, events, cutoff)
-    mine = events[events["report_id"].isin(ids)]
+    mine = events[text_isin(events["report_id"], ids)]
     transfers = mine[(mine["event"] == "transferred") & _in_window(mine["at"], cutoff, since)]
     extended = mine[(mine["event"] == "extended") & _in_window(mine["at"], cutoff, since)]
 
@@ -97,7 +97,7 @@ def case_figures(
     )
     sent = reminders[
         (reminders["status"] == "sent")
-        & reminders["report_id"].isin(ids)
+        & text_isin(reminders["report_id"], ids)
         & _in_window(reminders["sent_at"], cutoff, since)
     ]
     return {
@@ -142,7 +142,7 @@ def mediation_room_figures(
     opened = mediations[_in_window(mediations["opened_at"], cutoff, None)]
     is_case = flags["counted"] & (
         reports["source"].isin(settings.mediation_sources)
-        | reports["report_id"].isin(opened["report_id"])
+        | text_isin(reports["report_id"], opened["report_id"])
     ).to_numpy(bool)
     community = reports["grid_id"].map(dict(zip(grids["grid_id"], grids["community"], strict=True)))
     is_case &= community.notna().to_numpy(bool)
@@ -158,7 +158,7 @@ def mediation_room_figures(
         {
             "community": community[is_case].to_numpy(object),
             "cases": 1,
-            "mediated": cases["report_id"].isin(set(held)).to_numpy(int),
+            "mediated": text_isin(cases["report_id"], set(held)).to_numpy(int),
             **{o: (states.to_numpy(object) == o).astype(int) for o in outcomes},
             "ongoing": np.isin(states.to_numpy(object), OPEN_STATES).astype(int),
             "responded": flags["responded"][is_case].astype(int),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from geo.asof import rate_of
+from geo.asof import rate_of, text_isin
 from geo.employment.status import (
     STATION_REACH_M,
     next_day,
@@ -105,7 +105,7 @@ def observer_reports(
     reported = stored_text(_series(reports, "reported_at"))
     keep = (
         (stored_text(_series(reports, "source")) == OBSERVER_SOURCE)
-        & stored_text(_series(reports, "reporter_id")).isin(observers)
+        & text_isin(stored_text(_series(reports, "reporter_id")), observers)
         & (reported >= day_text(first))
         & (reported < next_day(last))
         & (stored_text(_series(reports, "duplicate_of")) == "")
@@ -163,7 +163,7 @@ def new_employment(
 def _in(frame: pd.DataFrame, column: str, values: set[str]) -> pd.DataFrame:
     if len(frame) == 0 or column not in frame.columns:
         return frame.iloc[:0]
-    return frame[stored_text(frame[column]).isin(values).to_numpy(bool)]
+    return frame[text_isin(stored_text(frame[column]), values).to_numpy(bool)]
 
 
 def restrict(status: EmploymentStatus, grid_id: str) -> EmploymentStatus:
