@@ -145,11 +145,15 @@ if names:
             key=f"acc_role_community_{picked}",
         )
         held_district = current["district"] if isinstance(current["district"], str) else ""
-        new_district = st.selectbox(
-            t("acc_district", lang),
-            ["", *districts],
-            index=([""] + districts).index(held_district) if held_district in districts else 0,
-            key=f"acc_role_district_{picked}",
+        new_district = (  # a street office's store names no district: nothing to choose
+            st.selectbox(
+                t("acc_district", lang),
+                ["", *districts],
+                index=([""] + districts).index(held_district) if held_district in districts else 0,
+                key=f"acc_role_district_{picked}",
+            )
+            if districts
+            else ""
         )
         held_grids = [g for g in str(current["grids"] or "").split(";") if g in grid_choices]
         new_grids = st.multiselect(
@@ -196,7 +200,11 @@ with st.form("acc_add", clear_on_submit=True):
         format_func=lambda r: t(f"auth_role_{r}", lang),
         key="acc_add_role",
     )
-    district = st.selectbox(t("acc_district", lang), ["", *districts], key="acc_add_district")
+    district = (
+        st.selectbox(t("acc_district", lang), ["", *districts], key="acc_add_district")
+        if districts
+        else ""
+    )
     community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
     grid_ids = st.multiselect(
         t("acc_grids", lang),

@@ -229,3 +229,17 @@ def test_a_planner_sees_the_citys_areas_in_the_aggregate_form(city_store, monkey
     text = sent_text(at)
     names = open_store(city_store).read_attributes("households", ["head_name"])["head_name"]
     assert not any(n in text for n in names.dropna() if len(n) >= 2)
+
+
+def test_the_accounts_page_offers_a_district_only_where_grids_name_districts(
+    city_store, street_store, monkeypatch
+):
+    """A street office's admin is not asked for a district (no grid names one); a city's is."""
+    street = _app(street_store, monkeypatch)
+    street.switch_page("pages/accounts.py").run()
+    assert not street.exception
+    assert "acc_add_district" not in [s.key for s in street.selectbox]
+    city = _app(city_store, monkeypatch)
+    city.switch_page("pages/accounts.py").run()
+    assert not city.exception
+    assert set(city.selectbox(key="acc_add_district").options) >= {"新城区", "回民区"}
