@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from geo.access.accounts_admin import (
@@ -124,6 +125,56 @@ def _department(code: str) -> str:
     return department_label(code, lang, config) if code else ""
 
 
+def _held(account: pd.Series | None, field: str) -> str:
+    value = None if account is None else account[field]
+    return value if isinstance(value, str) else ""
+
+
+def _pick(label: str, options: list[str], held: str, key: str, **kwargs) -> str:
+    return st.selectbox(
+        t(label, lang),
+        options,
+        index=options.index(held) if held in options else 0,
+        key=key,
+        **kwargs,
+    )
+
+
+def _scope_fields(key: str, suffix: str = "", account: pd.Series | None = None) -> dict:
+    """The scope inputs of an account form (district, community, grids, department), held
+    values preselected: keyword arguments for ``add_user`` / ``set_role``."""
+    district = (  # a street office's store names no district: nothing to choose
+        _pick(
+            "acc_district", ["", *districts], _held(account, "district"), f"{key}_district{suffix}"
+        )
+        if districts
+        else ""
+    )
+    community = _pick(
+        "acc_community", ["", *communities], _held(account, "community"), f"{key}_community{suffix}"
+    )
+    grid_ids = st.multiselect(
+        t("acc_grids", lang),
+        grid_choices,
+        default=[g for g in _held(account, "grids").split(";") if g in grid_choices],
+        key=f"{key}_grids{suffix}",
+        placeholder=t("ui_choose", lang),
+    )
+    department = _pick(
+        "acc_department",
+        departments,
+        _held(account, "department"),
+        f"{key}_department{suffix}",
+        format_func=_department,
+    )
+    return {
+        "community": community or None,
+        "grids": grid_ids or None,
+        "department": department or None,
+        "district": district or None,
+    }
+
+
 if names:
     current = accounts.set_index("username").loc[picked]
     with st.form(f"acc_role_{picked}"):
@@ -135,55 +186,11 @@ if names:
             format_func=lambda r: t(f"auth_role_{r}", lang),
             key=f"acc_role_role_{picked}",
         )
-        held_community = current["community"] if isinstance(current["community"], str) else ""
-        new_community = st.selectbox(
-            t("acc_community", lang),
-            ["", *communities],
-            index=([""] + communities).index(held_community)
-            if held_community in communities
-            else 0,
-            key=f"acc_role_community_{picked}",
-        )
-        held_district = current["district"] if isinstance(current["district"], str) else ""
-        new_district = (  # a street office's store names no district: nothing to choose
-            st.selectbox(
-                t("acc_district", lang),
-                ["", *districts],
-                index=([""] + districts).index(held_district) if held_district in districts else 0,
-                key=f"acc_role_district_{picked}",
-            )
-            if districts
-            else ""
-        )
-        held_grids = [g for g in str(current["grids"] or "").split(";") if g in grid_choices]
-        new_grids = st.multiselect(
-            t("acc_grids", lang),
-            grid_choices,
-            default=held_grids,
-            key=f"acc_role_grids_{picked}",
-            placeholder=t("ui_choose", lang),
-        )
-        held_department = current["department"] if isinstance(current["department"], str) else ""
-        new_department = st.selectbox(
-            t("acc_department", lang),
-            departments,
-            index=departments.index(held_department) if held_department in departments else 0,
-            format_func=_department,
-            key=f"acc_role_department_{picked}",
-        )
+        scope = _scope_fields("acc_role", f"_{picked}", current)
         st.caption(t("acc_role_help", lang))
         if st.form_submit_button(t("acc_role_save", lang), key="acc_role_submit"):
             try:
-                set_role(
-                    store,
-                    picked,
-                    new_role,
-                    community=new_community or None,
-                    grids=new_grids or None,
-                    actor=viewer.username,
-                    department=new_department or None,
-                    district=new_district or None,
-                )
+                set_role(store, picked, new_role, actor=viewer.username, **scope)
             except (AuthError, StoreBusy) as exc:
                 _failed(exc)
             else:
@@ -200,36 +207,12 @@ with st.form("acc_add", clear_on_submit=True):
         format_func=lambda r: t(f"auth_role_{r}", lang),
         key="acc_add_role",
     )
-    district = (
-        st.selectbox(t("acc_district", lang), ["", *districts], key="acc_add_district")
-        if districts
-        else ""
-    )
-    community = st.selectbox(t("acc_community", lang), ["", *communities], key="acc_add_community")
-    grid_ids = st.multiselect(
-        t("acc_grids", lang),
-        grid_choices,
-        key="acc_add_grids",
-        placeholder=t("ui_choose", lang),
-    )
-    department = st.selectbox(
-        t("acc_department", lang), departments, format_func=_department, key="acc_add_department"
-    )
+    scope = _scope_fields("acc_add")
     st.caption(t("acc_add_help", lang))
     if st.form_submit_button(t("acc_add", lang), key="acc_add_submit"):
         password = new_password()
         try:
-            add_user(
-                store,
-                username,
-                role,
-                password,
-                community=community or None,
-                grids=grid_ids or None,
-                actor=viewer.username,
-                department=department or None,
-                district=district or None,
-            )
+            add_user(store, username, role, password, actor=viewer.username, **scope)
         except (AuthError, StoreBusy) as exc:
             _failed(exc)
         else:
