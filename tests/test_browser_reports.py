@@ -127,11 +127,13 @@ def test_file_a_report_by_clicking_the_map_then_see_the_duplicate_warning(
     assert ids == frame.evaluate("window.gridmapStats.reports") >= 1
     page.screenshot(path=str(tmp_path / "filed.png"), full_page=True)
 
-    # the same thing about 25 m east, beside the new report's marker (a click on a marker opens its popup)
-    x2, y2 = frame.evaluate(
-        """([x, y]) => { const ll = window.map.containerPointToLatLng([x, y]);
-          const p = window.map.latLngToContainerPoint([ll.lat, ll.lng + 0.0003]); return [p.x, p.y]; }""",
-        [x, y],
+    # the same thing about 25 m east, beside the new report's marker (a click on a marker opens
+    # its popup); from the filed place, not the first click's pixel: the rerun may move the view
+    lon, lat = (float(v) for v in where.split(", "))
+    (x, y), (x2, y2) = frame.evaluate(
+        """(points) => points.map(([lat, lng]) => {
+          const p = window.map.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; })""",
+        [[lat, lon], [lat, lon + 0.0003]],
     )
     assert x2 - x >= 9, "zoomed out too far to click beside the marker"
     click_map(page, x2, y2)

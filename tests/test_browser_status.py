@@ -37,4 +37,6 @@ def test_the_running_status_shows_no_english_stop_button(page, app_server):
     sign_in_form(page, app_server.url, ADMIN)
     # drawn after the rule in the same run; the page's own buttons are not touched by it
     page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+    # the signed-in run's elements replace the sign-in run's one by one: wait for the rule
+    page.wait_for_function(f"() => !({_SHOWN})().stop", timeout=30_000)
     assert page.evaluate(_SHOWN) == {"icon": True, "stop": False}
